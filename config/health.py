@@ -1,0 +1,46 @@
+"""Liveness and readiness probes."""
+
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
+
+from .celery_app import app as celery_app
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is up and answering."""
+    return JsonResponse({"status": "ok"})
+
+
+def _database_ok() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any driver error means "not ready"
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _broker_ok() -> str | None:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+    except Exception as exc:  # any transport error means "not ready"
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready when the database and the broker are reachable; 503 naming what is down otherwise."""
+    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    down = {name: error for name, error in checks.items() if error}
+    body = {
+        "status": "ok" if not down else "unavailable",
+        "checks": {name: ("ok" if not error else "down") for name, error in checks.items()},
+    }
+    if down:
+        body["errors"] = down
+    return JsonResponse(body, status=503 if down else 200)

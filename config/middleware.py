@@ -1,0 +1,89 @@
+"""Request plumbing shared by every app."""
+
+import zoneinfo
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+TIMEZONE_COOKIE = "vigil_tz"
+
+
+def body_limit_for(path: str) -> int:
+    """The body limit for a path: the longest matching prefix in VIGIL_MAX_BODY_BYTES_BY_PREFIX, else the default."""
+    limit = settings.VIGIL_MAX_BODY_BYTES
+    best = -1
+    for prefix, prefix_limit in settings.VIGIL_MAX_BODY_BYTES_BY_PREFIX.items():
+        if path.startswith(prefix) and len(prefix) > best:
+            best, limit = len(prefix), prefix_limit
+    return limit
+
+
+def too_large(limit: int) -> JsonResponse:
+    return JsonResponse(
+        {
+            "code": "payload_too_large",
+            "detail": _("The request body is larger than %(limit)d bytes.") % {"limit": limit},
+            "limit_bytes": limit,
+        },
+        status=413,
+    )
+
+
+class BodySizeLimitMiddleware:
+    """Answers 413 with a JSON body before anything reads a body over the limit.
+
+    A declared Content-Length is checked without reading; a chunked body is read up to the limit, so a client
+    that lies or streams cannot make us buffer more than that."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method in ("POST", "PUT", "PATCH"):
+            limit = body_limit_for(request.path)
+            try:
+                declared = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                return JsonResponse(
+                    {"code": "invalid", "detail": _("The Content-Length header is not a number.")}, status=400
+                )
+            if declared > limit:
+                return too_large(limit)
+            if not declared and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+                chunk = request.read(limit + 1)
+                if len(chunk) > limit:
+                    return too_large(limit)
+                request._body = chunk  # the stream is consumed; later readers use request.body
+            try:
+                return self.get_response(request)
+            except RequestDataTooBig:
+                return too_large(limit)
+        return self.get_response(request)
+
+
+class UserTimezoneMiddleware:
+    """Shows times in the user's zone: their profile's zone, else the `vigil_tz` cookie, else TIME_ZONE."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        name = ""
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            profile = getattr(user, "vigil_profile", None)
+            name = getattr(profile, "time_zone", "") or ""
+        name = name or request.COOKIES.get(TIMEZONE_COOKIE, "")
+        try:
+            zone = zoneinfo.ZoneInfo(name) if name else None
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = None
+        if zone is not None:
+            timezone.activate(zone)
+        else:
+            timezone.deactivate()
+        return self.get_response(request)

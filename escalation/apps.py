@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EscalationConfig(AppConfig):
+    """The engine: teams, on-call, SLA clocks, timers, escalation and the notification outbox.
+
+    It works on any subject through a small interface and never imports the apps above it."""
+
+    name = "escalation"
+    verbose_name = _("Escalation")

@@ -1,0 +1,247 @@
+"""The agents' desk: incident queues with filters and search, the timeline, one button per allowed transition.
+
+Every write goes through `incidents.services`, so the admin checks permissions and writes the timeline exactly
+as the API does."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from config.errors import VigilError
+
+from .models import (
+    Incident,
+    IncidentCategory,
+    IncidentState,
+    PriorityMatrixCell,
+    Service,
+    Source,
+    TimelineEvent,
+)
+from .selectors import incident_list, incident_search
+from .services import (
+    EDITABLE_FIELDS,
+    allowed_transitions,
+    incident_comment,
+    incident_create,
+    incident_transition,
+    incident_update,
+)
+
+PRIORITY_COLOURS = {1: "#b00020", 2: "#e65100", 3: "#1565c0", 4: "#546e7a"}
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ("name", "owning_team", "criticality", "is_active")
+    list_filter = ("criticality", "is_active", "owning_team")
+    search_fields = ("name", "description")
+
+
+@admin.register(IncidentCategory)
+class IncidentCategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "group", "parent", "is_active")
+    list_filter = ("group", "is_active")
+    search_fields = ("name", "code")
+    prepopulated_fields = {"code": ("name",)}
+
+
+@admin.register(PriorityMatrixCell)
+class PriorityMatrixCellAdmin(admin.ModelAdmin):
+    list_display = ("impact", "urgency", "priority")
+    list_editable = ("priority",)
+    list_filter = ("impact", "urgency")
+
+
+class TimelineInline(admin.TabularInline):
+    model = TimelineEvent
+    fields = ("created_at", "actor", "kind", "transition", "from_state", "to_state", "note", "is_public")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("created_at", "id")
+    verbose_name_plural = _("timeline")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = ("reference_link", "title", "state", "priority_badge", "service", "assignee", "age")
+    list_filter = ("state", "priority", "service", "team", "category", "source", "assignee")
+    list_select_related = ("service", "assignee")
+    search_fields = ("title", "description")
+    date_hierarchy = "reported_at"
+    inlines = [TimelineInline]
+    readonly_fields = (
+        "reference",
+        "state",
+        "priority",
+        "reporter",
+        "source",
+        "reported_at",
+        "acknowledged_at",
+        "work_started_at",
+        "resolved_at",
+        "closed_at",
+        "cancelled_at",
+        "on_hold_since",
+        "time_on_hold",
+    )
+    fieldsets = (
+        (None, {"fields": ("reference", "title", "description", "state", "priority", "impact", "urgency")}),
+        (
+            _("Routing"),
+            {"fields": ("service", "category", "team", "assignee", "parent", "reporter", "source")},
+        ),
+        (_("Resolution"), {"fields": ("resolution_code", "resolution_notes")}),
+        (
+            _("Milestones"),
+            {
+                "fields": (
+                    "reported_at",
+                    "acknowledged_at",
+                    "work_started_at",
+                    "resolved_at",
+                    "closed_at",
+                    "cancelled_at",
+                    "on_hold_since",
+                    "time_on_hold",
+                )
+            },
+        ),
+    )
+    autocomplete_fields = ("service", "parent")
+    change_form_template = "admin/incidents/incident/change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Incident]:
+        return incident_list(user=request.user)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Incident], search_term: str
+    ) -> tuple[QuerySet[Incident], bool]:
+        return incident_search(queryset, search_term), True
+
+    @admin.display(description=_("reference"), ordering="id")
+    def reference_link(self, obj: Incident) -> str:
+        return obj.reference
+
+    @admin.display(description=_("priority"), ordering="priority")
+    def priority_badge(self, obj: Incident) -> str:
+        return format_html(
+            '<span style="background:{};color:#fff;padding:1px 6px;border-radius:3px">P{}</span>',
+            PRIORITY_COLOURS.get(obj.priority, "#546e7a"),
+            obj.priority,
+        )
+
+    @admin.display(description=_("age"), ordering="reported_at")
+    def age(self, obj: Incident) -> str:
+        return timesince(obj.reported_at, timezone.now())
+
+    def save_model(self, request: HttpRequest, obj: Incident, form: Any, change: bool) -> None:
+        """Saves through the services, so priority and timeline follow the same rules as the API."""
+        data = {f: form.cleaned_data[f] for f in EDITABLE_FIELDS if f in form.cleaned_data}
+        if change:
+            changed = {f: v for f, v in data.items() if f in form.changed_data}
+            saved = incident_update(incident_id=obj.pk, by=request.user, changes=changed)
+        else:
+            title, impact, urgency = data.pop("title"), data.pop("impact"), data.pop("urgency")
+            description = data.pop("description", "")
+            saved = incident_create(
+                by=request.user,
+                title=title,
+                impact=impact,
+                urgency=urgency,
+                description=description,
+                source=Source.ADMIN,
+                **{k: v for k, v in data.items() if v not in (None, "")},
+            )
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """The timeline is read-only here; comments come through their own form."""
+        form.save_m2m()
+
+    def get_urls(self) -> list:
+        own = [
+            path(
+                "<int:pk>/transition/<str:name>/",
+                self.admin_site.admin_view(require_POST(self.transition_view)),
+                name="incidents_incident_transition",
+            ),
+            path(
+                "<int:pk>/comment/",
+                self.admin_site.admin_view(require_POST(self.comment_view)),
+                name="incidents_incident_comment",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        extra_context = extra_context or {}
+        incident = self.get_object(request, object_id)
+        if incident is not None:
+            extra_context["transitions"] = [
+                t
+                for t in incident.get_available_user_state_transitions(request.user)
+                if t.name in allowed_transitions(incident)
+            ]
+            extra_context["can_comment"] = request.user.has_perm("incidents.change_incident")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _back(self, pk: int) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[pk]))
+
+    @staticmethod
+    def _report(request: HttpRequest, error: VigilError) -> None:
+        messages.error(request, error.detail)
+
+    def transition_view(self, request: HttpRequest, pk: int, name: str) -> HttpResponse:
+        get_object_or_404(self.get_queryset(request), pk=pk)
+        try:
+            incident = incident_transition(
+                incident_id=pk, name=name, by=request.user, note=request.POST.get("note", "")
+            )
+        except VigilError as error:
+            self._report(request, error)
+        else:
+            messages.success(
+                request,
+                _("%(ref)s is now %(state)s.")
+                % {
+                    "ref": incident.reference,
+                    "state": IncidentState(incident.state).label,
+                },
+            )
+        return self._back(pk)
+
+    def comment_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        get_object_or_404(self.get_queryset(request), pk=pk)
+        try:
+            incident_comment(
+                incident_id=pk,
+                by=request.user,
+                body=request.POST.get("body", ""),
+                public=request.POST.get("public") == "on",
+            )
+        except VigilError as error:
+            self._report(request, error)
+        else:
+            messages.success(request, _("Comment added."))
+        return self._back(pk)

@@ -1,0 +1,23 @@
+import django_filters
+from django.db.models import QuerySet
+
+from ..models import Incident, IncidentState, Priority, Source
+from ..selectors import incident_search
+
+
+class IncidentFilter(django_filters.FilterSet):
+    """Filters of the incident list. Several values of one filter are OR'ed: `?state=new&state=acknowledged`."""
+
+    state = django_filters.MultipleChoiceFilter(choices=IncidentState.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    source = django_filters.MultipleChoiceFilter(choices=Source.choices)
+    reported_after = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="gte")
+    reported_before = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="lt")
+    search = django_filters.CharFilter(method="filter_search", max_length=200)
+
+    class Meta:
+        model = Incident
+        fields = ["state", "priority", "service", "team", "assignee", "category", "source", "parent"]
+
+    def filter_search(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
+        return incident_search(queryset, value)

@@ -1,0 +1,154 @@
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from config.serializers import StrictFieldsMixin
+from escalation.models import Team
+
+from ..models import (
+    Impact,
+    Incident,
+    IncidentCategory,
+    ResolutionCode,
+    Service,
+    Source,
+    TimelineEvent,
+    Urgency,
+)
+from ..services import allowed_transitions
+
+User = get_user_model()
+
+STATE_HINT = _("The state changes only through transitions: POST /api/v1/incidents/<id>/<transition>/.")
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    """An incident as the API shows it."""
+
+    reference = serializers.CharField(read_only=True)
+    service_name = serializers.CharField(source="service.name", read_only=True, default=None)
+    category_code = serializers.CharField(source="category.code", read_only=True, default=None)
+    time_on_hold_seconds = serializers.SerializerMethodField()
+    allowed_transitions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "description",
+            "state",
+            "priority",
+            "impact",
+            "urgency",
+            "service",
+            "service_name",
+            "category",
+            "category_code",
+            "team",
+            "assignee",
+            "reporter",
+            "source",
+            "resolution_code",
+            "resolution_notes",
+            "parent",
+            "reported_at",
+            "acknowledged_at",
+            "work_started_at",
+            "resolved_at",
+            "closed_at",
+            "cancelled_at",
+            "on_hold_since",
+            "time_on_hold_seconds",
+            "updated_at",
+            "allowed_transitions",
+        ]
+        read_only_fields = fields
+
+    def get_time_on_hold_seconds(self, obj: Incident) -> int:
+        return int(obj.time_on_hold.total_seconds())
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_transitions(self, obj: Incident) -> list[str]:
+        return allowed_transitions(obj)
+
+
+class _IncidentWriteSerializer(StrictFieldsMixin, serializers.Serializer):
+    read_only_hints = {
+        "state": STATE_HINT,
+        "priority": _("The priority is computed from impact and urgency."),
+    }
+
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
+    impact = serializers.ChoiceField(choices=Impact.choices)
+    urgency = serializers.ChoiceField(choices=Urgency.choices)
+    service = serializers.PrimaryKeyRelatedField(
+        queryset=Service.objects.all(), required=False, allow_null=True
+    )
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=IncidentCategory.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    parent = serializers.PrimaryKeyRelatedField(
+        queryset=Incident.objects.all(), required=False, allow_null=True
+    )
+
+
+class IncidentCreateSerializer(_IncidentWriteSerializer):
+    source = serializers.ChoiceField(choices=Source.choices, required=False, default=Source.API)
+
+
+class IncidentUpdateSerializer(_IncidentWriteSerializer):
+    resolution_code = serializers.ChoiceField(
+        choices=ResolutionCode.choices, required=False, allow_blank=True
+    )
+    resolution_notes = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        # A full update (PUT) still needs the required fields; a partial one (PATCH) does not.
+        if not kwargs.get("partial"):
+            return
+        for field in self.fields.values():
+            field.required = False
+
+
+class TransitionSerializer(StrictFieldsMixin, serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+    resolution_code = serializers.ChoiceField(
+        choices=ResolutionCode.choices, required=False, allow_blank=True, help_text=_("Only for resolve.")
+    )
+    resolution_notes = serializers.CharField(
+        required=False, allow_blank=True, max_length=100_000, help_text=_("Only for resolve.")
+    )
+
+
+class CommentSerializer(StrictFieldsMixin, serializers.Serializer):
+    body = serializers.CharField(max_length=100_000)
+    public = serializers.BooleanField(default=False)
+
+
+class TimelineEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.get_username", read_only=True, default=None)
+
+    class Meta:
+        model = TimelineEvent
+        fields = [
+            "id",
+            "kind",
+            "created_at",
+            "actor",
+            "transition",
+            "from_state",
+            "to_state",
+            "note",
+            "is_public",
+            "data",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,116 @@
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.filters import OrderingFilter
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import InvalidInput
+
+from ..models import Incident
+from ..selectors import incident_list, incident_timeline
+from ..services import incident_comment, incident_create, incident_transition, incident_update
+from .filters import IncidentFilter
+from .serializers import (
+    CommentSerializer,
+    IncidentCreateSerializer,
+    IncidentSerializer,
+    IncidentUpdateSerializer,
+    TimelineEventSerializer,
+    TransitionSerializer,
+)
+
+
+class IncidentViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Incidents: list with filters and search, create, retrieve, update editable fields.
+
+    The state is never written here: `POST /api/v1/incidents/<id>/<transition>/` moves it."""
+
+    serializer_class = IncidentSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_class = IncidentFilter
+    filter_backends = [*viewsets.GenericViewSet.filter_backends, OrderingFilter]
+    ordering_fields = ["reported_at", "priority", "updated_at", "id"]
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return incident_list(user=self.request.user)
+
+    @extend_schema(request=IncidentCreateSerializer, responses={201: IncidentSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        data = IncidentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident = incident_create(by=request.user, **data.validated_data)
+        return Response(IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=IncidentUpdateSerializer, responses={200: IncidentSerializer})
+    def update(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        incident = self.get_object()
+        data = IncidentUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
+        data.is_valid(raise_exception=True)
+        incident = incident_update(incident_id=incident.pk, by=request.user, changes=data.validated_data)
+        return Response(IncidentSerializer(incident).data)
+
+
+class IncidentTransitionView(APIView):
+    """Runs one transition. 409 with the current state and the allowed transitions when it is not allowed."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={200: IncidentSerializer},
+        parameters=[
+            OpenApiParameter("transition", OpenApiTypes.STR, OpenApiParameter.PATH, enum=Incident.TRANSITIONS)
+        ],
+    )
+    def post(self, request: Request, pk: int, transition: str) -> Response:
+        data = TransitionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        params = dict(data.validated_data)
+        note = params.pop("note", "")
+        if transition != "resolve" and params:
+            raise InvalidInput(
+                _("%(fields)s only apply to resolve.") % {"fields": ", ".join(sorted(params))},
+                fields={name: [_("Only for resolve.")] for name in params},
+            )
+        incident = incident_transition(incident_id=pk, name=transition, by=request.user, note=note, **params)
+        return Response(IncidentSerializer(incident).data)
+
+
+class IncidentTimelineView(generics.ListAPIView):
+    """The incident's history, oldest first."""
+
+    serializer_class = TimelineEventSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        incident = get_object_or_404(incident_list(user=self.request.user), pk=self.kwargs["pk"])
+        return incident_timeline(incident=incident, user=self.request.user)
+
+
+class IncidentCommentView(APIView):
+    """Adds a comment: an internal work note, or a public reply (`"public": true`)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=CommentSerializer, responses={201: TimelineEventSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        data = CommentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = incident_comment(
+            incident_id=pk,
+            by=request.user,
+            body=data.validated_data["body"],
+            public=data.validated_data["public"],
+        )
+        return Response(TimelineEventSerializer(event).data, status=status.HTTP_201_CREATED)

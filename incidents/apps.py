@@ -1,0 +1,22 @@
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+def _sync_roles(sender: AppConfig, **kwargs: Any) -> None:
+    from .roles import roles_sync
+
+    roles_sync(kwargs.get("apps") or apps)
+
+
+class IncidentsConfig(AppConfig):
+    """Services, incidents and their timeline; later alerts, major incidents, problems and changes."""
+
+    name = "incidents"
+    verbose_name = _("Incidents")
+
+    def ready(self) -> None:
+        # Keeps the roles' permissions complete when later migrations add models (see incidents.roles).
+        post_migrate.connect(_sync_roles, sender=self, dispatch_uid="incidents.sync_roles")

@@ -1,0 +1,254 @@
+"""The incident and its lifecycle. Transitions only change fields; `incidents.services` wraps them with the
+row lock, the permission check, the timeline event and the side effects."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+
+from .catalog import Impact, Priority, Urgency
+
+TRANSITION_PERMISSION = "incidents.transition_incident"
+
+
+class IncidentState(models.TextChoices):
+    NEW = "new", _("new")
+    ACKNOWLEDGED = "acknowledged", _("acknowledged")
+    IN_PROGRESS = "in_progress", _("in progress")
+    ON_HOLD = "on_hold", _("on hold")
+    RESOLVED = "resolved", _("resolved")
+    CLOSED = "closed", _("closed")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+OPEN_STATES = (
+    IncidentState.NEW,
+    IncidentState.ACKNOWLEDGED,
+    IncidentState.IN_PROGRESS,
+    IncidentState.ON_HOLD,
+)
+
+
+class Source(models.TextChoices):
+    FORM = "form", _("reporting form")
+    API = "api", _("API")
+    ALERT = "alert", _("monitoring alert")
+    EMAIL = "email", _("e-mail")
+    PHONE = "phone", _("phone")
+    ADMIN = "admin", _("admin")
+
+
+class ResolutionCode(models.TextChoices):
+    FIXED = "fixed", _("fixed")
+    WORKAROUND = "workaround", _("workaround applied")
+    DUPLICATE = "duplicate", _("duplicate")
+    NOT_REPRODUCIBLE = "not_reproducible", _("could not reproduce")
+    NO_ACTION = "no_action", _("no action needed")
+    SOURCE_RECOVERED = "source_recovered", _("the monitored source recovered")
+
+
+class Incident(models.Model):
+    """Something that interrupts or degrades a service, from report to closure.
+
+    The reference people quote (`INC-000123`) is derived from the id, so it can never disagree with it."""
+
+    TRANSITIONS = ("acknowledge", "start", "hold", "resume", "resolve", "close", "reopen", "cancel")
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    state = FSMField(
+        _("state"), default=IncidentState.NEW, choices=IncidentState.choices, protected=True, db_index=True
+    )
+    service = models.ForeignKey(
+        "incidents.Service",
+        verbose_name=_("service"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+    )
+    category = models.ForeignKey(
+        "incidents.IncidentCategory",
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+    )
+    impact = models.PositiveSmallIntegerField(_("impact"), choices=Impact.choices, default=Impact.MODERATE)
+    urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Urgency.choices, default=Urgency.MEDIUM)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"),
+        choices=Priority.choices,
+        default=Priority.P3,
+        help_text=_("Computed from impact and urgency with the priority matrix."),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_incidents",
+    )
+    team = models.ForeignKey(
+        "escalation.Team",
+        verbose_name=_("team"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="incidents",
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reporter"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reported_incidents",
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.API)
+    resolution_code = models.CharField(
+        _("resolution code"), max_length=20, choices=ResolutionCode.choices, blank=True
+    )
+    resolution_notes = models.TextField(_("resolution notes"), blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent incident"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+
+    reported_at = models.DateTimeField(_("reported at"), db_index=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    work_started_at = models.DateTimeField(_("work started at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    on_hold_since = models.DateTimeField(_("on hold since"), null=True, blank=True)
+    time_on_hold = models.DurationField(_("total time on hold"), default=timedelta)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-reported_at", "-id"]
+        permissions = [("transition_incident", _("Can move an incident through its lifecycle"))]
+        indexes = [
+            models.Index(fields=["state", "priority"], name="incident_state_priority"),
+            models.Index(fields=["service", "reported_at"], name="incident_service_reported"),
+            models.Index(fields=["team", "state"], name="incident_team_state"),
+            models.Index(fields=["assignee", "state"], name="incident_assignee_state"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(impact__gte=1, impact__lte=4), name="incident_impact_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(urgency__gte=1, urgency__lte=4), name="incident_urgency_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(priority__gte=1, priority__lte=4), name="incident_priority_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return f"INC-{self.pk:06d}" if self.pk else "INC-(unsaved)"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def _end_hold(self, at: datetime) -> None:
+        if self.on_hold_since is not None:
+            self.time_on_hold += max(at - self.on_hold_since, timedelta(0))
+            self.on_hold_since = None
+
+    # The lifecycle of DESIGN.md. `at` is the instant the service stamps on the milestone.
+
+    @transition(
+        field=state,
+        source=IncidentState.NEW,
+        target=IncidentState.ACKNOWLEDGED,
+        permission=TRANSITION_PERMISSION,
+    )
+    def acknowledge(self, *, at: datetime) -> None:
+        self.acknowledged_at = at
+
+    @transition(
+        field=state,
+        source=IncidentState.ACKNOWLEDGED,
+        target=IncidentState.IN_PROGRESS,
+        permission=TRANSITION_PERMISSION,
+    )
+    def start(self, *, at: datetime) -> None:
+        self.work_started_at = self.work_started_at or at
+
+    @transition(
+        field=state,
+        source=IncidentState.IN_PROGRESS,
+        target=IncidentState.ON_HOLD,
+        permission=TRANSITION_PERMISSION,
+    )
+    def hold(self, *, at: datetime) -> None:
+        self.on_hold_since = at
+
+    @transition(
+        field=state,
+        source=IncidentState.ON_HOLD,
+        target=IncidentState.IN_PROGRESS,
+        permission=TRANSITION_PERMISSION,
+    )
+    def resume(self, *, at: datetime) -> None:
+        self._end_hold(at)
+
+    # Resolving is allowed from every open state: an alert whose source recovers resolves its incident even
+    # when nobody has touched it yet (see docs/architecture.md).
+    @transition(
+        field=state, source=list(OPEN_STATES), target=IncidentState.RESOLVED, permission=TRANSITION_PERMISSION
+    )
+    def resolve(self, *, at: datetime, resolution_code: str = "", resolution_notes: str = "") -> None:
+        self._end_hold(at)
+        self.resolved_at = at
+        if resolution_code:
+            self.resolution_code = resolution_code
+        if resolution_notes:
+            self.resolution_notes = resolution_notes
+
+    @transition(
+        field=state,
+        source=IncidentState.RESOLVED,
+        target=IncidentState.CLOSED,
+        permission=TRANSITION_PERMISSION,
+    )
+    def close(self, *, at: datetime) -> None:
+        self.closed_at = at
+
+    @transition(
+        field=state,
+        source=IncidentState.RESOLVED,
+        target=IncidentState.IN_PROGRESS,
+        permission=TRANSITION_PERMISSION,
+    )
+    def reopen(self, *, at: datetime) -> None:
+        self.resolved_at = None
+        self.resolution_code = ""
+        self.work_started_at = self.work_started_at or at
+
+    @transition(
+        field=state,
+        source=list(OPEN_STATES),
+        target=IncidentState.CANCELLED,
+        permission=TRANSITION_PERMISSION,
+    )
+    def cancel(self, *, at: datetime) -> None:
+        self._end_hold(at)
+        self.cancelled_at = at

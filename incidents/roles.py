@@ -1,0 +1,59 @@
+"""The three roles of Vigil as Django groups, and the permissions each one holds.
+
+`roles_sync` is idempotent: the roles migration calls it, and so does every `migrate` (post_migrate), so the
+managers' group also receives the permissions of models that later migrations add."""
+
+from typing import Any
+
+REPORTERS = "reporters"
+AGENTS = "agents"
+MANAGERS = "managers"
+
+VIGIL_APPS = ("escalation", "incidents", "risks", "postmortems")
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    # Reporters create incidents and see their own (the visibility rule lives in incidents.selectors).
+    REPORTERS: ("incidents.add_incident",),
+    AGENTS: (
+        "incidents.add_incident",
+        "incidents.view_incident",
+        "incidents.change_incident",
+        "incidents.transition_incident",
+        "incidents.view_timelineevent",
+        "incidents.add_timelineevent",
+        "incidents.view_service",
+        "incidents.view_incidentcategory",
+        "incidents.view_prioritymatrixcell",
+        "escalation.view_team",
+    ),
+}
+
+
+def roles_sync(apps: Any) -> None:
+    """Create the groups and grant their permissions; the managers get every permission of Vigil's apps."""
+    from django.contrib.auth.management import create_permissions
+
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    def lookup(names: tuple[str, ...]) -> list[Any]:
+        found = []
+        for name in names:
+            app_label, codename = name.split(".")
+            found.extend(
+                permission_model.objects.filter(content_type__app_label=app_label, codename=codename)
+            )
+        return found
+
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        group.permissions.add(*lookup(names))
+    managers, _ = group_model.objects.get_or_create(name=MANAGERS)
+    managers.permissions.add(
+        *permission_model.objects.filter(content_type__app_label__in=VIGIL_APPS),
+        *lookup(("auth.view_user", "auth.view_group")),
+    )

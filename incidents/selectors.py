@@ -1,0 +1,72 @@
+"""Reads that the API, the admin and the reports share."""
+
+import re
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from .models import Incident, PriorityMatrixCell, TimelineEvent, default_priority
+
+REFERENCE = re.compile(r"^\s*INC-?0*(\d{1,18})\s*$", re.IGNORECASE)
+
+
+def priority_for(*, impact: int, urgency: int) -> int:
+    """The priority the editable matrix gives; the ITIL default when a manager removed that cell."""
+    cell = (
+        PriorityMatrixCell.objects.filter(impact=impact, urgency=urgency)
+        .values_list("priority", flat=True)
+        .first()
+    )
+    return cell if cell is not None else default_priority(impact, urgency)
+
+
+def user_sees_all_incidents(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(user.is_authenticated and user.has_perm("incidents.view_incident"))
+
+
+def incident_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Incident]:
+    """The incidents a user may see: all of them for agents and managers, their own for reporters."""
+    qs = Incident.objects.select_related("service", "category", "team", "assignee", "reporter")
+    if not user.is_authenticated:
+        return qs.none()
+    if user_sees_all_incidents(user):
+        return qs
+    return qs.filter(reporter=user)
+
+
+def incident_search(qs: QuerySet[Incident], term: str) -> QuerySet[Incident]:
+    """Search by reference (`INC-000123`), or the words of title and description.
+
+    On PostgreSQL it is full-text search (`websearch_to_tsquery`, so quotes and `-word` work); elsewhere every
+    word must appear in the title or the description."""
+    term = term.strip()
+    if not term:
+        return qs
+    reference = REFERENCE.match(term)
+    if reference:
+        return qs.filter(pk=int(reference.group(1)))
+    text_fields = ["title", "description"]
+    if connection.vendor == "postgresql":
+        vector = SearchVector(*text_fields, config="simple")
+        return qs.annotate(search=vector).filter(
+            search=SearchQuery(term, config="simple", search_type="websearch")
+        )
+    condition = Q()
+    for word in term.split():
+        any_field = Q()
+        for field in text_fields:
+            any_field |= Q(**{f"{field}__icontains": word})
+        condition &= any_field
+    return qs.filter(condition).distinct()
+
+
+def incident_timeline(
+    *, incident: Incident, user: AbstractBaseUser | AnonymousUser
+) -> QuerySet[TimelineEvent]:
+    """The incident's history; a reporter who cannot see all incidents sees only the public part of it."""
+    qs = TimelineEvent.objects.filter(incident=incident).select_related("actor")
+    if not user_sees_all_incidents(user):
+        qs = qs.filter(Q(is_public=True) | ~Q(kind=TimelineEvent.Kind.COMMENT))
+    return qs

@@ -1,0 +1,201 @@
+"""Every write to incidents. Each entry point owns its transaction: it locks the row, checks access,
+changes the data and writes the timeline event in that same transaction."""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed, has_transition_perm
+
+from config.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
+
+from .models import Incident, Source, TimelineEvent
+from .selectors import priority_for
+
+# Fields people may edit directly. The state changes only through transitions, the priority only through
+# impact and urgency, milestones only through transitions.
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "service",
+    "category",
+    "impact",
+    "urgency",
+    "assignee",
+    "team",
+    "parent",
+    "resolution_code",
+    "resolution_notes",
+)
+
+
+def _lock(incident_id: int) -> Incident:
+    try:
+        return Incident.objects.select_for_update().get(pk=incident_id)
+    except Incident.DoesNotExist:
+        raise NotFound(_("Incident %(id)s does not exist.") % {"id": incident_id}) from None
+
+
+def _timeline(
+    incident: Incident, *, kind: str, by: AbstractBaseUser | None, at: Any = None, **fields: Any
+) -> TimelineEvent:
+    return TimelineEvent.objects.create(
+        incident=incident, kind=kind, actor=by, created_at=at or timezone.now(), **fields
+    )
+
+
+def check_can_see(*, incident: Incident, by: AbstractBaseUser | None) -> None:
+    """Agents and managers see every incident; a reporter sees the incidents they reported."""
+    if by is None or by.has_perm("incidents.view_incident") or incident.reporter_id == by.pk:
+        return
+    raise NotFound(_("Incident %(id)s does not exist.") % {"id": incident.pk})
+
+
+def incident_create(
+    *,
+    by: AbstractBaseUser | None,
+    title: str,
+    impact: int,
+    urgency: int,
+    description: str = "",
+    source: str = Source.API,
+    reported_at: Any = None,
+    **fields: Any,
+) -> Incident:
+    """Open an incident. `by` is the reporter (None when Vigil itself opens it, for example from an alert)."""
+    if by is not None and not by.has_perm("incidents.add_incident"):
+        raise PermissionDenied(_("You may not report incidents."))
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(
+            _("These fields cannot be set: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            title=title,
+            description=description,
+            impact=impact,
+            urgency=urgency,
+            priority=priority_for(impact=impact, urgency=urgency),
+            source=source,
+            reporter=by,
+            reported_at=reported_at or now,
+            **fields,
+        )
+        _timeline(
+            incident,
+            kind=TimelineEvent.Kind.CREATED,
+            by=by,
+            at=now,
+            to_state=incident.state,
+            data={"priority": incident.priority, "source": source},
+        )
+    return incident
+
+
+def incident_update(*, incident_id: int, by: AbstractBaseUser | None, changes: dict[str, Any]) -> Incident:
+    """Change editable fields. A new impact or urgency recomputes the priority, and the timeline says so."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(
+            _("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
+    with transaction.atomic():
+        incident = _lock(incident_id)
+        check_can_see(incident=incident, by=by)
+        if by is not None and not by.has_perm("incidents.change_incident"):
+            raise PermissionDenied(_("You may not change incidents."))
+        diff: dict[str, list[Any]] = {}
+        for field, value in changes.items():
+            old = getattr(incident, field)
+            if old != value:
+                diff[field] = [_plain(old), _plain(value)]
+                setattr(incident, field, value)
+        if "impact" in diff or "urgency" in diff:
+            priority = priority_for(impact=incident.impact, urgency=incident.urgency)
+            if priority != incident.priority:
+                diff["priority"] = [incident.priority, priority]
+                incident.priority = priority
+        if not diff:
+            return incident
+        incident.save()
+        note = ""
+        if "priority" in diff:
+            note = _("Priority recomputed from impact and urgency: P%(old)s -> P%(new)s.") % {
+                "old": diff["priority"][0],
+                "new": diff["priority"][1],
+            }
+        _timeline(incident, kind=TimelineEvent.Kind.CHANGE, by=by, note=note, data={"changes": diff})
+    return incident
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe form of a field value for the timeline: related rows by id."""
+    if hasattr(value, "pk"):
+        return value.pk
+    return value
+
+
+def allowed_transitions(incident: Incident) -> list[str]:
+    """Transition names possible from the incident's current state (conditions included)."""
+    return [t.name for t in incident.get_available_state_transitions()]
+
+
+def incident_transition(
+    *, incident_id: int, name: str, by: AbstractBaseUser | None, note: str = "", **params: Any
+) -> Incident:
+    """Move an incident through its lifecycle: the one path every caller (API, admin, tasks) takes.
+
+    Locks the row so concurrent callers are serialised: the first wins, the rest see the new state and get 409.
+    Raises NotFound, PermissionDenied (403) or TransitionNotAllowed (409, with the state and what is allowed)."""
+    if name not in Incident.TRANSITIONS:
+        raise NotFound(_("There is no transition named %(name)s.") % {"name": name})
+    with transaction.atomic():
+        incident = _lock(incident_id)
+        check_can_see(incident=incident, by=by)
+        method = getattr(incident, name)
+        if not can_proceed(method):
+            raise TransitionNotAllowed(
+                _("An incident in state %(state)s cannot %(name)s.")
+                % {"state": incident.state, "name": name},
+                state=incident.state,
+                allowed=allowed_transitions(incident),
+            )
+        if by is not None and not has_transition_perm(method, by):
+            raise PermissionDenied(_("You may not %(name)s incidents.") % {"name": name})
+        at = timezone.now()
+        from_state = incident.state
+        method(at=at, **params)
+        incident.save()
+        _timeline(
+            incident,
+            kind=TimelineEvent.Kind.TRANSITION,
+            by=by,
+            at=at,
+            from_state=from_state,
+            to_state=incident.state,
+            transition=name,
+            note=note,
+            data={k: v for k, v in params.items() if v not in ("", None)},
+        )
+    return incident
+
+
+def incident_comment(
+    *, incident_id: int, by: AbstractBaseUser, body: str, public: bool = False
+) -> TimelineEvent:
+    """Add a work note (internal) or a public reply. Reporters may only add public replies to their own."""
+    if not body.strip():
+        raise InvalidInput(
+            _("A comment needs some text."), fields={"body": [_("This field may not be blank.")]}
+        )
+    with transaction.atomic():
+        incident = _lock(incident_id)
+        check_can_see(incident=incident, by=by)
+        is_agent = by.has_perm("incidents.change_incident")
+        if not is_agent and not public:
+            raise PermissionDenied(_("Only agents may add internal work notes."))
+        return _timeline(incident, kind=TimelineEvent.Kind.COMMENT, by=by, note=body, is_public=public)
