@@ -1,4 +1,4 @@
-"""Who answers: teams and people's preferences. On-call, SLA clocks, timers and the outbox build on these."""
+"""Who answers: teams and people's preferences."""
 
 from django.conf import settings
 from django.db import models
