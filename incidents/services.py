@@ -140,8 +140,9 @@ def _plain(value: Any) -> Any:
 
 
 def allowed_transitions(incident: Incident) -> list[str]:
-    """Transition names possible from the incident's current state (conditions included)."""
-    return [t.name for t in incident.get_available_state_transitions()]
+    """Transition names possible from the incident's current state (conditions included), in lifecycle order."""
+    available = {t.name for t in incident.get_available_state_transitions()}
+    return [name for name in Incident.TRANSITIONS if name in available]
 
 
 def incident_transition(

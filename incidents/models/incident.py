@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from .catalog import Impact, Priority, Urgency
 
@@ -49,7 +49,7 @@ class ResolutionCode(models.TextChoices):
     SOURCE_RECOVERED = "source_recovered", _("the monitored source recovered")
 
 
-class Incident(models.Model):
+class Incident(FSMModelMixin, models.Model):
     """Something that interrupts or degrades a service, from report to closure.
 
     The reference people quote (`INC-000123`) is derived from the id, so it can never disagree with it."""
