@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -39,3 +40,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 handler404 = not_found
 handler500 = server_error
+
+admin.site.site_header = _("Vigil")
+admin.site.site_title = _("Vigil")
+admin.site.index_title = _("Incidents, escalation and risks")

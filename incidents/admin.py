@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
+from django_fsm import has_transition_perm
 
 from config.errors import VigilError
 
@@ -172,10 +173,6 @@ class IncidentAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
         obj.refresh_from_db()
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        """The timeline is read-only here; comments come through their own form."""
-        form.save_m2m()
-
     def get_urls(self) -> list:
         own = [
             path(
@@ -198,9 +195,9 @@ class IncidentAdmin(admin.ModelAdmin):
         incident = self.get_object(request, object_id)
         if incident is not None:
             extra_context["transitions"] = [
-                t
-                for t in incident.get_available_user_state_transitions(request.user)
-                if t.name in allowed_transitions(incident)
+                name
+                for name in allowed_transitions(incident)
+                if has_transition_perm(getattr(incident, name), request.user)
             ]
             extra_context["can_comment"] = request.user.has_perm("incidents.change_incident")
         return super().change_view(request, object_id, form_url, extra_context)

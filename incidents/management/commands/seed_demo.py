@@ -92,7 +92,9 @@ class Command(BaseCommand):
                 username=username, defaults={"email": f"{username}@example.org"}
             )
             if created:
+                # Agents and managers work in the admin; demo people have no password until a manager sets one.
                 user.set_unusable_password()
+                user.is_staff = role in ("agents", "managers")
                 user.save()
             user.groups.add(Group.objects.get(name=role))
             if team:

@@ -1,0 +1,57 @@
+"""Probes, the OpenAPI schema and its docs page."""
+
+import pytest
+
+from config.celery_app import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz(client):  # type: ignore[no-untyped-def]
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_when_database_and_broker_answer(client):  # type: ignore[no-untyped-def]
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.json()
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+@pytest.fixture
+def broker_down():  # type: ignore[no-untyped-def]
+    """Points the Celery app at a port where nothing listens, then puts the configured broker back."""
+    before = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:9/0"
+    yield
+    celery_app.conf.broker_url = before
+
+
+def test_readyz_names_the_broker_when_it_is_down(client, broker_down):  # type: ignore[no-untyped-def]
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["checks"] == {"database": "ok", "broker": "down"}
+    assert "broker" in body["errors"]
+
+
+def test_openapi_schema_lists_the_pinned_paths(client):  # type: ignore[no-untyped-def]
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert "/api/v1/incidents/" in paths
+    assert "/api/v1/incidents/{id}/timeline/" in paths
+    transition = next(p for p in paths if p.startswith("/api/v1/incidents/{id}/") and "{transition}" in p)
+    parameter = next(p for p in paths[transition]["post"]["parameters"] if p["name"] == "transition")
+    assert "acknowledge" in parameter["schema"]["enum"]
+
+
+def test_swagger_ui(client):  # type: ignore[no-untyped-def]
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_api_errors_are_json_outside_drf_views(client):  # type: ignore[no-untyped-def]
+    response = client.get("/api/v1/does-not-exist")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
