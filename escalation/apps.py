@@ -9,3 +9,7 @@ class EscalationConfig(AppConfig):
 
     name = "escalation"
     verbose_name = _("Escalation")
+
+    def ready(self) -> None:
+        # Registers the engine's own timer handlers (escalation levels, delayed pages, SLA warning/breach).
+        from . import escalations, sla  # noqa: F401

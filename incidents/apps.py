@@ -20,3 +20,10 @@ class IncidentsConfig(AppConfig):
     def ready(self) -> None:
         # Keeps the roles' permissions complete when later migrations add models (see incidents.roles).
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="incidents.sync_roles")
+        # Tells the escalation engine how to describe incidents (it never imports this app).
+        from escalation.subjects import subject_adapter_register
+
+        from .models import Incident
+        from .subjects import IncidentAdapter
+
+        subject_adapter_register(model=Incident, adapter=IncidentAdapter())

@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
 from config.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
+from escalation import services as engine
+from escalation.events import event_emit
 
 from .models import Incident, Source, TimelineEvent
 from .selectors import priority_for
@@ -93,6 +95,9 @@ def incident_create(
             to_state=incident.state,
             data={"priority": incident.priority, "source": source},
         )
+        # SLA clocks, escalation, reporting rules and webhooks: rows in this transaction, sent after commit.
+        engine.subject_engage(subject=incident, at=now)
+        event_emit(subject=incident, event="incident.created", at=now, by=by)
     return incident
 
 
@@ -129,6 +134,15 @@ def incident_update(*, incident_id: int, by: AbstractBaseUser | None, changes: d
                 "new": diff["priority"][1],
             }
         _timeline(incident, kind=TimelineEvent.Kind.CHANGE, by=by, note=note, data={"changes": diff})
+        if {"priority", "service", "category"} & set(diff):
+            engine.subject_reprioritise(subject=incident, at=timezone.now())
+        if "priority" in diff:
+            event_emit(
+                subject=incident,
+                event="incident.priority_changed",
+                by=by,
+                data={"from": diff["priority"][0], "to": diff["priority"][1]},
+            )
     return incident
 
 
@@ -182,7 +196,28 @@ def incident_transition(
             note=note,
             data={k: v for k, v in params.items() if v not in ("", None)},
         )
+        _tell_engine(incident, name=name, by=by, at=at)
     return incident
+
+
+def _tell_engine(incident: Incident, *, name: str, by: AbstractBaseUser | None, at: Any) -> None:
+    """The escalation engine's side of a transition, in the transition's transaction (row locked)."""
+    if name == "acknowledge":
+        engine.subject_acknowledge(subject=incident, by=by, at=at)
+    elif name == "hold":
+        engine.subject_pause(subject=incident, at=at)
+    elif name == "resume":
+        engine.subject_resume(subject=incident, at=at)
+    elif name in ("resolve", "cancel"):
+        engine.subject_finish(subject=incident, at=at, cancelled=name == "cancel")
+    event = {
+        "acknowledge": "incident.acknowledged",
+        "resolve": "incident.resolved",
+        "cancel": "incident.cancelled",
+        "reopen": "incident.reopened",
+    }.get(name)
+    if event:
+        event_emit(subject=incident, event=event, at=at, by=by)
 
 
 def incident_comment(

@@ -196,7 +196,34 @@ CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES_NAMES = ("urgent", "default", "bulk")
 CELERY_TIMEZONE = "UTC"
+# Escalation and notification work never waits behind bulk work.
+CELERY_TASK_ROUTES = {"escalation.*": {"queue": "urgent"}}
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+
+# The escalation engine (docs/escalation.md). Intervals and delays in seconds.
+VIGIL_BASE_URL = env.str("VIGIL_BASE_URL", default="http://127.0.0.1:8000")
+VIGIL_SWEEP_INTERVAL = env.float("VIGIL_SWEEP_INTERVAL", default=2.0)
+VIGIL_TIMER_BATCH = env.int("VIGIL_TIMER_BATCH", default=100)
+VIGIL_OUTBOX_SWEEP_INTERVAL = env.float("VIGIL_OUTBOX_SWEEP_INTERVAL", default=10.0)
+VIGIL_OUTBOX_RESEND_AFTER = env.int("VIGIL_OUTBOX_RESEND_AFTER", default=30)
+# Longer than CELERY_TASK_TIME_LIMIT: a claim outlives any attempt that is still allowed to run.
+VIGIL_OUTBOX_LEASE_SECONDS = env.int("VIGIL_OUTBOX_LEASE_SECONDS", default=150)
+VIGIL_OUTBOX_MAX_ATTEMPTS = env.int("VIGIL_OUTBOX_MAX_ATTEMPTS", default=8)
+VIGIL_OUTBOX_BACKOFF_BASE = env.int("VIGIL_OUTBOX_BACKOFF_BASE", default=10)
+VIGIL_OUTBOX_BACKOFF_MAX = env.int("VIGIL_OUTBOX_BACKOFF_MAX", default=1800)
+VIGIL_WEBHOOK_CONNECT_TIMEOUT = env.float("VIGIL_WEBHOOK_CONNECT_TIMEOUT", default=5.0)
+VIGIL_WEBHOOK_READ_TIMEOUT = env.float("VIGIL_WEBHOOK_READ_TIMEOUT", default=10.0)
+CELERY_BEAT_SCHEDULE["escalation-timer-sweep"] = {
+    "task": "escalation.timer_sweep",
+    "schedule": VIGIL_SWEEP_INTERVAL,
+    # A sweep not started within its interval is dropped: the next one does the same work.
+    "options": {"expires": VIGIL_SWEEP_INTERVAL},
+}
+CELERY_BEAT_SCHEDULE["escalation-outbox-sweep"] = {
+    "task": "escalation.outbox_sweep",
+    "schedule": VIGIL_OUTBOX_SWEEP_INTERVAL,
+    "options": {"expires": VIGIL_OUTBOX_SWEEP_INTERVAL},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 LOGGING = {

@@ -2,7 +2,7 @@
 that need one."""
 
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK
+from .base import REST_FRAMEWORK, env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret"  # noqa: S105
@@ -14,3 +14,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Tests that commit (transactional tests) enqueue deliveries: an in-process broker unless a test brings a real
+# one (the worker tests point Celery at REDIS_URL themselves). Never the embedded filesystem queue under var/.
+CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="memory://")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}

@@ -1,0 +1,280 @@
+"""Escalation: page level after level until someone acknowledges, from a snapshot of the policy.
+
+Entry points run in the caller's transaction and expect the caller to hold the subject's row lock; they lock
+the escalation row themselves. Timer handlers (registered below) run inside the timer sweep."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+
+from .calendars import business_add, calendar_snapshot
+from .models import Escalation, EscalationPolicy, EscalationState, Team, Timer
+from .notify import PAGE_TIMER, notify_user_now, page_users
+from .outbox import notifications_cancel
+from .subjects import SubjectInfo, subject_describe, subject_filter, subject_load
+from .timers import timer_cancel, timer_handler, timer_schedule
+
+User = get_user_model()
+
+LEVEL_TIMER = "escalation.level"
+PAGE_REASON = "page"
+
+
+def policy_snapshot(policy: EscalationPolicy) -> dict[str, Any]:
+    """Everything a running escalation needs, frozen: editing the policy later changes nothing for it."""
+    levels = policy.levels.prefetch_related("users").order_by("position", "id")
+    return {
+        "policy_id": policy.pk,
+        "name": policy.name,
+        "calendar_id": policy.calendar_id,
+        "calendar": calendar_snapshot(policy.calendar) if policy.calendar_id else None,
+        "repeat_count": policy.repeat_count,
+        "repeat_delay_seconds": int(policy.repeat_delay.total_seconds()),
+        "levels": [level.as_snapshot() for level in levels],
+    }
+
+
+def _team_people(team_id: int, at: datetime) -> list[AbstractBaseUser]:
+    """Whoever is on call for the team now; every active member when the team has no schedule or nobody is."""
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        return []
+    from .oncall import team_oncall
+
+    people = list(team_oncall(team=team, at=at))
+    return people or list(team.members.filter(is_active=True).order_by("pk"))
+
+
+def level_users(*, level: dict[str, Any], info: SubjectInfo, at: datetime) -> list[AbstractBaseUser]:
+    """The people a level reaches at `at`, resolved now (on-call changes between levels are followed)."""
+    found: list[AbstractBaseUser] = list(
+        User.objects.filter(pk__in=level.get("user_ids", []), is_active=True).order_by("pk")
+    )
+    if level.get("team_id"):
+        found += _team_people(level["team_id"], at)
+    if level.get("schedule_id"):
+        from .oncall import oncall_users
+
+        schedule = apps.get_model("escalation", "Schedule").objects.filter(pk=level["schedule_id"]).first()
+        if schedule is not None:
+            found += list(oncall_users(schedule=schedule, at=at))
+    if level.get("service_owner") and info.owner_team_id:
+        found += _team_people(info.owner_team_id, at)
+    if level.get("team_manager"):
+        team = (
+            Team.objects.filter(pk=info.team_id or info.owner_team_id or 0).select_related("manager").first()
+        )
+        if team is not None and team.manager is not None and team.manager.is_active:
+            found.append(team.manager)
+    unique: dict[int, AbstractBaseUser] = {}
+    for user in found:
+        unique.setdefault(user.pk, user)
+    return list(unique.values())
+
+
+def escalation_start(
+    *, subject: models.Model, policy: EscalationPolicy, at: datetime, info: SubjectInfo | None = None
+) -> Escalation | None:
+    """Start paging for a subject. A first level without delay pages inside this transaction, so its outbox
+    rows leave right after the commit instead of waiting for the next sweep. None if one is already active."""
+    if Escalation.objects.filter(**subject_filter(subject), state=EscalationState.ACTIVE).exists():
+        return None
+    info = info or subject_describe(subject)
+    snapshot = policy_snapshot(policy)
+    escalation = Escalation.objects.create(
+        **subject_filter(subject),
+        policy=policy,
+        snapshot=snapshot,
+        priority=info.priority,
+        started_at=at,
+    )
+    if not snapshot["levels"]:
+        escalation.state = EscalationState.EXHAUSTED
+        escalation.save(update_fields=["state"])
+        return escalation
+    first = snapshot["levels"][0]
+    due = business_add(
+        calendar=snapshot["calendar"], start=at, duration=timedelta(seconds=first["delay_seconds"])
+    )
+    if due <= at:
+        _page_level(escalation, subject=subject, info=info, cycle=0, index=0, due_at=at, now=at)
+    else:
+        timer_schedule(
+            subject=subject,
+            kind=LEVEL_TIMER,
+            due_at=due,
+            data={"escalation_id": escalation.pk, "cycle": 0, "index": 0},
+        )
+    return escalation
+
+
+def _page_level(
+    escalation: Escalation,
+    *,
+    subject: models.Model,
+    info: SubjectInfo,
+    cycle: int,
+    index: int,
+    due_at: datetime,
+    now: datetime,
+) -> None:
+    """Page level `index` of cycle `cycle` and schedule what comes next. The escalation row is locked."""
+    snapshot = escalation.snapshot
+    levels = snapshot["levels"]
+    level = levels[index]
+    users = level_users(level=level, info=info, at=now)
+    page_users(
+        subject=subject,
+        info=info,
+        users=users,
+        reason=PAGE_REASON,
+        key=f"page:{escalation.pk}:{cycle}:{index}",
+        template="page",
+        context={
+            "level": index + 1,
+            "cycle": cycle,
+            "policy": snapshot["name"],
+            "data": {"level": index + 1},
+        },
+        at=now,
+    )
+    escalation.level = index + 1
+    escalation.cycle = cycle
+    escalation.last_paged_at = now
+    calendar = snapshot["calendar"]
+    if index + 1 < len(levels):
+        delay = timedelta(seconds=levels[index + 1]["delay_seconds"])
+        nxt: tuple[int, int] | None = (cycle, index + 1)
+    elif cycle < snapshot["repeat_count"]:
+        delay = timedelta(seconds=snapshot["repeat_delay_seconds"])
+        nxt = (cycle + 1, 0)
+    else:
+        nxt = None
+    if nxt is None:
+        escalation.state = EscalationState.EXHAUSTED
+    else:
+        # From the instant this level was due, not when a (possibly late) sweep fired it: no drift.
+        timer_schedule(
+            subject=subject,
+            kind=LEVEL_TIMER,
+            due_at=business_add(calendar=calendar, start=due_at, duration=delay),
+            data={"escalation_id": escalation.pk, "cycle": nxt[0], "index": nxt[1]},
+        )
+    escalation.save(update_fields=["level", "cycle", "last_paged_at", "state"])
+
+
+@timer_handler(LEVEL_TIMER)
+def _on_level_timer(timer: Timer, now: datetime) -> None:
+    escalation = Escalation.objects.select_for_update().filter(pk=timer.data["escalation_id"]).first()
+    if escalation is None or escalation.state != EscalationState.ACTIVE:
+        return
+    cycle, index = timer.data["cycle"], timer.data["index"]
+    expected = (
+        (escalation.cycle, escalation.level)
+        if escalation.level < len(escalation.snapshot["levels"])
+        else (
+            escalation.cycle + 1,
+            0,
+        )
+    )
+    if (cycle, index) != expected:
+        return  # a stale or repeated timer: that level was paged already
+    subject = subject_load(type_id=escalation.subject_type_id, object_id=escalation.subject_id)
+    if subject is None:
+        return
+    _page_level(
+        escalation,
+        subject=subject,
+        info=subject_describe(subject),
+        cycle=cycle,
+        index=index,
+        due_at=timer.due_at,
+        now=now,
+    )
+
+
+@timer_handler(PAGE_TIMER)
+def _on_page_timer(timer: Timer, now: datetime) -> None:
+    """A delayed personal rule (for example: SMS after 5 minutes if still not acknowledged)."""
+    subject = subject_load(type_id=timer.subject_type_id, object_id=timer.subject_id)
+    user = User.objects.filter(pk=timer.data["user_id"], is_active=True).first()
+    if subject is None or user is None:
+        return
+    live = Escalation.objects.filter(
+        **subject_filter(subject), state__in=[EscalationState.ACTIVE, EscalationState.EXHAUSTED]
+    )
+    if timer.data["reason"] == PAGE_REASON and not live.exists():
+        return  # acknowledged or ended since: the delayed page is moot
+    method = None
+    if timer.data.get("method_id"):
+        from .models import ContactMethod
+
+        method = ContactMethod.objects.filter(pk=timer.data["method_id"], is_active=True).first()
+        if method is None:
+            return
+    notify_user_now(
+        subject=subject,
+        info=subject_describe(subject),
+        user=user,
+        method=method,
+        reason=timer.data["reason"],
+        key=timer.data["key"],
+        template=timer.data["template"],
+        context=timer.data.get("context", {}),
+        at=now,
+    )
+
+
+def _end(
+    *, subject: models.Model, state: str, at: datetime, by: AbstractBaseUser | None = None
+) -> Escalation | None:
+    escalation = (
+        Escalation.objects.select_for_update()
+        .filter(**subject_filter(subject), state__in=[EscalationState.ACTIVE, EscalationState.EXHAUSTED])
+        .order_by("-started_at")
+        .first()
+    )
+    timer_cancel(subject=subject, kinds=[LEVEL_TIMER, PAGE_TIMER])
+    notifications_cancel(subject=subject, reasons=[PAGE_REASON])
+    if escalation is None:
+        return None
+    escalation.state = state
+    escalation.stopped_at = at
+    if state == EscalationState.ACKNOWLEDGED:
+        escalation.acknowledged_at = at
+        escalation.acknowledged_by = by
+    escalation.save(update_fields=["state", "stopped_at", "acknowledged_at", "acknowledged_by"])
+    return escalation
+
+
+def escalation_acknowledge(
+    *, subject: models.Model, by: AbstractBaseUser | None, at: datetime
+) -> Escalation | None:
+    """Stop paging: cancel the next levels, delayed personal pages and every page still in the outbox."""
+    return _end(subject=subject, state=EscalationState.ACKNOWLEDGED, at=at, by=by)
+
+
+def escalation_stop(*, subject: models.Model, at: datetime) -> Escalation | None:
+    """Stop paging because the subject ended (resolved, cancelled)."""
+    return _end(subject=subject, state=EscalationState.STOPPED, at=at)
+
+
+def escalation_current_level_users(
+    *, subject: models.Model, info: SubjectInfo, at: datetime
+) -> list[AbstractBaseUser]:
+    """Who SLA warnings and breaches go to: the levels the subject's escalation reached (the first level if
+    none was paged yet)."""
+    escalation = Escalation.objects.filter(**subject_filter(subject)).order_by("-started_at").first()
+    if escalation is None or not escalation.snapshot.get("levels"):
+        return []
+    levels = escalation.snapshot["levels"]
+    reached = max(escalation.level, 1) if escalation.cycle == 0 else len(levels)
+    users: dict[int, AbstractBaseUser] = {}
+    for level in levels[:reached]:
+        for user in level_users(level=level, info=info, at=at):
+            users.setdefault(user.pk, user)
+    return list(users.values())

@@ -1,0 +1,95 @@
+"""Events: what happened to a subject, told to webhook subscribers and to the communication plan's audiences.
+
+`event_emit` runs in the caller's transaction: the outbox rows commit (or roll back) with the change itself."""
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Channel, CommunicationRule, ReportingRule, StakeholderGroup, WebhookSubscription
+from .notify import notify_group, payload_for
+from .outbox import notification_write
+from .subjects import SubjectInfo, subject_describe
+
+
+def event_emit(
+    *,
+    subject: models.Model,
+    event: str,
+    at: datetime | None = None,
+    by: AbstractBaseUser | None = None,
+    data: dict[str, Any] | None = None,
+    info: SubjectInfo | None = None,
+) -> str:
+    """Write one signed webhook delivery per subscription that wants `event`, and the communication plan's
+    notifications for it. Returns the event id (part of every idempotency key it produced)."""
+    at = at or timezone.now()
+    info = info or subject_describe(subject)
+    event_id = uuid.uuid4().hex
+    data = {**(data or {}), "event_id": event_id}
+    if by is not None:
+        data["actor"] = by.get_username()
+    payload = payload_for(subject=subject, info=info, reason=event, at=at, data=data)
+    for subscription in WebhookSubscription.objects.filter(is_active=True):
+        if not subscription.wants(event):
+            continue
+        notification_write(
+            subject=subject,
+            reason=event,
+            channel=Channel.WEBHOOK,
+            address=subscription.url,
+            idempotency_key=f"event:{event_id}:sub:{subscription.pk}",
+            title=f"{event} {info.reference}",
+            payload=payload,
+            subscription_id=subscription.pk,
+        )
+    rules = CommunicationRule.objects.filter(is_active=True, event=event).filter(
+        Q(priority__isnull=True) | Q(priority=info.priority)
+    )
+    for rule in rules:
+        for group in StakeholderGroup.objects.filter(audience=rule.audience).prefetch_related(
+            "users", "teams"
+        ):
+            notify_group(
+                subject=subject,
+                info=info,
+                group=group,
+                channel=rule.channel,
+                reason=f"comms:{event}",
+                key=f"comms:{event_id}:{rule.pk}:{group.pk}",
+                template=rule.template,
+                context={"event": event, "data": data, "at": at},
+                at=at,
+            )
+    return event_id
+
+
+def reporting_rules_apply(*, subject: models.Model, at: datetime, info: SubjectInfo | None = None) -> int:
+    """The reporting flow defined in advance: tell every group a rule names for the subject's category and
+    priority, each row carrying the deadline the rule sets. Returns how many rules matched."""
+    info = info or subject_describe(subject)
+    rules = ReportingRule.objects.filter(is_active=True).filter(
+        Q(priority__isnull=True) | Q(priority=info.priority),
+        Q(category_id__isnull=True) | Q(category_id=info.category_id),
+    )
+    count = 0
+    for rule in rules.select_related("group"):
+        count += 1
+        notify_group(
+            subject=subject,
+            info=info,
+            group=rule.group,
+            channel=rule.channel,
+            reason="report",
+            key=f"report:{subject._meta.label_lower}:{subject.pk}:{rule.pk}",
+            template="report",
+            context={"rule": rule.name, "within_minutes": rule.within_minutes, "data": {"rule": rule.pk}},
+            at=at,
+            deadline_at=at + timedelta(minutes=rule.within_minutes),
+        )
+    return count

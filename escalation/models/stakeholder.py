@@ -1,0 +1,105 @@
+"""Who must be kept informed: stakeholder groups, the communication plan and reporting rules."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .outbox import Channel
+
+
+class Audience(models.TextChoices):
+    TECHNICAL = "technical", _("technical team")
+    MANAGEMENT = "management", _("management")
+    SLA_OWNERS = "sla_owners", _("SLA owners")
+    AFFECTED_USERS = "affected_users", _("affected users")
+
+
+class StakeholderGroup(models.Model):
+    """People to keep informed, for one audience. Members are users (reached through their contact methods)
+    and/or plain addresses (one e-mail address or Apprise URL per line) for people without an account."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("users"), blank=True, related_name="stakeholder_groups"
+    )
+    teams = models.ManyToManyField(
+        "escalation.Team", verbose_name=_("teams"), blank=True, related_name="stakeholder_groups"
+    )
+    addresses = models.TextField(
+        _("other addresses"), blank=True, help_text=_("One e-mail address or Apprise URL per line.")
+    )
+
+    class Meta:
+        verbose_name = _("stakeholder group")
+        verbose_name_plural = _("stakeholder groups")
+        ordering = ["audience", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_audience_display()})"
+
+    def address_list(self) -> list[str]:
+        return [line.strip() for line in self.addresses.splitlines() if line.strip()]
+
+
+class CommunicationRule(models.Model):
+    """One line of the communication plan: for subjects of this priority (empty: any), this audience hears
+    about this event over this channel, rendered from this template; `owner` answers for it."""
+
+    priority = models.PositiveSmallIntegerField(_("priority"), null=True, blank=True)
+    event = models.CharField(_("event"), max_length=60)
+    audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
+    channel = models.CharField(
+        _("channel"),
+        max_length=10,
+        choices=Channel.choices,
+        blank=True,
+        help_text=_("Empty: each user's own contact methods; plain addresses by their kind."),
+    )
+    template = models.CharField(
+        _("template"),
+        max_length=100,
+        default="event",
+        help_text=_("Name under escalation/notifications/: <name>_subject.txt and <name>_body.txt."),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("communication rule")
+        verbose_name_plural = _("communication plan")
+        ordering = ["priority", "event", "audience"]
+
+    def __str__(self) -> str:
+        scope = f"P{self.priority}" if self.priority else "any"
+        return f"{scope} {self.event} -> {self.get_audience_display()}"
+
+
+class ReportingRule(models.Model):
+    """From the seed material's reporting flow: for this category and priority (empty: any), this group must
+    be told within this many minutes of the subject being opened."""
+
+    name = models.CharField(_("name"), max_length=100)
+    category_id = models.PositiveBigIntegerField(_("category id"), null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(_("priority"), null=True, blank=True)
+    group = models.ForeignKey(
+        StakeholderGroup, verbose_name=_("group"), on_delete=models.CASCADE, related_name="reporting_rules"
+    )
+    within_minutes = models.PositiveIntegerField(_("within (minutes)"), default=15)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("reporting rule")
+        verbose_name_plural = _("reporting rules")
+        ordering = ["priority", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.group} within {self.within_minutes} min"

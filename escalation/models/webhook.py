@@ -1,0 +1,56 @@
+"""Outbound webhook subscriptions for CRMs and chat tools."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Event(models.TextChoices):
+    """Events the engine and the apps above it emit (`escalation.events.event_emit`)."""
+
+    INCIDENT_CREATED = "incident.created", _("incident created")
+    INCIDENT_ACKNOWLEDGED = "incident.acknowledged", _("incident acknowledged")
+    INCIDENT_RESOLVED = "incident.resolved", _("incident resolved")
+    INCIDENT_CANCELLED = "incident.cancelled", _("incident cancelled")
+    INCIDENT_REOPENED = "incident.reopened", _("incident reopened")
+    INCIDENT_PRIORITY_CHANGED = "incident.priority_changed", _("incident priority changed")
+    MAJOR_INCIDENT_DECLARED = "major_incident.declared", _("major incident declared")
+    SLA_WARNING = "sla.warning", _("SLA warning")
+    SLA_BREACHED = "sla.breached", _("SLA breached")
+    ESCALATION_LEVEL = "escalation.level", _("escalated to a level")
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class WebhookSubscription(models.Model):
+    """A URL that receives signed JSON for the events it subscribes to. An empty event list means all."""
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(_("URL"), max_length=500)
+    events = models.JSONField(_("events"), default=list, blank=True)
+    secret = models.CharField(_("signing secret"), max_length=200, default=_new_secret)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def wants(self, event: str) -> bool:
+        return self.is_active and (not self.events or event in self.events)

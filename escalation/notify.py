@@ -1,0 +1,225 @@
+"""From "tell these people about this" to outbox rows: rendering, personal rules, stakeholder groups.
+
+Everything here runs in the caller's transaction and only writes rows."""
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from .models import Channel, ContactMethod, NotificationRule, StakeholderGroup
+from .outbox import notification_write
+from .subjects import SubjectInfo
+from .timers import timer_schedule
+
+User = get_user_model()
+
+PAGE_TIMER = "escalation.page"
+
+
+def message_render(*, template: str, context: dict[str, Any], language: str | None = None) -> tuple[str, str]:
+    """(title, body) from `escalation/notifications/<template>_subject.txt` and `_body.txt`, in the reader's
+    language; a template that does not exist falls back to `event`."""
+    with translation.override(language or translation.get_language()):
+        try:
+            title = render_to_string(f"escalation/notifications/{template}_subject.txt", context)
+            body = render_to_string(f"escalation/notifications/{template}_body.txt", context)
+        except TemplateDoesNotExist:
+            title = render_to_string("escalation/notifications/event_subject.txt", context)
+            body = render_to_string("escalation/notifications/event_body.txt", context)
+    return " ".join(title.split()), body.strip() + "\n"
+
+
+def _language(user: AbstractBaseUser | None) -> str | None:
+    profile = getattr(user, "vigil_profile", None) if user is not None else None
+    return (profile.language or None) if profile is not None else None
+
+
+def payload_for(*, subject: models.Model, info: SubjectInfo, reason: str, at: datetime, data: dict) -> dict:
+    """The JSON a webhook receives (also kept on every row, for the admin and the API)."""
+    return {
+        "event": reason,
+        "occurred_at": at.isoformat(),
+        "subject": {
+            "type": subject._meta.label_lower,
+            "id": subject.pk,
+            "reference": info.reference,
+            "title": info.title,
+            "priority": info.priority,
+            "state": info.state,
+            "url": info.url,
+        },
+        "data": data,
+    }
+
+
+def user_channels(
+    *, user: AbstractBaseUser, priority: int | None
+) -> list[tuple[ContactMethod | None, timedelta]]:
+    """The user's contact methods with their delays, by their notification rules for this priority.
+
+    No rule: every active e-mail contact method at once; no contact method either: the account's e-mail."""
+    effective = priority or 1
+    rules = (
+        NotificationRule.objects.filter(
+            user=user, contact_method__is_active=True, max_priority__gte=effective
+        )
+        .select_related("contact_method")
+        .order_by("delay", "id")
+    )
+    found = [(rule.contact_method, rule.delay) for rule in rules]
+    if found:
+        return found
+    methods = ContactMethod.objects.filter(user=user, is_active=True, channel=Channel.EMAIL)
+    found = [(method, timedelta(0)) for method in methods]
+    if found or not getattr(user, "email", ""):
+        return found
+    return [(None, timedelta(0))]
+
+
+def _key(*parts: Any) -> str:
+    raw = ":".join(str(p) for p in parts)
+    if len(raw) <= 200:
+        return raw
+    return raw[:150] + ":" + hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+def notify_user_now(
+    *,
+    subject: models.Model,
+    info: SubjectInfo,
+    user: AbstractBaseUser,
+    method: ContactMethod | None,
+    reason: str,
+    key: str,
+    template: str,
+    context: dict[str, Any],
+    at: datetime,
+    deadline_at: datetime | None = None,
+) -> None:
+    """One outbox row for one user over one contact method (None: the account's e-mail)."""
+    channel = method.channel if method else Channel.EMAIL
+    address = method.address if method else user.email
+    full = {**context, "subject": info, "recipient": user, "reason": reason}
+    title, body = message_render(template=template, context=full, language=_language(user))
+    notification_write(
+        subject=subject,
+        reason=reason,
+        channel=channel,
+        address=address,
+        idempotency_key=_key(key, "u", user.pk, "m", method.pk if method else "account"),
+        title=title,
+        body=body,
+        payload=payload_for(subject=subject, info=info, reason=reason, at=at, data=context.get("data", {})),
+        recipient=user,
+        contact_method_id=method.pk if method else None,
+        deadline_at=deadline_at,
+    )
+
+
+def page_users(
+    *,
+    subject: models.Model,
+    info: SubjectInfo,
+    users: list[AbstractBaseUser],
+    reason: str,
+    key: str,
+    template: str,
+    context: dict[str, Any],
+    at: datetime,
+) -> None:
+    """Page people by their personal rules: immediate rules write outbox rows now, delayed ones schedule a
+    timer (cancelled when the subject is acknowledged)."""
+    for user in users:
+        for method, delay in user_channels(user=user, priority=info.priority):
+            if delay <= timedelta(0):
+                notify_user_now(
+                    subject=subject,
+                    info=info,
+                    user=user,
+                    method=method,
+                    reason=reason,
+                    key=key,
+                    template=template,
+                    context=context,
+                    at=at,
+                )
+                continue
+            timer_schedule(
+                subject=subject,
+                kind=PAGE_TIMER,
+                due_at=at + delay,
+                data={
+                    "user_id": user.pk,
+                    "method_id": method.pk if method else None,
+                    "reason": reason,
+                    "key": key,
+                    "template": template,
+                    "context": {k: v for k, v in context.items() if isinstance(v, str | int | float | dict)},
+                },
+            )
+
+
+def group_recipients(group: StakeholderGroup) -> tuple[list[AbstractBaseUser], list[str]]:
+    users = {u.pk: u for u in group.users.filter(is_active=True)}
+    for team in group.teams.all():
+        for member in team.members.filter(is_active=True):
+            users.setdefault(member.pk, member)
+    return list(users.values()), group.address_list()
+
+
+def notify_group(
+    *,
+    subject: models.Model,
+    info: SubjectInfo,
+    group: StakeholderGroup,
+    channel: str,
+    reason: str,
+    key: str,
+    template: str,
+    context: dict[str, Any],
+    at: datetime,
+    deadline_at: datetime | None = None,
+) -> None:
+    """Tell a stakeholder group: users over their immediate contact methods (or only those of `channel`),
+    plain addresses as e-mail when they hold an @, else as Apprise URLs."""
+    users, addresses = group_recipients(group)
+    for user in users:
+        for method, delay in user_channels(user=user, priority=info.priority):
+            if delay > timedelta(0) or (channel and method is not None and method.channel != channel):
+                continue
+            notify_user_now(
+                subject=subject,
+                info=info,
+                user=user,
+                method=method,
+                reason=reason,
+                key=key,
+                template=template,
+                context=context,
+                at=at,
+                deadline_at=deadline_at,
+            )
+    full = {**context, "subject": info, "recipient": None, "reason": reason}
+    title, body = message_render(template=template, context=full)
+    for address in addresses:
+        kind = Channel.EMAIL if "@" in address and "://" not in address else Channel.APPRISE
+        notification_write(
+            subject=subject,
+            reason=reason,
+            channel=kind,
+            address=address,
+            idempotency_key=_key(key, "a", hashlib.sha256(address.encode()).hexdigest()[:16]),
+            title=title,
+            body=body,
+            payload=payload_for(
+                subject=subject, info=info, reason=reason, at=at, data=context.get("data", {})
+            ),
+            deadline_at=deadline_at,
+        )

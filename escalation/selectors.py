@@ -1,0 +1,83 @@
+"""Reads of the engine that the API, the admin and the apps above share."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import models
+from django.db.models import QuerySet
+
+from .calendars import business_add
+from .models import EscalationPolicy, SlaClock, SlaClockState, SlaPolicy
+from .subjects import SubjectInfo, subject_filter
+
+
+def escalation_policy_for(*, sla_policy: SlaPolicy | None) -> EscalationPolicy | None:
+    if sla_policy is not None and sla_policy.escalation_policy_id:
+        return sla_policy.escalation_policy
+    return EscalationPolicy.objects.filter(is_default=True).first()
+
+
+def sla_clocks_of(subject: models.Model) -> QuerySet[SlaClock]:
+    return SlaClock.objects.filter(**subject_filter(subject)).order_by("kind")
+
+
+def sla_summary(clocks: list[SlaClock]) -> dict[str, Any]:
+    """For lists: per clock kind its state, due instant and breach instant."""
+    return {
+        clock.kind: {
+            "state": clock.state,
+            "due_at": clock.due_at,
+            "breached_at": clock.breached_at,
+            "met_at": clock.met_at,
+            "warned_at": clock.warned_at,
+        }
+        for clock in clocks
+    }
+
+
+def breached_subject_ids(*, model: type[models.Model]) -> QuerySet:
+    """Ids of subjects of `model` with a breached SLA clock, for filters and annotations."""
+    from django.contrib.contenttypes.models import ContentType
+
+    return SlaClock.objects.filter(
+        subject_type=ContentType.objects.get_for_model(model), state=SlaClockState.BREACHED
+    ).values("subject_id")
+
+
+def escalation_simulate(
+    *, policy: EscalationPolicy, start: datetime, priority: int, cycles_limit: int = 10
+) -> list[dict[str, Any]]:
+    """A dry run: who would be paged, when and over which channel, if nobody acknowledged a subject of this
+    priority opened at `start`. Level delays follow the policy's calendar; personal rules add their delays.
+    Team and schedule targets are resolved as on call at each page's instant. Writes nothing."""
+    from .escalations import level_users, policy_snapshot
+    from .notify import user_channels
+
+    snapshot = policy_snapshot(policy)
+    info = SubjectInfo(reference="SIMULATION", title="", priority=priority)
+    steps: list[dict[str, Any]] = []
+    at = start
+    cal = snapshot["calendar"]
+    for cycle in range(min(snapshot["repeat_count"], cycles_limit) + 1):
+        for index, level in enumerate(snapshot["levels"]):
+            if cycle > 0 and index == 0:
+                delay = timedelta(seconds=snapshot["repeat_delay_seconds"])
+            else:
+                delay = timedelta(seconds=level["delay_seconds"])
+            at = business_add(calendar=cal, start=at, duration=delay)
+            for user in level_users(level=level, info=info, at=at):
+                for method, rule_delay in user_channels(user=user, priority=priority):
+                    steps.append(
+                        {
+                            "at": at + rule_delay,
+                            "cycle": cycle,
+                            "level": index + 1,
+                            "user_id": user.pk,
+                            "username": user.get_username(),
+                            "channel": method.channel if method else "email",
+                            "address": method.address if method else user.email,
+                            "contact_method_id": method.pk if method else None,
+                        }
+                    )
+    steps.sort(key=lambda s: (s["at"], s["level"], s["user_id"]))
+    return steps

@@ -1,0 +1,59 @@
+"""What the apps above tell the engine about their subjects. Each function runs in the caller's transaction
+(which must hold the subject's row lock) and only writes rows: timers, clocks, escalations, outbox rows.
+Delivery starts after that transaction commits."""
+
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+
+from .escalations import escalation_acknowledge, escalation_start, escalation_stop
+from .events import reporting_rules_apply
+from .models import EscalationPolicy, SlaClockKind
+from .selectors import escalation_policy_for
+from .sla import (
+    sla_clocks_pause,
+    sla_clocks_reprioritise,
+    sla_clocks_resume,
+    sla_clocks_start,
+    sla_clocks_stop,
+)
+from .subjects import subject_describe
+
+
+def subject_engage(*, subject: models.Model, at: datetime, policy: EscalationPolicy | None = None) -> None:
+    """A new subject: start its SLA clocks, its escalation (the policy given, else the one its SLA policy
+    names, else the default) and the reporting rules that match it."""
+    info = subject_describe(subject)
+    clocks = sla_clocks_start(subject=subject, at=at, info=info)
+    policy = policy or escalation_policy_for(sla_policy=clocks[0].policy if clocks else None)
+    if policy is not None:
+        escalation_start(subject=subject, policy=policy, at=at, info=info)
+    reporting_rules_apply(subject=subject, at=at, info=info)
+
+
+def subject_acknowledge(*, subject: models.Model, by: AbstractBaseUser | None, at: datetime) -> None:
+    """Someone answered: stop the acknowledge clock and the escalation."""
+    sla_clocks_stop(subject=subject, kinds=[SlaClockKind.ACKNOWLEDGE], at=at)
+    escalation_acknowledge(subject=subject, by=by, at=at)
+
+
+def subject_pause(*, subject: models.Model, at: datetime) -> None:
+    sla_clocks_pause(subject=subject, at=at)
+
+
+def subject_resume(*, subject: models.Model, at: datetime) -> None:
+    sla_clocks_resume(subject=subject, at=at)
+
+
+def subject_finish(*, subject: models.Model, at: datetime, cancelled: bool = False) -> None:
+    """The subject ended: resolved (clocks met or breached) or cancelled (clocks cancelled); paging stops."""
+    sla_clocks_stop(
+        subject=subject, kinds=[SlaClockKind.ACKNOWLEDGE, SlaClockKind.RESOLVE], at=at, cancel=cancelled
+    )
+    escalation_stop(subject=subject, at=at)
+
+
+def subject_reprioritise(*, subject: models.Model, at: datetime) -> None:
+    """Its priority (or service, category) changed: open clocks recompute on the policy now in force."""
+    sla_clocks_reprioritise(subject=subject, at=at)

@@ -1,0 +1,167 @@
+"""SLA clocks on incidents: snapshot, warning and breach by the sweep, pause on hold, priority change."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+import time_machine
+
+from escalation.models import Notification, SlaClock, SlaClockKind, SlaClockState
+from escalation.timers import timer_sweep
+from incidents.models import Incident
+from tests.escalation.engine_factories import (
+    EscalationLevelFactory,
+    EscalationPolicyFactory,
+    SlaPolicyFactory,
+)
+from tests.escalation.factories import BusinessCalendarFactory, office_hours
+from tests.incidents.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
+
+
+def clock(kind: str) -> SlaClock:
+    return SlaClock.objects.get(kind=kind)
+
+
+def post(api, path: str, body: dict | None = None) -> dict:  # type: ignore[no-untyped-def]
+    response = api.post(path, body or {}, format="json")
+    assert response.status_code in (200, 201), response.content
+    return response.json()
+
+
+@pytest.fixture
+def p1_policy():  # type: ignore[no-untyped-def]
+    oncall = UserFactory()
+    policy = EscalationPolicyFactory()
+    EscalationLevelFactory(policy=policy, users=[oncall])
+    sla = SlaPolicyFactory(
+        priority=1,
+        time_to_acknowledge=timedelta(minutes=20),
+        time_to_resolve=timedelta(hours=4),
+        escalation_policy=policy,
+    )
+    return sla, oncall
+
+
+def test_clocks_start_with_a_snapshot_and_acknowledge_meets_the_ack_clock(api, as_role, p1_policy):
+    sla, _ = p1_policy
+    as_role("agents")
+    with time_machine.travel(T0, tick=False) as travel:
+        incident = post(api, "/api/v1/incidents/", {"title": "x", "impact": 1, "urgency": 1})
+        ack = clock(SlaClockKind.ACKNOWLEDGE)
+        assert ack.due_at == T0 + timedelta(minutes=20)
+        assert ack.warn_at == T0 + timedelta(minutes=15)  # 75 % by default
+        sla.time_to_acknowledge = timedelta(minutes=1)
+        sla.save()  # editing the policy does not touch the running clock
+        travel.move_to(T0 + timedelta(minutes=10))
+        post(api, f"/api/v1/incidents/{incident['id']}/acknowledge/")
+    ack.refresh_from_db()
+    assert (ack.state, ack.met_at, ack.target) == (
+        SlaClockState.MET,
+        T0 + timedelta(minutes=10),
+        timedelta(minutes=20),
+    )
+    assert clock(SlaClockKind.RESOLVE).state == SlaClockState.RUNNING
+
+
+def test_warning_then_breach_are_recorded_and_notify_the_escalation_targets(api, as_role, p1_policy):
+    _, oncall = p1_policy
+    as_role("agents")
+    with time_machine.travel(T0, tick=False) as travel:
+        post(api, "/api/v1/incidents/", {"title": "x", "impact": 1, "urgency": 1})
+        travel.move_to(T0 + timedelta(minutes=15))
+        timer_sweep()
+        assert clock(SlaClockKind.ACKNOWLEDGE).warned_at == T0 + timedelta(minutes=15)
+        assert Notification.objects.filter(reason="sla.warning", recipient=oncall).count() == 1
+        travel.move_to(T0 + timedelta(minutes=21))  # the sweeper was late: the breach instant is still exact
+        timer_sweep()
+    ack = clock(SlaClockKind.ACKNOWLEDGE)
+    assert (ack.state, ack.breached_at) == (SlaClockState.BREACHED, T0 + timedelta(minutes=20))
+    assert Notification.objects.filter(reason="sla.breach", recipient=oncall).count() == 1
+
+
+def test_hold_pauses_the_resolve_clock_and_resume_continues_it(api, as_role, p1_policy):
+    as_role("agents")
+    with time_machine.travel(T0, tick=False) as travel:
+        incident = post(api, "/api/v1/incidents/", {"title": "x", "impact": 1, "urgency": 1})
+        base = f"/api/v1/incidents/{incident['id']}"
+        post(api, f"{base}/acknowledge/")
+        post(api, f"{base}/start/")
+        travel.move_to(T0 + timedelta(hours=1))
+        post(api, f"{base}/hold/")
+        resolve = clock(SlaClockKind.RESOLVE)
+        assert (resolve.state, resolve.due_at, resolve.elapsed) == (
+            SlaClockState.PAUSED,
+            None,
+            timedelta(hours=1),
+        )
+        travel.move_to(T0 + timedelta(hours=10))
+        assert timer_sweep() == 0  # no breach while paused
+        post(api, f"{base}/resume/")
+        resolve.refresh_from_db()
+        assert resolve.due_at == T0 + timedelta(hours=13)  # 3 hours left, from the resume
+        assert len(resolve.segments) == 1
+        travel.move_to(T0 + timedelta(hours=12))
+        post(api, f"{base}/resolve/")
+    resolve.refresh_from_db()
+    assert (resolve.state, resolve.elapsed) == (SlaClockState.MET, timedelta(hours=3))
+
+
+def test_priority_change_recomputes_from_the_time_already_run(api, as_role, p1_policy):
+    SlaPolicyFactory(priority=3, time_to_acknowledge=timedelta(hours=2), time_to_resolve=timedelta(hours=24))
+    as_role("agents")
+    with time_machine.travel(T0, tick=False) as travel:
+        incident = post(api, "/api/v1/incidents/", {"title": "x", "impact": 2, "urgency": 3})
+        assert clock(SlaClockKind.RESOLVE).due_at == T0 + timedelta(hours=24)
+        travel.move_to(T0 + timedelta(hours=1))
+        response = api.patch(
+            f"/api/v1/incidents/{incident['id']}/", {"impact": 1, "urgency": 1}, format="json"
+        )
+        assert response.json()["priority"] == 1
+        resolve = clock(SlaClockKind.RESOLVE)
+        # 1 hour has run; P1 allows 4: due 3 hours from now.
+        assert resolve.due_at == T0 + timedelta(hours=4)
+        assert resolve.snapshot["priority"] == 1
+        ack = clock(SlaClockKind.ACKNOWLEDGE)
+        # 1 hour run against a new 20-minute target: breached as of the change, on the next sweep.
+        assert ack.due_at == T0 + timedelta(hours=1)
+        timer_sweep()
+    ack.refresh_from_db()
+    assert (ack.state, ack.breached_at) == (SlaClockState.BREACHED, T0 + timedelta(hours=1))
+
+
+def test_business_calendar_counts_only_working_hours(api, as_role):
+    calendar = office_hours(BusinessCalendarFactory(time_zone="UTC"), spans=((time(9), time(17)),))
+    SlaPolicyFactory(
+        priority=3,
+        time_to_acknowledge=timedelta(hours=2),
+        time_to_resolve=timedelta(hours=8),
+        calendar=calendar,
+    )
+    as_role("agents")
+    friday_4pm = datetime(2026, 3, 6, 16, 0, tzinfo=UTC)
+    with time_machine.travel(friday_4pm, tick=False):
+        post(api, "/api/v1/incidents/", {"title": "x", "impact": 2, "urgency": 3})
+    # 1 hour on Friday, the second on Monday morning.
+    assert clock(SlaClockKind.ACKNOWLEDGE).due_at == datetime(2026, 3, 9, 10, 0, tzinfo=UTC)
+    calendar.intervals.all().delete()  # the clock runs on its snapshot of the calendar
+    assert clock(SlaClockKind.RESOLVE).snapshot["calendar"]["week"][0] == [[9 * 3600, 17 * 3600]]
+
+
+def test_cancel_cancels_the_clocks_and_breaches_show_in_the_api(api, as_role, p1_policy):
+    as_role("agents")
+    with time_machine.travel(T0, tick=False) as travel:
+        a = post(api, "/api/v1/incidents/", {"title": "a", "impact": 1, "urgency": 1})
+        b = post(api, "/api/v1/incidents/", {"title": "b", "impact": 1, "urgency": 1})
+        post(api, f"/api/v1/incidents/{a['id']}/cancel/")
+        travel.move_to(T0 + timedelta(hours=5))
+        timer_sweep()
+    assert set(SlaClock.objects.filter(subject_id=a["id"]).values_list("state", flat=True)) == {
+        SlaClockState.CANCELLED
+    }
+    assert set(SlaClock.objects.filter(subject_id=b["id"]).values_list("state", flat=True)) == {
+        SlaClockState.BREACHED
+    }
+    assert Incident.objects.count() == 2
