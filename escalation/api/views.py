@@ -1,8 +1,22 @@
-from rest_framework import viewsets
-from rest_framework.permissions import DjangoModelPermissions
+import datetime as dt
 
-from ..models import Team
-from .serializers import TeamSerializer
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import DjangoModelPermissions
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.errors import InvalidInput
+
+from ..models import BusinessCalendar, Override, RotationMember, Schedule, Team
+from ..oncall import team_oncall_shifts
+from .serializers import BusinessCalendarSerializer, ScheduleSerializer, TeamOnCallSerializer, TeamSerializer
 
 
 class TeamViewSet(viewsets.ReadOnlyModelViewSet):
@@ -11,3 +25,87 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Team.objects.prefetch_related("members").order_by("name")
     serializer_class = TeamSerializer
     permission_classes = [DjangoModelPermissions]
+
+    def get_queryset(self) -> QuerySet[Team]:
+        if self.action == "oncall":
+            return Team.objects.all()  # the answer loads its own schedules; members are not shown
+        return super().get_queryset()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "at",
+                OpenApiTypes.DATETIME,
+                description="ISO 8601 with an offset; default now.",
+                required=False,
+            )
+        ],
+        responses={200: TeamOnCallSerializer},
+    )
+    @action(detail=True, methods=["get"])
+    def oncall(self, request: Request, pk: str | None = None) -> Response:
+        """Who is on call for the team at `at` (default now): the same answer as the admin and the engine."""
+        team = self.get_object()
+        at = parse_instant(request.query_params.get("at"))
+        shifts = team_oncall_shifts(team=team, at=at)
+        return Response(TeamOnCallSerializer({"team": team.pk, "at": at, "oncall": shifts}).data)
+
+
+def parse_instant(value: str | None) -> dt.datetime:
+    """An aware instant from an ISO 8601 query parameter; now when absent.
+
+    A `+` left unencoded in a query string arrives as a space: it is read back as `+`."""
+    if value is None or not value.strip():
+        return timezone.now()
+    text = value.strip().replace(" ", "+")
+    try:
+        parsed = parse_datetime(text)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise InvalidInput(
+            _("at: %(value)s is not an ISO 8601 date and time.") % {"value": value},
+            fields={"at": [_("Expected for example 2026-03-29T09:00:00+02:00.")]},
+        )
+    if timezone.is_naive(parsed):
+        raise InvalidInput(
+            _("at: give a UTC offset or Z, for example 2026-03-29T09:00:00+02:00."),
+            fields={"at": [_("A time zone offset is required.")]},
+        )
+    return parsed
+
+
+class BusinessCalendarViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Business calendars with their working intervals and holidays. Writing needs the model permissions
+    (managers)."""
+
+    queryset = BusinessCalendar.objects.prefetch_related("intervals", "holidays").order_by("name", "id")
+    serializer_class = BusinessCalendarSerializer
+    permission_classes = [DjangoModelPermissions]
+
+
+class ScheduleViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """On-call schedules with their rotations and current overrides. Writing needs the model permissions
+    (managers). Who is on call: `GET /api/v1/teams/<id>/oncall/`."""
+
+    serializer_class = ScheduleSerializer
+    permission_classes = [DjangoModelPermissions]
+    filterset_fields = ["team"]
+
+    def get_queryset(self) -> QuerySet[Schedule]:
+        return Schedule.objects.order_by("team", "name", "id").prefetch_related(
+            Prefetch("rotations__members", queryset=RotationMember.objects.order_by("position", "id")),
+            Prefetch("overrides", queryset=Override.objects.filter(end__gt=timezone.now())),
+        )
