@@ -236,3 +236,24 @@ LOGGING = {
 }
 
 LOGIN_URL = "admin:login"
+
+# Integrations (docs/integrations.md). Alert bodies over 512 KiB answer 413 before anything reads them.
+INTEGRATION_MAX_BODY_BYTES = env.int("VIGIL_INTEGRATION_MAX_BODY_BYTES", default=512 * 1024)
+VIGIL_MAX_BODY_BYTES_BY_PREFIX.update(
+    {"/api/v1/integrations/": INTEGRATION_MAX_BODY_BYTES, "/api/v1/events/": INTEGRATION_MAX_BODY_BYTES}
+)
+# The ingestion endpoints' own throttle scope, per client address (the anon rate is meant for people).
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["integrations"] = env.str(
+    "THROTTLE_INTEGRATIONS", default="20000/minute"
+)
+# Ticket-volume spike: more than this many new incidents for one service within the window.
+VIGIL_SPIKE_INCIDENTS = env.int("VIGIL_SPIKE_INCIDENTS", default=5)
+VIGIL_SPIKE_WINDOW_MINUTES = env.int("VIGIL_SPIKE_WINDOW_MINUTES", default=10)
+VIGIL_HEARTBEAT_SWEEP_INTERVAL = env.float("VIGIL_HEARTBEAT_SWEEP_INTERVAL", default=30.0)
+# The integration tasks live beside their services (incidents/integrations/), not in incidents/tasks.py.
+CELERY_IMPORTS = ("incidents.integrations.tasks",)
+CELERY_BEAT_SCHEDULE["integrations-heartbeat-sweep"] = {
+    "task": "incidents.heartbeat_sweep",
+    "schedule": VIGIL_HEARTBEAT_SWEEP_INTERVAL,
+    "options": {"expires": VIGIL_HEARTBEAT_SWEEP_INTERVAL},
+}

@@ -17,3 +17,29 @@ urlpatterns = [
         name="incident-transition",
     ),
 ]
+
+# Integrations and alerts (issue 4, inbound): management, then the endpoints monitoring tools post to.
+from .integrations import AlertViewSet, IntegrationViewSet, SilenceViewSet  # noqa: E402
+from .integrations_inbound import (  # noqa: E402
+    AlertmanagerWebhookView,
+    GenericWebhookView,
+    HeartbeatView,
+    PagerDutyEventsView,
+)
+
+integrations_router = SimpleRouter()
+integrations_router.register("integrations", IntegrationViewSet, basename="integration")
+integrations_router.register("silences", SilenceViewSet, basename="silence")
+integrations_router.register("alerts", AlertViewSet, basename="alert")
+
+urlpatterns += [
+    *integrations_router.urls,
+    path(
+        "integrations/<str:key>/alertmanager/",
+        AlertmanagerWebhookView.as_view(),
+        name="integration-alertmanager",
+    ),
+    path("integrations/<str:key>/generic/", GenericWebhookView.as_view(), name="integration-generic"),
+    path("integrations/<str:key>/heartbeat/", HeartbeatView.as_view(), name="integration-heartbeat"),
+    path("events/v2/enqueue", PagerDutyEventsView.as_view(), name="pagerduty-enqueue"),
+]

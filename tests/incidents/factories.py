@@ -4,7 +4,8 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from escalation.models import Team
-from incidents.models import Incident, Service
+from incidents.models import Incident, Integration, IntegrationKind, Service
+from incidents.models.integration import key_generate
 from incidents.selectors import priority_for
 
 
@@ -48,3 +49,22 @@ class IncidentFactory(factory.django.DjangoModelFactory):
     urgency = 3
     priority = factory.LazyAttribute(lambda i: priority_for(impact=i.impact, urgency=i.urgency))
     reported_at = factory.LazyFunction(timezone.now)
+
+
+class IntegrationFactory(factory.django.DjangoModelFactory):
+    """An integration whose plain key the test can use: `IntegrationFactory(key="...")` or the random `.key`."""
+
+    class Meta:
+        model = Integration
+
+    name = factory.Sequence(lambda n: f"integration-{n}")
+    kind = IntegrationKind.ALERTMANAGER
+
+    @classmethod
+    def _create(cls, model_class, *args, key=None, **kwargs):  # type: ignore[no-untyped-def]
+        key = key or key_generate()
+        integration = model_class(*args, **kwargs)
+        integration.set_key(key)
+        integration.save()
+        integration.key = key  # never stored; the tests post with it
+        return integration

@@ -1,0 +1,254 @@
+"""The endpoints monitoring tools post to. They authenticate by the integration key (in the path, or PagerDuty's
+`routing_key`), not by a user: no session, no CSRF, a throttle scope of their own.
+
+Every answer is JSON. Alertmanager retries only on 5xx and drops what gets a 429, so its endpoint never
+answers 429: over the integration's rate its alerts fold into a storm incident, and the server-wide throttle
+answers it 503 + Retry-After instead. The PagerDuty endpoint answers in PagerDuty's shapes."""
+
+import re
+from typing import Any
+
+from django.db import OperationalError
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import NotFound, VigilError
+
+from ..integrations.alertmanager import alertmanager_parse
+from ..integrations.generic import generic_parse
+from ..integrations.heartbeats import heartbeat_check_in
+from ..integrations.ingest import IngestResult, alerts_ingest
+from ..integrations.limits import IngestRateThrottle, integration_cap_check, signature_check
+from ..integrations.pagerduty import pagerduty_parse, routing_key_of
+from ..integrations.payloads import InvalidJSON, InvalidPayload, body_decode
+from ..models import Integration, IntegrationKind
+from ..models.integration import KEY_LENGTH, key_digest
+
+KEY_FORMAT = re.compile(rf"[0-9a-f]{{{KEY_LENGTH}}}")
+RETRY_AFTER_UNAVAILABLE = 5
+
+
+class IntegrationNotFound(NotFound):
+    code = "integration_not_found"
+    default_detail = _("No integration has this key.")
+
+
+class IntegrationDisabled(VigilError):
+    code = "integration_disabled"
+    status = 401
+
+
+class WrongEndpoint(VigilError):
+    code = "wrong_endpoint"
+    status = 400
+
+
+class Unavailable(VigilError):
+    code = "unavailable"
+    status = 503
+
+
+def _incident_brief(result: IngestResult) -> dict[str, Any] | None:
+    incident = result.incident
+    if incident is None:
+        return None
+    return {"id": incident.pk, "reference": incident.reference, "state": incident.state}
+
+
+class _InboundView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [IngestRateThrottle]
+    # The body is read raw: it is stored and signature-checked exactly as it was sent.
+    parser_classes: list = []
+    kind: str | None = None
+    hard_cap = True
+
+    def integration_for(self, key: str) -> Integration:
+        """The enabled integration of this key and kind; 404, 401 or 400 otherwise. Keys of the wrong shape
+        are turned away without a database query."""
+        key = key.strip().lower()
+        integration = None
+        if KEY_FORMAT.fullmatch(key):
+            integration = (
+                Integration.objects.select_related("service").filter(key_hash=key_digest(key)).first()
+            )
+        if integration is None:
+            raise IntegrationNotFound()
+        if not integration.enabled:
+            raise IntegrationDisabled(_("Integration %(name)s is disabled.") % {"name": integration.name})
+        if self.kind is not None and integration.kind != self.kind:
+            raise WrongEndpoint(
+                _("Integration %(name)s is of kind %(kind)s: post to its own endpoint.")
+                % {"name": integration.name, "kind": integration.kind},
+                kind=integration.kind,
+            )
+        return integration
+
+    def admit(self, request: Request, integration: Integration, raw: bytes) -> None:
+        """The signature (when the integration has a secret) and the hard cap."""
+        if integration.hmac_secret:
+            signature_check(secret=integration.hmac_secret, headers=request.headers, body=raw)
+        if self.hard_cap:
+            integration_cap_check(
+                integration_id=integration.pk, name=integration.name, limit=integration.hard_cap_per_minute
+            )
+
+    def ingest(self, request: Request, integration: Integration, batch: Any, text: str) -> IngestResult:
+        return alerts_ingest(
+            integration=integration,
+            batch=batch,
+            raw_body=text,
+            remote_addr=request.META.get("REMOTE_ADDR") or None,
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, OperationalError):
+            # A lost connection or a deadlock victim: a 503 makes Alertmanager and PagerDuty clients retry.
+            exc = Unavailable(_("The database is unavailable; retry shortly."))
+        response = super().handle_exception(exc)
+        retry_after = response.data.get("retry_after_seconds") if isinstance(response.data, dict) else None
+        if isinstance(exc, Unavailable):
+            retry_after = RETRY_AFTER_UNAVAILABLE
+        if retry_after:
+            response["Retry-After"] = str(int(retry_after))
+        return response
+
+
+@extend_schema(tags=["integrations (inbound)"])
+class AlertmanagerWebhookView(_InboundView):
+    """Prometheus Alertmanager's webhook (version 4): one incident per group key while open; it resolves when
+    every alert (fingerprint) of the group has resolved."""
+
+    kind = IntegrationKind.ALERTMANAGER
+    # Alertmanager drops what gets a 429: over the integration's rate its alerts fold into a storm instead.
+    hard_cap = False
+
+    def throttled(self, request: Request, wait: float | None) -> None:
+        raise Unavailable(
+            _("Too many requests from this address; retry shortly."), retry_after_seconds=int(wait or 1)
+        )
+
+    @extend_schema(request=dict, responses={200: dict, 400: dict, 401: dict, 404: dict, 413: dict})
+    def post(self, request: Request, key: str) -> Response:
+        integration = self.integration_for(key)
+        raw = request.body
+        self.admit(request, integration, raw)
+        body, text = body_decode(raw)
+        batch = alertmanager_parse(body)
+        result = self.ingest(request, integration, batch, text)
+        return Response(
+            {
+                "status": "ok",
+                "alerts": len(batch.events),
+                "incident": _incident_brief(result),
+                "silenced": result.silenced,
+            }
+        )
+
+
+@extend_schema(tags=["integrations (inbound)"])
+class GenericWebhookView(_InboundView):
+    """Vigil's own JSON body for CRMs and scripts (docs/integrations.md)."""
+
+    kind = IntegrationKind.GENERIC
+
+    @extend_schema(request=dict, responses={202: dict, 400: dict, 401: dict, 404: dict, 413: dict, 429: dict})
+    def post(self, request: Request, key: str) -> Response:
+        integration = self.integration_for(key)
+        raw = request.body
+        self.admit(request, integration, raw)
+        body, text = body_decode(raw)
+        batch = generic_parse(body)
+        result = self.ingest(request, integration, batch, text)
+        return Response(
+            {
+                "status": "accepted",
+                "dedup_key": batch.dedup_key,
+                "incident": _incident_brief(result),
+                "silenced": result.silenced,
+            },
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+@extend_schema(tags=["integrations (inbound)"])
+class HeartbeatView(_InboundView):
+    """A monitor's check-in: answers when the next one is due. Any kind of integration with a heartbeat."""
+
+    @extend_schema(request=None, responses={200: dict, 401: dict, 404: dict, 409: dict})
+    def post(self, request: Request, key: str) -> Response:
+        integration = self.integration_for(key)
+        raw = request.body
+        self.admit(request, integration, raw)
+        text = raw.decode("utf-8", "replace").replace("\x00", "\\u0000")
+        due = heartbeat_check_in(
+            integration=integration, raw_body=text, remote_addr=request.META.get("REMOTE_ADDR") or None
+        )
+        return Response({"status": "ok", "next_due_at": due.isoformat()})
+
+
+PAGERDUTY_STATUS = {
+    InvalidJSON: "Unrecognized object",
+    InvalidPayload: "invalid event",
+    IntegrationNotFound: "invalid routing key",
+    IntegrationDisabled: "integration disabled",
+    WrongEndpoint: "invalid routing key",
+}
+
+
+@extend_schema(tags=["integrations (inbound)"])
+class PagerDutyEventsView(_InboundView):
+    """PagerDuty Events API v2 (`/v2/enqueue`), answered like PagerDuty, so any tool that can talk to
+    PagerDuty can talk to Vigil by changing the URL. `routing_key` is the integration key."""
+
+    kind = IntegrationKind.PAGERDUTY_EVENTS
+
+    @extend_schema(
+        request=dict,
+        responses={
+            202: OpenApiResponse(
+                dict, description='{"status": "success", "message": "Event processed", ...}'
+            ),
+            400: OpenApiResponse(
+                dict, description='{"status": "invalid event", "message": ..., "errors": [...]}'
+            ),
+            429: dict,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        raw = request.body
+        body, text = body_decode(raw)
+        integration = self.integration_for(routing_key_of(body))
+        self.admit(request, integration, raw)
+        batch = pagerduty_parse(body)
+        self.ingest(request, integration, batch, text)
+        return Response(
+            {"status": "success", "message": "Event processed", "dedup_key": batch.dedup_key},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        data = response.data if isinstance(response.data, dict) else {}
+        if isinstance(exc, InvalidJSON):
+            message = _("Event object format is unrecognized")
+        else:
+            message = data.get("detail", "")
+        short = next((text for cls, text in PAGERDUTY_STATUS.items() if isinstance(exc, cls)), None)
+        body: dict[str, Any] = {
+            "status": short or data.get("code", "error"),
+            "message": message,
+            "errors": data.get("errors") or [message],
+        }
+        for name in ("integration", "limit_per_minute", "retry_after_seconds"):
+            if name in data:
+                body[name] = data[name]
+        response.data = body
+        return response

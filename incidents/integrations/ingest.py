@@ -1,0 +1,439 @@
+"""Alerts into incidents: store every alert, then open, join, reopen, fold or resolve the incident of its group.
+
+`alerts_ingest` is the one entry point and owns the transaction: the request body, the alerts, the group, the
+incident and its timeline are written together, before the sender gets its answer.
+
+Locks, always in this order so two ingestions cannot deadlock: the alert group row (`FOR UPDATE`), then the
+incident row (`incidents.services` locks it again, harmlessly, inside the same transaction). A person's
+transition locks only the incident. Storm groups are never locked after an incident."""
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from config.errors import TransitionNotAllowed
+
+from ..models import (
+    Alert,
+    AlertGroup,
+    AlertPayload,
+    AlertStatus,
+    Incident,
+    IncidentState,
+    Integration,
+    MajorIncidentFlag,
+    ResolutionCode,
+    Service,
+    Silence,
+    Source,
+    TimelineEvent,
+)
+from ..models.incident import OPEN_STATES
+from ..services import incident_create, incident_transition
+from .payloads import Action, AlertBatch, AlertEvent, clean_text, labels_text
+from .spikes import flag_raise, spike_check
+
+STORM_KEY = "vigil:storm"
+STORM_WINDOW = timedelta(minutes=1)
+TITLE_MAX = 200
+
+ALERT_STATUS = {
+    Action.FIRING: AlertStatus.FIRING,
+    Action.RESOLVED: AlertStatus.RESOLVED,
+    Action.ACKNOWLEDGED: AlertStatus.ACKNOWLEDGED,
+}
+
+
+@dataclass
+class IngestResult:
+    """What one request did: the incident it touched (if any), and whether a silence held it back."""
+
+    payload_id: int
+    dedup_key: str
+    incident: Incident | None = None
+    opened: bool = False
+    silenced: bool = False
+    alert_ids: list[int] = field(default_factory=list)
+
+
+def _open_group(integration: Integration, dedup_key: str) -> AlertGroup | None:
+    """The open group for the key, locked (not its incident), with the incident's state read alongside."""
+    return (
+        AlertGroup.objects.select_for_update(of=("self",))
+        .select_related("incident")
+        .filter(integration=integration, dedup_key=dedup_key, is_open=True)
+        .first()
+    )
+
+
+def _claim_group(
+    integration: Integration, dedup_key: str, *, source_key: str, now: datetime, is_storm: bool = False
+) -> tuple[AlertGroup, bool]:
+    """The open group for the key, created when there is none: (group, whether this call created it).
+
+    `INSERT ... ON CONFLICT DO NOTHING` against the partial unique constraint: a concurrent transaction that
+    inserted the same key first makes this one wait for its commit, and the second SELECT then reads that
+    group (READ COMMITTED takes a fresh snapshot per statement). Never two open groups, never an error."""
+    created = AlertGroup.objects.bulk_create(
+        [
+            AlertGroup(
+                integration=integration,
+                dedup_key=dedup_key,
+                source_key=source_key,
+                is_storm=is_storm,
+                opened_at=now,
+                last_alert_at=now,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    group = _open_group(integration, dedup_key)
+    if group is None:  # pragma: no cover - only if the winner's transaction closed it already
+        group = created[0]
+        group.save()
+    return group, group.incident_id is None
+
+
+def _close_group(group: AlertGroup, now: datetime) -> None:
+    group.is_open = False
+    group.closed_at = now
+
+
+def _timeline(incident_id: int, note: str, now: datetime, **data: object) -> None:
+    TimelineEvent.objects.create(
+        incident_id=incident_id, kind=TimelineEvent.Kind.ALERT, created_at=now, note=note, data=data
+    )
+
+
+def _service_for(batch: AlertBatch, integration: Integration) -> Service | None:
+    """The service the alert names, when it is a known one; else the integration's."""
+    if batch.service_name:
+        named = Service.objects.filter(name__iexact=batch.service_name).first()
+        if named is not None:
+            return named
+    return integration.service
+
+
+def _silence_for(
+    integration: Integration, service: Service | None, firing: list[AlertEvent], now: datetime
+) -> Silence | None:
+    """The active silence that covers every firing alert of the batch, if one does. A batch only partly
+    covered opens its incident with all its alerts: a silence must never hide an alert it was not meant for."""
+    silences = list(Silence.objects.filter(starts_at__lte=now, ends_at__gt=now))
+    if not silences:
+        return None
+    service_id = service.pk if service else None
+    for silence in silences:
+        if all(
+            silence.matches(integration_id=integration.pk, service_id=service_id, labels=event.labels)
+            for event in firing
+        ):
+            return silence
+    return None
+
+
+def _reopen(integration: Integration, batch: AlertBatch, now: datetime) -> Incident | None:
+    """Within the integration's reopen window, the recently resolved incident of this key, reopened."""
+    if not integration.reopen_window_minutes:
+        return None
+    since = now - timedelta(minutes=integration.reopen_window_minutes)
+    last = (
+        AlertGroup.objects.filter(
+            integration=integration,
+            dedup_key=batch.dedup_key,
+            is_open=False,
+            incident__state=IncidentState.RESOLVED,
+            incident__resolved_at__gte=since,
+        )
+        .order_by("-closed_at", "-id")
+        .first()
+    )
+    if last is None:
+        return None
+    try:
+        return incident_transition(
+            incident_id=last.incident_id,
+            name="reopen",
+            by=None,
+            note=_("The alert fired again within the reopen window of %(name)s.")
+            % {"name": integration.name},
+        )
+    except TransitionNotAllowed:
+        return None
+
+
+def _in_storm(integration: Integration, now: datetime) -> int:
+    """The number of groups the integration opened in the last minute when that is above its storm rate
+    (this transaction's own new group included), else 0."""
+    if not integration.storm_rate_per_minute:
+        return 0
+    opened = AlertGroup.objects.filter(
+        integration=integration, is_storm=False, opened_at__gt=now - STORM_WINDOW
+    ).count()
+    return opened if opened > integration.storm_rate_per_minute else 0
+
+
+def _storm_incident(integration: Integration, count: int, now: datetime) -> Incident:
+    """The integration's one open storm incident, opened (and flagged) on the first fold."""
+    storm = _open_group(integration, STORM_KEY)
+    if storm is not None and storm.incident is not None and storm.incident.state not in OPEN_STATES:
+        # Someone resolved the storm incident while alerts kept coming: that storm is over, a new one starts.
+        _close_group(storm, now)
+        storm.save(update_fields=["is_open", "closed_at"])
+        storm = None
+    if storm is None:
+        storm, created = _claim_group(integration, STORM_KEY, source_key="", now=now, is_storm=True)
+    else:
+        created = False
+    if created:
+        impact, urgency = integration.impact_urgency_for("critical")
+        incident = incident_create(
+            by=None,
+            title=_("Alert storm from %(name)s") % {"name": integration.name},
+            description=_(
+                "More than %(rate)d new alerts a minute: further new alerts of this integration are folded "
+                "into this incident. Decide whether this is a major incident."
+            )
+            % {"rate": integration.storm_rate_per_minute},
+            impact=impact,
+            urgency=urgency,
+            source=Source.ALERT,
+            **({"service": integration.service} if integration.service else {}),
+        )
+        storm.incident = incident
+        storm.save(update_fields=["incident"])
+        flag_raise(
+            kind=MajorIncidentFlag.Kind.STORM,
+            integration=integration,
+            service=integration.service,
+            incident=incident,
+            count=count,
+            window_minutes=1,
+            now=now,
+        )
+    return storm.incident  # type: ignore[return-value]  # set above, or by the transaction that created it
+
+
+def _incident_for_new_group(
+    integration: Integration, batch: AlertBatch, service: Service | None, now: datetime
+) -> tuple[Incident, bool]:
+    """The incident a new group belongs to: reopened, the storm's, or a new one. (incident, whether new)."""
+    reopened = _reopen(integration, batch, now)
+    if reopened is not None:
+        return reopened, False
+    storm_count = _in_storm(integration, now)
+    if storm_count:
+        incident = _storm_incident(integration, storm_count, now)
+        _timeline(
+            incident.pk,
+            _("Folded into the storm: %(title)s") % {"title": batch.title[:300]},
+            now,
+            dedup_key=batch.dedup_key,
+        )
+        return incident, False
+    impact, urgency = integration.impact_urgency_for(batch.severity)
+    title = clean_text(batch.title.strip())[:TITLE_MAX] or _("Alert from %(name)s") % {
+        "name": integration.name
+    }
+    incident = incident_create(
+        by=None,
+        title=title,
+        description=batch.description,
+        impact=impact,
+        urgency=urgency,
+        source=Source.ALERT,
+        reported_at=now,
+        **({"service": service} if service else {}),
+    )
+    return incident, True
+
+
+def _apply(group: AlertGroup, batch: AlertBatch) -> tuple[list[str], list[str]]:
+    """Updates the group's fingerprints: (fingerprints now firing that were not, fingerprints resolved)."""
+    fingerprints = dict(group.fingerprints)
+    started: list[str] = []
+    resolved: list[str] = []
+    for event in batch.events:
+        state = fingerprints.get(event.fingerprint)
+        starts = event.starts_at.isoformat() if event.starts_at else None
+        if event.action == Action.FIRING:
+            if state and not state["firing"] and starts and state.get("starts_at") == starts:
+                # A late retry of a message sent before the resolve: the same firing, already over.
+                continue
+            if not state or not state["firing"]:
+                started.append(event.fingerprint)
+            fingerprints[event.fingerprint] = {"firing": True, "starts_at": starts}
+        elif event.action == Action.RESOLVED:
+            if state and state["firing"]:
+                resolved.append(event.fingerprint)
+            fingerprints[event.fingerprint] = {
+                "firing": False,
+                "starts_at": starts or (state or {}).get("starts_at"),
+            }
+    if batch.all_resolved:
+        for fingerprint, state in fingerprints.items():
+            if state["firing"]:
+                resolved.append(fingerprint)
+                fingerprints[fingerprint] = {**state, "firing": False}
+    group.fingerprints = fingerprints
+    return started, resolved
+
+
+def _resolve_if_recovered(group: AlertGroup, integration: Integration, now: datetime) -> None:
+    """Resolves the group's incident when no other open group feeds it. The incident row is locked first, so
+    two groups of one storm closing at once serialise here and the second sees the first one closed."""
+    incident = Incident.objects.select_for_update().filter(pk=group.incident_id).first()
+    if incident is None or incident.state not in OPEN_STATES:
+        return
+    others = (
+        AlertGroup.objects.filter(incident_id=incident.pk, is_open=True, is_storm=False)
+        .exclude(pk=group.pk)
+        .exists()
+    )
+    if others:
+        return
+    # A person may have resolved it between our read and this call: then there is nothing left to do.
+    with contextlib.suppress(TransitionNotAllowed):
+        incident_transition(
+            incident_id=incident.pk,
+            name="resolve",
+            by=None,
+            note=_("Every alert of %(name)s has resolved at the source.") % {"name": integration.name},
+            resolution_code=ResolutionCode.SOURCE_RECOVERED,
+        )
+
+
+def _acknowledge(group: AlertGroup, integration: Integration) -> None:
+    if group.incident is None or group.incident.state != IncidentState.NEW:
+        return
+    with contextlib.suppress(TransitionNotAllowed):
+        incident_transition(
+            incident_id=group.incident_id,
+            name="acknowledge",
+            by=None,
+            note=_("Acknowledged from %(name)s.") % {"name": integration.name},
+        )
+
+
+def alerts_ingest(
+    *,
+    integration: Integration,
+    batch: AlertBatch,
+    raw_body: str,
+    remote_addr: str | None = None,
+    user_agent: str = "",
+    now: datetime | None = None,
+) -> IngestResult:
+    """Stores the batch and applies it to the incident of its dedup key, in one transaction."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        payload = AlertPayload.objects.create(
+            integration=integration,
+            format=batch.format,
+            received_at=now,
+            raw_body=raw_body,
+            remote_addr=remote_addr,
+            user_agent=clean_text(user_agent)[:255],
+        )
+        result = IngestResult(payload_id=payload.pk, dedup_key=batch.dedup_key)
+        firing = batch.firing
+        group = _open_group(integration, batch.dedup_key)
+        if group is not None and group.incident is not None and group.incident.state not in OPEN_STATES:
+            # A person resolved, closed or cancelled the incident while the source kept alerting: that group
+            # is over. A new firing starts a new incident, as PagerDuty does after a resolve.
+            _close_group(group, now)
+            group.save(update_fields=["is_open", "closed_at"])
+            group = None
+        silence = None
+        created = False
+        if group is None and firing:
+            service = _service_for(batch, integration)
+            silence = _silence_for(integration, service, firing, now)
+            if silence is None:
+                group, created = _claim_group(
+                    integration, batch.dedup_key, source_key=batch.source_key, now=now
+                )
+                if created:
+                    group.incident, result.opened = _incident_for_new_group(integration, batch, service, now)
+        incident = group.incident if group is not None else None
+        alerts = Alert.objects.bulk_create(
+            [
+                Alert(
+                    integration=integration,
+                    payload=payload,
+                    group=group,
+                    incident=incident,
+                    silence=silence,
+                    dedup_key=batch.dedup_key,
+                    fingerprint=event.fingerprint,
+                    status=ALERT_STATUS[event.action],
+                    severity=event.severity[:32],
+                    summary=event.summary,
+                    labels=event.labels,
+                    labels_text=labels_text(event.labels),
+                    annotations=event.annotations,
+                    details=event.details,
+                    starts_at=event.starts_at,
+                    ends_at=event.ends_at,
+                    received_at=now,
+                )
+                for event in batch.events
+            ]
+        )
+        result.alert_ids = [alert.pk for alert in alerts if alert.pk]
+        result.silenced = silence is not None
+        result.incident = incident
+        if group is not None:
+            _group_update(group, batch, integration, created=created, now=now)
+        if result.opened and incident is not None:
+            spike_check(incident=incident, now=now)
+    return result
+
+
+def _group_update(
+    group: AlertGroup, batch: AlertBatch, integration: Integration, *, created: bool, now: datetime
+) -> None:
+    started, resolved = _apply(group, batch)
+    group.alert_count += len(batch.events)
+    group.last_alert_at = now
+    incident_id = group.incident_id
+    if incident_id is not None:
+        if created:
+            _timeline(
+                incident_id,
+                _("Opened by %(count)d alert(s) from %(name)s.")
+                % {"count": len(started) or len(batch.events), "name": integration.name},
+                now,
+                integration=integration.pk,
+                dedup_key=batch.dedup_key,
+                fingerprints=started,
+            )
+        else:
+            if started:
+                _timeline(
+                    incident_id,
+                    _("Firing again or newly firing: %(list)s") % {"list": ", ".join(started[:20])},
+                    now,
+                    fingerprints=started,
+                )
+            if resolved and group.firing_fingerprints:
+                _timeline(
+                    incident_id,
+                    _("Resolved at the source: %(list)s; still firing: %(count)d.")
+                    % {"list": ", ".join(resolved[:20]), "count": len(group.firing_fingerprints)},
+                    now,
+                    fingerprints=resolved,
+                )
+    if not group.firing_fingerprints:
+        _close_group(group, now)
+    group.save(
+        update_fields=["fingerprints", "alert_count", "last_alert_at", "incident", "is_open", "closed_at"]
+    )
+    if not group.is_open:
+        _resolve_if_recovered(group, integration, now)
+    elif any(event.action == Action.ACKNOWLEDGED for event in batch.events):
+        _acknowledge(group, integration)

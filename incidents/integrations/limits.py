@@ -1,0 +1,113 @@
+"""Fixed-window request counters in the cache (Redis in production, so every web process shares them).
+
+A fixed window costs one `INCR` per request. DRF's SimpleRateThrottle keeps every request's timestamp in one
+cache value and rewrites it each time, which grows with the rate: too slow for ingestion at thousands a
+minute."""
+
+import hashlib
+import hmac
+import time
+
+from django.core.cache import cache
+from django.utils.translation import gettext as _
+from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
+
+from config.errors import VigilError
+
+WINDOW_SECONDS = 60
+SIGNATURE_HEADER = "X-Vigil-Signature"
+TIMESTAMP_HEADER = "X-Vigil-Timestamp"
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+class RateLimited(VigilError):
+    code = "rate_limited"
+    status = 429
+
+
+class InvalidSignature(VigilError):
+    code = "invalid_signature"
+    status = 401
+
+
+def window_hit(name: str, limit: int, *, seconds: int = WINDOW_SECONDS, now: float | None = None) -> int:
+    """Counts one hit in the current window and answers 0 while within `limit`, else the seconds until the
+    window ends (the Retry-After). A limit of 0 means no limit."""
+    if not limit:
+        return 0
+    now = time.time() if now is None else now
+    window = int(now // seconds)
+    key = f"vigil:window:{name}:{seconds}:{window}"
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        # First hit of the window; add() loses only to a concurrent first hit, which incr() then counts.
+        count = 1 if cache.add(key, 1, timeout=seconds * 2) else cache.incr(key)
+    if count <= limit:
+        return 0
+    return max(1, int((window + 1) * seconds - now + 0.999))
+
+
+def integration_cap_check(*, integration_id: int, name: str, limit: int) -> None:
+    """The hard cap of an integration: raises RateLimited (429, naming the integration and the limit)."""
+    retry_after = window_hit(f"cap:{integration_id}", limit)
+    if retry_after:
+        raise RateLimited(
+            _("Integration %(name)s accepts at most %(limit)d requests a minute.")
+            % {"name": name, "limit": limit},
+            integration=name,
+            limit_per_minute=limit,
+            retry_after_seconds=retry_after,
+        )
+
+
+def signature_expected(*, secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def signature_check(
+    *, secret: str, headers: dict[str, str] | object, body: bytes, now: float | None = None
+) -> None:
+    """Checks `X-Vigil-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` and a
+    `X-Vigil-Timestamp` (Unix seconds) within five minutes, in constant time. Raises InvalidSignature."""
+    timestamp = headers.get(TIMESTAMP_HEADER, "")  # type: ignore[attr-defined]
+    signature = headers.get(SIGNATURE_HEADER, "")  # type: ignore[attr-defined]
+    now = time.time() if now is None else now
+    if not timestamp or not signature:
+        raise InvalidSignature(
+            _("This integration requires the %(sig)s and %(ts)s headers.")
+            % {"sig": SIGNATURE_HEADER, "ts": TIMESTAMP_HEADER}
+        )
+    try:
+        fresh = abs(now - int(timestamp)) <= SIGNATURE_TOLERANCE_SECONDS
+    except ValueError:
+        fresh = False
+    if not fresh:
+        raise InvalidSignature(_("%(ts)s is not within five minutes of now.") % {"ts": TIMESTAMP_HEADER})
+    expected = signature_expected(secret=secret, timestamp=timestamp, body=body)
+    if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
+        raise InvalidSignature(_("The signature does not match the body."))
+
+
+class IngestRateThrottle(SimpleRateThrottle):
+    """The ingestion endpoints' own throttle scope (`integrations`), per client address, fixed window.
+
+    They must not fall under the `anon` rate meant for people: monitoring tools post far more often."""
+
+    scope = "integrations"
+
+    def get_cache_key(self, request: Request, view: object) -> str:
+        return f"ip:{self.get_ident(request)}"
+
+    def allow_request(self, request: Request, view: object) -> bool:
+        if self.rate is None:
+            return True
+        self.retry_after = window_hit(
+            self.get_cache_key(request, view), self.num_requests, seconds=self.duration
+        )
+        return not self.retry_after
+
+    def wait(self) -> float | None:
+        return self.retry_after

@@ -1,0 +1,86 @@
+"""Managing integrations: create one (its key answered once), change it, rotate its key."""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from config.errors import InvalidInput, NotFound, PermissionDenied
+
+from ..models import Integration
+from ..models.integration import key_generate
+
+EDITABLE_FIELDS = (
+    "name",
+    "kind",
+    "service",
+    "severity_map",
+    "enabled",
+    "hmac_secret",
+    "storm_rate_per_minute",
+    "hard_cap_per_minute",
+    "reopen_window_minutes",
+    "heartbeat_interval_minutes",
+)
+
+
+def _check(by: AbstractBaseUser | None, permission: str) -> None:
+    if by is not None and not by.has_perm(f"incidents.{permission}_integration"):
+        raise PermissionDenied(_("Only managers may manage integrations."))
+
+
+def _unknown(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(_("These fields cannot be set: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+
+
+def integration_create(
+    *, by: AbstractBaseUser | None, name: str, kind: str, **fields: Any
+) -> tuple[Integration, str]:
+    """A new integration and its key. The key is returned here and never again: only its digest is stored."""
+    _check(by, "add")
+    _unknown(fields)
+    key = key_generate()
+    integration = Integration(name=name, kind=kind, key_rotated_at=timezone.now(), **fields)
+    integration.set_key(key)
+    integration.full_clean()
+    integration.save()
+    return integration, key
+
+
+def integration_update(
+    *, integration_id: int, by: AbstractBaseUser | None, changes: dict[str, Any]
+) -> Integration:
+    """Changes settings. A new heartbeat interval moves the next check-in due from the last one."""
+    _check(by, "change")
+    _unknown(changes)
+    with transaction.atomic():
+        integration = Integration.objects.select_for_update().filter(pk=integration_id).first()
+        if integration is None:
+            raise NotFound(_("Integration %(id)s does not exist.") % {"id": integration_id})
+        for name, value in changes.items():
+            setattr(integration, name, value)
+        if "heartbeat_interval_minutes" in changes:
+            from .heartbeats import heartbeat_next_due
+
+            integration.heartbeat_due_at = heartbeat_next_due(integration)
+        integration.full_clean()
+        integration.save()
+    return integration
+
+
+def integration_rotate_key(*, integration_id: int, by: AbstractBaseUser | None) -> tuple[Integration, str]:
+    """A new key for the integration; the old one stops working at once."""
+    _check(by, "change")
+    key = key_generate()
+    with transaction.atomic():
+        integration = Integration.objects.select_for_update().filter(pk=integration_id).first()
+        if integration is None:
+            raise NotFound(_("Integration %(id)s does not exist.") % {"id": integration_id})
+        integration.set_key(key)
+        integration.key_rotated_at = timezone.now()
+        integration.save(update_fields=["key_hash", "key_hint", "key_rotated_at"])
+    return integration, key

@@ -1,0 +1,106 @@
+"""Possible major incidents: alert storms and ticket-volume spikes raise a flag and tell the on-call commander.
+
+The seed material asks to catch the pattern where many tickets about one service arrive at once: more than
+`VIGIL_SPIKE_INCIDENTS` new incidents for one service within `VIGIL_SPIKE_WINDOW_MINUTES` minutes."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from ..models import Incident, Integration, MajorIncidentFlag, Service, TimelineEvent
+
+
+def spike_notify(*, flag: MajorIncidentFlag) -> None:
+    """Tells the on-call commander that a major incident may be under way; runs inside the transaction that
+    raised the flag, so the message is written (outbox) exactly when the flag is.
+
+    The escalation engine's outbox is being built beside this: until it offers a function to write a
+    notification for the on-call commander, the flag and the incident's timeline event are the record, and
+    this is the one place to wire it."""
+    return
+
+
+def flag_raise(
+    *,
+    kind: str,
+    integration: Integration | None,
+    service: Service | None,
+    incident: Incident,
+    count: int,
+    window_minutes: int,
+    now: datetime,
+) -> tuple[MajorIncidentFlag, bool]:
+    """The pending flag for this signal, raised or brought up to date: (flag, whether newly raised).
+
+    One pending flag per storm integration or spike service (partial unique constraints); a newly raised one
+    writes a timeline event on the incident and notifies the commander."""
+    scope = {"integration": integration} if kind == MajorIncidentFlag.Kind.STORM else {"service": service}
+    pending = MajorIncidentFlag.objects.select_for_update().filter(
+        kind=kind, state=MajorIncidentFlag.State.PENDING, **scope
+    )
+    flag = pending.first()
+    if flag is None:
+        try:
+            with transaction.atomic():
+                flag = MajorIncidentFlag.objects.create(
+                    kind=kind,
+                    integration=integration,
+                    service=service,
+                    incident=incident,
+                    count=count,
+                    window_minutes=window_minutes,
+                    raised_at=now,
+                    updated_at=now,
+                )
+        except IntegrityError:
+            flag = pending.first()
+        else:
+            note = (
+                _("Possible major incident: alert storm, %(count)d new alert groups in a minute.")
+                if kind == MajorIncidentFlag.Kind.STORM
+                else _(
+                    "Possible major incident: %(count)d new incidents for this service in %(window)d minutes."
+                )
+            ) % {"count": count, "window": window_minutes}
+            TimelineEvent.objects.create(
+                incident=incident,
+                kind=TimelineEvent.Kind.ALERT,
+                created_at=now,
+                note=note,
+                data={"major_incident_flag": flag.pk, "kind": kind, "count": count},
+            )
+            spike_notify(flag=flag)
+            return flag, True
+    if flag is None:  # pragma: no cover - the concurrent flag was decided between two statements
+        return MajorIncidentFlag(kind=kind, count=count), False
+    if count > flag.count:
+        flag.count = count
+        flag.updated_at = now
+        flag.save(update_fields=["count", "updated_at"])
+    return flag, False
+
+
+def spike_check(*, incident: Incident, now: datetime) -> MajorIncidentFlag | None:
+    """After a new incident: raises (or updates) the service's spike flag when its new incidents exceed the
+    threshold within the window. Counts every new incident of the service, whatever its source."""
+    if incident.service_id is None:
+        return None
+    threshold = settings.VIGIL_SPIKE_INCIDENTS
+    window = settings.VIGIL_SPIKE_WINDOW_MINUTES
+    count = Incident.objects.filter(
+        service_id=incident.service_id, reported_at__gt=now - timedelta(minutes=window)
+    ).count()
+    if count <= threshold:
+        return None
+    flag, _raised = flag_raise(
+        kind=MajorIncidentFlag.Kind.SPIKE,
+        integration=None,
+        service=incident.service,
+        incident=incident,
+        count=count,
+        window_minutes=window,
+        now=now,
+    )
+    return flag
