@@ -4,6 +4,7 @@
 hold the data."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -143,3 +144,8 @@ class Override(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.start:%Y-%m-%d %H:%M}-{self.end:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        # The database constraint guards the data; this says it in words on the admin form.
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": _("An override must end after it starts.")})

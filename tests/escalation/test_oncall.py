@@ -4,9 +4,12 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from django.core.exceptions import ValidationError
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from escalation.models import Team
-from escalation.oncall import oncall_shifts, oncall_users, team_oncall, teams_for_oncall
+from escalation.models import Rotation, Team
+from escalation.oncall import oncall_shifts, oncall_users, rotation_turn, team_oncall, teams_for_oncall
 from tests.escalation.factories import (
     OverrideFactory,
     RotationFactory,
@@ -18,6 +21,9 @@ from tests.escalation.factories import (
 pytestmark = pytest.mark.django_db
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+# hypothesis wants naive bounds; the `timezones` argument makes the drawn values aware.
+NAIVE_FIRST = dt.datetime(2025, 12, 1)  # noqa: DTZ001
+NAIVE_LAST = dt.datetime(2027, 2, 1)  # noqa: DTZ001
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 
 
@@ -181,3 +187,44 @@ def test_loaded_for_a_later_instant_is_not_trusted_for_an_earlier_one(people):
     team = teams_for_oncall(Team.objects.filter(pk=rotation.schedule.team_id), at=utc(2026, 1, 9)).get()
     # That load left out the override (already over on the 9th); asked about the 7th, it must look again.
     assert team_oncall(team=team, at=utc(2026, 1, 7, 12)) == [stand_in]
+
+
+# --- properties of a rotation's turns (unsaved rotations: the turn arithmetic reads no rows) ----------------
+
+ROTATION_ZONES = ["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "UTC"]
+moments = st.datetimes(min_value=NAIVE_FIRST, max_value=NAIVE_LAST, timezones=st.just(dt.UTC))
+
+
+@st.composite
+def rotations(draw):  # type: ignore[no-untyped-def]
+    return Rotation(
+        hand_off=draw(st.sampled_from(["daily", "weekly"])),
+        # Quarter hours, so that hand-offs fall in skipped and repeated hours too.
+        hand_off_time=dt.time(draw(st.integers(0, 23)), draw(st.sampled_from([0, 15, 30, 45]))),
+        hand_off_weekday=draw(st.integers(0, 6)),
+        starts_at=draw(moments),
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(rotation=rotations(), zone=st.sampled_from(ROTATION_ZONES), first=moments, second=moments)
+def test_turns_only_move_forward_and_change_exactly_at_until(rotation, zone, first, second):
+    early, late = sorted((first, second))
+    assume(early >= rotation.starts_at)
+    one, two = (rotation_turn(rotation=rotation, time_zone=zone, at=at) for at in (early, late))
+    assert one.index <= two.index
+    assert one.until > early
+    # The turn holds until `until` (exclusive) and the next one starts right there.
+    tick = dt.timedelta(microseconds=1)
+    assert rotation_turn(rotation=rotation, time_zone=zone, at=one.until - tick).index == one.index
+    assert rotation_turn(rotation=rotation, time_zone=zone, at=one.until).index == one.index + 1
+    # A turn never lasts longer than its period plus a DST shift (a partial first turn is shorter).
+    period = dt.timedelta(days=7 if rotation.hand_off == "weekly" else 1)
+    assert one.until - early <= period + dt.timedelta(hours=1)
+
+
+def test_an_override_must_end_after_it_starts(people):
+    override = OverrideFactory.build(schedule=ScheduleFactory(), user=people[0], end=utc(2026, 1, 7, 12))
+    with pytest.raises(ValidationError) as raised:
+        override.full_clean()
+    assert "An override must end after it starts." in raised.value.message_dict["end"]
