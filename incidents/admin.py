@@ -242,3 +242,7 @@ class IncidentAdmin(admin.ModelAdmin):
         else:
             messages.success(request, _("Comment added."))
         return self._back(pk)
+
+
+# Integrations, alerts, silences and possible major incidents (issue 4, inbound): registered by importing.
+from .integrations import admin as integrations_admin  # noqa: E402, F401

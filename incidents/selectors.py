@@ -37,7 +37,7 @@ def incident_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Inciden
 
 
 def incident_search(qs: QuerySet[Incident], term: str) -> QuerySet[Incident]:
-    """Search by reference (`INC-000123`), or the words of title and description.
+    """Search by reference (`INC-000123`), or the words of title, description and alert labels.
 
     On PostgreSQL it is full-text search (`websearch_to_tsquery`, so quotes and `-word` work); elsewhere every
     word must appear in the title or the description."""
@@ -47,11 +47,15 @@ def incident_search(qs: QuerySet[Incident], term: str) -> QuerySet[Incident]:
     reference = REFERENCE.match(term)
     if reference:
         return qs.filter(pk=int(reference.group(1)))
-    text_fields = ["title", "description"]
+    # Alert labels (`name=value` words) too: an incident is found by the labels of the alerts it holds. The
+    # join yields one row per alert, hence distinct(); alias() keeps the vector out of the SELECT DISTINCT.
+    text_fields = ["title", "description", "alerts__labels_text"]
     if connection.vendor == "postgresql":
         vector = SearchVector(*text_fields, config="simple")
-        return qs.annotate(search=vector).filter(
-            search=SearchQuery(term, config="simple", search_type="websearch")
+        return (
+            qs.alias(search=vector)
+            .filter(search=SearchQuery(term, config="simple", search_type="websearch"))
+            .distinct()
         )
     condition = Q()
     for word in term.split():

@@ -9,17 +9,40 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from escalation.events import event_emit
+from escalation.notify import page_users
+from escalation.oncall import team_oncall
+from escalation.subjects import subject_describe
+
 from ..models import Incident, Integration, MajorIncidentFlag, Service, TimelineEvent
 
+POSSIBLE_MAJOR_EVENT = "incident.possible_major"
 
-def spike_notify(*, flag: MajorIncidentFlag) -> None:
-    """Tells the on-call commander that a major incident may be under way; runs inside the transaction that
-    raised the flag, so the message is written (outbox) exactly when the flag is.
 
-    The escalation engine's outbox is being built beside this: until it offers a function to write a
-    notification for the on-call commander, the flag and the incident's timeline event are the record, and
-    this is the one place to wire it."""
-    return
+def spike_notify(*, flag: MajorIncidentFlag, now: datetime) -> None:
+    """Tells the on-call commander that a major incident may be under way: pages the people on call for the
+    service's owning team (else the incident's team) and emits `incident.possible_major` to webhook
+    subscribers and the communication plan. Runs in the transaction that raised the flag, so the outbox rows
+    commit exactly with it, and their idempotency key is the flag's."""
+    incident = flag.incident
+    if incident is None:
+        return
+    service = flag.service or incident.service
+    team = (service.owning_team if service is not None else None) or incident.team
+    info = subject_describe(incident)
+    data = {"flag": flag.pk, "kind": flag.kind, "count": flag.count, "window_minutes": flag.window_minutes}
+    if team is not None:
+        page_users(
+            subject=incident,
+            info=info,
+            users=team_oncall(team=team, at=now),
+            reason=POSSIBLE_MAJOR_EVENT,
+            key=f"major-flag:{flag.pk}",
+            template="possible_major",
+            context={"flag": flag.get_kind_display(), "count": flag.count, "data": data},
+            at=now,
+        )
+    event_emit(subject=incident, event=POSSIBLE_MAJOR_EVENT, at=now, data=data, info=info)
 
 
 def flag_raise(
@@ -71,7 +94,7 @@ def flag_raise(
                 note=note,
                 data={"major_incident_flag": flag.pk, "kind": kind, "count": count},
             )
-            spike_notify(flag=flag)
+            spike_notify(flag=flag, now=now)
             return flag, True
     if flag is None:  # pragma: no cover - the concurrent flag was decided between two statements
         return MajorIncidentFlag(kind=kind, count=count), False

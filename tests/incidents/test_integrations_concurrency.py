@@ -1,0 +1,101 @@
+"""Concurrent alerts with one dedup key never open two incidents: real HTTP requests on real connections to
+PostgreSQL, released together by a barrier."""
+
+import json
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+
+from incidents.models import Alert, AlertGroup, Incident, IncidentState
+from tests.services import require_postgres
+
+from .factories import IntegrationFactory
+from .integration_support import capture
+
+CLIENTS = 16
+
+
+def _post(url: str, raw: bytes) -> int:
+    request = urllib.request.Request(
+        url, data=raw, method="POST", headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _together(url: str, bodies: list[bytes]) -> list[int]:
+    start = threading.Barrier(len(bodies))
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def client(raw: bytes) -> None:
+        start.wait()
+        status = _post(url, raw)
+        with lock:
+            statuses.append(status)
+
+    threads = [threading.Thread(target=client, args=(raw,)) for raw in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return statuses
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_pagerduty_triggers_on_one_key_open_one_incident(live_server):  # type: ignore[no-untyped-def]
+    require_postgres()
+    integration = IntegrationFactory(kind="pagerduty-events")
+    body = {
+        "routing_key": integration.key,
+        "event_action": "trigger",
+        "dedup_key": "db-1/disk",
+        "payload": {"summary": "Disk full", "source": "db-1", "severity": "critical"},
+    }
+    statuses = _together(f"{live_server.url}/api/v1/events/v2/enqueue", [json.dumps(body).encode()] * CLIENTS)
+    assert statuses == [202] * CLIENTS
+    assert Incident.objects.count() == 1
+    group = AlertGroup.objects.get()
+    assert group.is_open
+    assert group.alert_count == CLIENTS
+    assert Alert.objects.filter(incident=group.incident).count() == CLIENTS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_alertmanager_messages_of_one_group_open_one_incident(live_server):  # type: ignore[no-untyped-def]
+    require_postgres()
+    integration = IntegrationFactory(kind="alertmanager")
+    raw = capture(1)["body_raw"].encode()
+    url = f"{live_server.url}/api/v1/integrations/{integration.key}/alertmanager/"
+    statuses = _together(url, [raw] * CLIENTS)
+    assert statuses == [200] * CLIENTS
+    assert Incident.objects.count() == 1
+    assert AlertGroup.objects.filter(is_open=True).count() == 1
+    assert Alert.objects.count() == 2 * CLIENTS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_trigger_and_resolve_leave_a_consistent_state(live_server):  # type: ignore[no-untyped-def]
+    require_postgres()
+    integration = IntegrationFactory(kind="pagerduty-events")
+    url = f"{live_server.url}/api/v1/events/v2/enqueue"
+    trigger = {
+        "routing_key": integration.key,
+        "event_action": "trigger",
+        "dedup_key": "flappy",
+        "payload": {"summary": "Flapping", "source": "x", "severity": "warning"},
+    }
+    resolve = {"routing_key": integration.key, "event_action": "resolve", "dedup_key": "flappy"}
+    _post(url, json.dumps(trigger).encode())
+    bodies = [json.dumps(trigger if i % 2 else resolve).encode() for i in range(CLIENTS)]
+    assert _together(url, bodies) == [202] * CLIENTS
+    # Whatever the order, at most one open group, and every open incident has its open group.
+    assert AlertGroup.objects.filter(is_open=True).count() <= 1
+    for incident in Incident.objects.all():
+        has_open_group = AlertGroup.objects.filter(incident=incident, is_open=True).exists()
+        assert has_open_group == (incident.state != IncidentState.RESOLVED)
