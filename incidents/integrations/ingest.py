@@ -8,10 +8,11 @@ incident row (`incidents.services` locks it again, harmlessly, inside the same t
 transition locks only the incident. Storm groups are never locked after an incident."""
 
 import contextlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -330,6 +331,17 @@ def alerts_ingest(
 ) -> IngestResult:
     """Stores the batch and applies it to the incident of its dedup key, in one transaction."""
     now = now or timezone.now()
+    user_agent = clean_text(user_agent)[:255]
+    repeat = _ingest_repeat(
+        integration=integration,
+        batch=batch,
+        raw_body=raw_body,
+        remote_addr=remote_addr,
+        user_agent=user_agent,
+        now=now,
+    )
+    if repeat is not None:
+        return repeat
     with transaction.atomic():
         payload = AlertPayload.objects.create(
             integration=integration,
@@ -337,7 +349,7 @@ def alerts_ingest(
             received_at=now,
             raw_body=raw_body,
             remote_addr=remote_addr,
-            user_agent=clean_text(user_agent)[:255],
+            user_agent=user_agent,
         )
         result = IngestResult(payload_id=payload.pk, dedup_key=batch.dedup_key)
         firing = batch.firing
@@ -392,6 +404,112 @@ def alerts_ingest(
         if result.opened and incident is not None:
             spike_check(incident=incident, now=now)
     return result
+
+
+# The repeat of alerts already firing in an open group of an open incident (Alertmanager's repeat_interval,
+# a monitor re-sending its trigger): the commonest request, and one whose only effects are the stored rows
+# and the group's counters. One statement does it all (a single statement is atomic): the UPDATE takes the
+# group's row lock as the general path's SELECT FOR UPDATE would, and its conditions are exactly that path's
+# "nothing else changes" case. When it matches no row, the general path runs and decides.
+_REPEAT_SQL = """
+WITH g AS (
+    UPDATE {group} AS grp
+    SET alert_count = grp.alert_count + %(count)s, last_alert_at = %(now)s
+    FROM {incident} AS inc
+    WHERE grp.integration_id = %(integration)s AND grp.dedup_key = %(dedup_key)s AND grp.is_open
+      AND grp.fingerprints @> %(expected)s::jsonb
+      AND inc.id = grp.incident_id AND inc.state = ANY(%(open_states)s)
+    RETURNING grp.id AS group_id, inc.id AS incident_id, inc.state AS state
+), p AS (
+    INSERT INTO {payload} (integration_id, format, received_at, raw_body, remote_addr, user_agent)
+    SELECT %(integration)s, %(format)s, %(now)s, %(raw_body)s, %(remote_addr)s, %(user_agent)s FROM g
+    RETURNING id
+)
+INSERT INTO {alert} (integration_id, payload_id, group_id, incident_id, dedup_key, fingerprint, status,
+                     severity, summary, labels, labels_text, annotations, details, starts_at, ends_at,
+                     received_at)
+SELECT %(integration)s, p.id, g.group_id, g.incident_id, %(dedup_key)s, v.fingerprint, %(status)s, v.severity,
+       v.summary, v.labels::jsonb, v.labels_text, v.annotations::jsonb, v.details::jsonb,
+       v.starts_at::timestamptz, v.ends_at::timestamptz, %(now)s
+FROM g, p, (VALUES {values}) AS v(fingerprint, severity, summary, labels, labels_text, annotations, details,
+                                  starts_at, ends_at)
+RETURNING id, payload_id, incident_id, (SELECT state FROM g)
+"""
+
+
+def _ingest_repeat(
+    *,
+    integration: Integration,
+    batch: AlertBatch,
+    raw_body: str,
+    remote_addr: str | None,
+    user_agent: str,
+    now: datetime,
+) -> IngestResult | None:
+    """The one-statement path for a pure repeat (PostgreSQL), or None when the general path must run."""
+    if (
+        connection.vendor != "postgresql"
+        or not batch.events
+        or batch.all_resolved
+        or any(event.action != Action.FIRING for event in batch.events)
+    ):
+        return None
+    expected = {
+        event.fingerprint: {
+            "firing": True,
+            "starts_at": event.starts_at.isoformat() if event.starts_at else None,
+        }
+        for event in batch.events
+    }
+    values = []
+    params: dict[str, object] = {
+        "count": len(batch.events),
+        "now": now,
+        "integration": integration.pk,
+        "dedup_key": batch.dedup_key,
+        "expected": json.dumps(expected),
+        "open_states": [str(state) for state in OPEN_STATES],
+        "format": batch.format,
+        "raw_body": raw_body,
+        "remote_addr": remote_addr,
+        "user_agent": user_agent,
+        "status": AlertStatus.FIRING.value,
+    }
+    for i, event in enumerate(batch.events):
+        names = ("fp", "sev", "sum", "lab", "labt", "ann", "det", "sa", "ea")
+        values.append("(" + ", ".join(f"%({name}{i})s" for name in names) + ")")
+        params.update(
+            {
+                f"fp{i}": event.fingerprint,
+                f"sev{i}": event.severity[:32],
+                f"sum{i}": event.summary,
+                f"lab{i}": json.dumps(event.labels),
+                f"labt{i}": labels_text(event.labels),
+                f"ann{i}": json.dumps(event.annotations),
+                f"det{i}": json.dumps(event.details),
+                f"sa{i}": event.starts_at.isoformat() if event.starts_at else None,
+                f"ea{i}": event.ends_at.isoformat() if event.ends_at else None,
+            }
+        )
+    sql = _REPEAT_SQL.format(
+        group=AlertGroup._meta.db_table,
+        incident=Incident._meta.db_table,
+        payload=AlertPayload._meta.db_table,
+        alert=Alert._meta.db_table,
+        values=", ".join(values),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    _, payload_id, incident_id, state = rows[0]
+    return IngestResult(
+        payload_id=payload_id,
+        dedup_key=batch.dedup_key,
+        incident=Incident(pk=incident_id, state=state),
+        alert_ids=[row[0] for row in rows],
+    )
 
 
 def _group_update(

@@ -16,8 +16,15 @@ class PayloadFormat(models.TextChoices):
 class AlertPayload(models.Model):
     """One accepted request body, kept as received (NUL characters escaped, which PostgreSQL cannot store)."""
 
+    # No database constraint on the hot path's references to shared rows: each would take a KEY SHARE lock on
+    # the one integration (and incident) row that every concurrent request references, and those locks pile
+    # up as multixacts. Django's on_delete still guards them; the rows are an append-only log.
     integration = models.ForeignKey(
-        "incidents.Integration", verbose_name=_("integration"), on_delete=models.PROTECT, related_name="+"
+        "incidents.Integration",
+        verbose_name=_("integration"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     format = models.CharField(_("format"), max_length=20, choices=PayloadFormat.choices)
     received_at = models.DateTimeField(_("received at"))
@@ -111,14 +118,23 @@ class Alert(models.Model):
     """One alert as a tool reported it: its labels, annotations, status and times, and where it went (the
     incident it opened or joined, or the silence that held it back)."""
 
+    # Every insert here is on the ingestion hot path: no database constraint towards the rows all concurrent
+    # requests share (see AlertPayload), and no single-column index where a composite one below leads with
+    # the column, or where nothing reads by it (payloads and groups are never deleted).
     integration = models.ForeignKey(
         "incidents.Integration",
         verbose_name=_("integration"),
         on_delete=models.PROTECT,
         related_name="alerts",
+        db_constraint=False,
+        db_index=False,
     )
     payload = models.ForeignKey(
-        AlertPayload, verbose_name=_("payload"), on_delete=models.CASCADE, related_name="alerts"
+        AlertPayload,
+        verbose_name=_("payload"),
+        on_delete=models.CASCADE,
+        related_name="alerts",
+        db_index=False,
     )
     group = models.ForeignKey(
         AlertGroup,
@@ -127,6 +143,7 @@ class Alert(models.Model):
         null=True,
         blank=True,
         related_name="alerts",
+        db_index=False,
     )
     incident = models.ForeignKey(
         "incidents.Incident",
@@ -135,6 +152,8 @@ class Alert(models.Model):
         null=True,
         blank=True,
         related_name="alerts",
+        db_constraint=False,
+        db_index=False,
     )
     silence = models.ForeignKey(
         "incidents.Silence",
@@ -143,6 +162,7 @@ class Alert(models.Model):
         null=True,
         blank=True,
         related_name="alerts",
+        db_index=False,
     )
     dedup_key = models.CharField(_("dedup key"), max_length=255)
     fingerprint = models.CharField(_("fingerprint"), max_length=255)
@@ -166,6 +186,9 @@ class Alert(models.Model):
             models.Index(fields=["incident", "received_at"], name="alert_incident_received"),
             models.Index(fields=["integration", "received_at"], name="alert_integration_received"),
             models.Index(fields=["received_at"], name="alert_received"),
+            models.Index(
+                fields=["silence"], name="alert_silenced", condition=models.Q(silence__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
