@@ -52,8 +52,8 @@ def prepare_database(env: dict[str, str]) -> None:
 
 
 def create_integrations(env: dict[str, str]) -> dict[str, str]:
-    """The two integrations (no hard cap, no storm folding: every fresh key opens its own incident, the
-    costliest path) and the bare view's table. Answers their keys."""
+    """The integrations (no hard cap; no storm folding, so that every fresh key opens its own incident, the
+    costliest path; and one with the default storm folding) and the bare view's table. Answers their keys."""
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import django
@@ -69,6 +69,10 @@ def create_integrations(env: dict[str, str]) -> dict[str, str]:
         _, keys[kind] = integration_create(
             by=None, name=f"bench-{kind}", kind=kind, hard_cap_per_minute=0, storm_rate_per_minute=0
         )
+    # The product's defaults (storm folding above 20 new groups a minute), as a storm meets them.
+    _, keys["storm"] = integration_create(
+        by=None, name="bench-storm", kind="pagerduty-events", hard_cap_per_minute=0
+    )
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE IF NOT EXISTS {BARE_TABLE} (k text PRIMARY KEY, n integer NOT NULL)")
     connection.close()
@@ -79,10 +83,9 @@ def bodies(keys: dict[str, str]) -> dict[str, tuple[str, Any]]:
     """Scenario -> (path, body maker(i) -> bytes), from the real captured payloads."""
     pd = json.loads(next(FIXTURES.glob("02_*pagerduty*.json")).read_text())["body"]
     am = json.loads(next(FIXTURES.glob("07_*webhook*.json")).read_text())["body"]
-    pd = {**pd, "routing_key": keys["pagerduty-events"]}
 
-    def pd_body(key: str) -> bytes:
-        return json.dumps({**pd, "dedup_key": key}).encode()
+    def pd_body(key: str, routing_key: str = keys["pagerduty-events"]) -> bytes:
+        return json.dumps({**pd, "routing_key": routing_key, "dedup_key": key}).encode()
 
     def am_body(i: int | None) -> bytes:
         if i is None:
@@ -96,6 +99,10 @@ def bodies(keys: dict[str, str]) -> dict[str, tuple[str, Any]]:
         "bare view, fresh keys": ("/bench/bare/", lambda i: pd_body(f"bare-{i}")),
         "PagerDuty, one key": ("/api/v1/events/v2/enqueue", lambda i: pd_body("one")),
         "PagerDuty, fresh keys": ("/api/v1/events/v2/enqueue", lambda i: pd_body(f"pd-{i}")),
+        "PagerDuty, fresh keys, storm folding": (
+            "/api/v1/events/v2/enqueue",
+            lambda i: pd_body(f"storm-{i}", keys["storm"]),
+        ),
         "Alertmanager, one group": (am_path, lambda i: am_body(None)),
         "Alertmanager, fresh groups": (am_path, am_body),
     }
