@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +27,16 @@ EDITABLE_FIELDS = (
 )
 
 
+def _validate(integration: Integration) -> None:
+    """The model's own validation, as a 400 with the fields in error (never a 500 from a direct caller)."""
+    try:
+        integration.full_clean()
+    except ValidationError as error:
+        raise InvalidInput(
+            _("The integration is not valid."), fields=getattr(error, "message_dict", {"": error.messages})
+        ) from None
+
+
 def _check(by: AbstractBaseUser | None, permission: str) -> None:
     if by is not None and not by.has_perm(f"incidents.{permission}_integration"):
         raise PermissionDenied(_("Only managers may manage integrations."))
@@ -46,7 +57,7 @@ def integration_create(
     key = key_generate()
     integration = Integration(name=name, kind=kind, key_rotated_at=timezone.now(), **fields)
     integration.set_key(key)
-    integration.full_clean()
+    _validate(integration)
     integration.save()
     return integration, key
 
@@ -67,7 +78,7 @@ def integration_update(
             from .heartbeats import heartbeat_next_due
 
             integration.heartbeat_due_at = heartbeat_next_due(integration)
-        integration.full_clean()
+        _validate(integration)
         integration.save()
     return integration
 

@@ -8,6 +8,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
+from config.errors import InvalidInput
+from incidents.integrations.services import integration_create
 from incidents.models import Alert, Integration
 
 from .factories import IntegrationFactory, UserFactory
@@ -151,3 +153,20 @@ def test_admin_pages(api):  # type: ignore[no-untyped-def]
     key = next(m for m in shown if "shown only this once" in m).split("<code>")[1].split("</code>")[0]
     assert created.key_hash == hashlib.sha256(key.encode()).hexdigest()
     assert Group.objects.filter(name="managers").exists()
+
+
+def test_invalid_settings_from_a_direct_caller_are_a_400_not_a_500():  # type: ignore[no-untyped-def]
+    IntegrationFactory(name="taken")
+    with pytest.raises(InvalidInput) as raised:
+        integration_create(by=None, name="taken", kind="generic")
+    assert "name" in raised.value.extra["fields"]
+    with pytest.raises(InvalidInput):
+        integration_create(by=None, name="new", kind="generic", severity_map={"x": 1})
+
+
+def test_duplicate_name_over_the_api_is_a_400(api, as_role):  # type: ignore[no-untyped-def]
+    as_role("managers")
+    IntegrationFactory(name="taken")
+    response = api.post("/api/v1/integrations/", {"name": "taken", "kind": "generic"}, format="json")
+    assert response.status_code == 400
+    assert "name" in response.json()["fields"]
