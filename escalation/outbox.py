@@ -82,7 +82,9 @@ def notification_enqueue_on_commit(*, notification_ids: list[int], countdown: fl
                 notification_deliver_task.apply_async(args=[notification_id], countdown=countdown)
             except Exception:  # kombu and redis raise many kinds; none may fail the request
                 logger.warning(
-                    "broker unavailable, notification %s left to the outbox sweep", notification_id
+                    "broker unavailable, notification %s left to the outbox sweep",
+                    notification_id,
+                    exc_info=True,
                 )
                 return
 
@@ -102,7 +104,7 @@ def notification_deliver(*, notification_id: int) -> str:
     now = timezone.now()
     with transaction.atomic(durable=True):
         notification = (
-            Notification.objects.select_for_update()
+            Notification.objects.select_for_update(of=("self",))
             .select_related("subscription", "contact_method")
             .filter(pk=notification_id)
             .first()

@@ -36,9 +36,11 @@ def roles_sync(apps: Any) -> None:
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        # Migration state apps have no models module, which create_permissions needs; restore the value after,
+        # as post_migrate (on `flush` too) passes the global registry, whose apps must keep theirs.
+        saved, app_config.models_module = getattr(app_config, "models_module", None), True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = saved
 
     def lookup(names: tuple[str, ...]) -> list[Any]:
         found = []
