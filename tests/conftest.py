@@ -19,3 +19,26 @@ def as_role(api):  # type: ignore[no-untyped-def]
         return user
 
     return login
+
+
+def _is_transactional(request: pytest.FixtureRequest) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    """Reloads the reference data the migrations load (roles, categories, the priority matrix).
+
+    A transactional test ends by flushing every table, which also empties what the data migrations wrote;
+    the next transactional test gets it back here. Loading is idempotent, so this is cheap when nothing was lost."""
+    if not _is_transactional(request):
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    importlib.import_module("incidents.migrations.0002_reference_data").load(apps, None)
