@@ -134,3 +134,7 @@ class RotationAdmin(admin.ModelAdmin):
     search_fields = ("name", "schedule__name")
     list_select_related = ("schedule",)
     inlines = [RotationMemberInline]
+
+
+# The engine's own pages (SLA and escalation policies, contacts, stakeholders, webhooks, the outbox).
+from . import engine_admin  # noqa: E402, F401

@@ -81,3 +81,16 @@ def escalation_simulate(
                     )
     steps.sort(key=lambda s: (s["at"], s["level"], s["user_id"]))
     return steps
+
+
+def sla_clocks_by_subject(*, model: type[models.Model], ids: list[int]) -> dict[int, list[SlaClock]]:
+    """The clocks of many subjects of one model in one query, for lists (API pages, admin lists)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    found: dict[int, list[SlaClock]] = {pk: [] for pk in ids}
+    clocks = SlaClock.objects.filter(
+        subject_type=ContentType.objects.get_for_model(model), subject_id__in=ids
+    )
+    for clock in clocks.order_by("kind"):
+        found.setdefault(clock.subject_id, []).append(clock)
+    return found

@@ -6,7 +6,7 @@ as the API does."""
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
 
 from config.errors import VigilError
+from escalation.selectors import breached_subject_ids
 
 from .models import (
     Incident,
@@ -81,7 +82,16 @@ class TimelineInline(admin.TabularInline):
 
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
-    list_display = ("reference_link", "title", "state", "priority_badge", "service", "assignee", "age")
+    list_display = (
+        "reference_link",
+        "title",
+        "state",
+        "priority_badge",
+        "sla_badge",
+        "service",
+        "assignee",
+        "age",
+    )
     list_filter = ("state", "priority", "service", "team", "category", "source", "assignee")
     list_select_related = ("service", "assignee")
     search_fields = ("title", "description")
@@ -129,7 +139,19 @@ class IncidentAdmin(admin.ModelAdmin):
     change_form_template = "admin/incidents/incident/change_form.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Incident]:
-        return incident_list(user=request.user)
+        # One EXISTS per row in the same query: the list shows SLA breaches without a query per incident.
+        return incident_list(user=request.user).annotate(
+            sla_breached=Exists(breached_subject_ids(model=Incident).filter(subject_id=OuterRef("pk")))
+        )
+
+    @admin.display(description=_("SLA"), boolean=False, ordering="sla_breached")
+    def sla_badge(self, obj: Incident) -> str:
+        if getattr(obj, "sla_breached", False):
+            return format_html(
+                '<span style="background:#b00020;color:#fff;padding:1px 6px;border-radius:3px">{}</span>',
+                _("breached"),
+            )
+        return "-"
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Incident], search_term: str

@@ -1,10 +1,13 @@
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.serializers import StrictFieldsMixin
-from escalation.models import Team
+from escalation.models import SlaClockState, Team
+from escalation.selectors import sla_clocks_by_subject, sla_clocks_of, sla_summary
 
 from ..models import (
     Impact,
@@ -23,6 +26,15 @@ User = get_user_model()
 STATE_HINT = _("The state changes only through transitions: POST /api/v1/incidents/<id>/<transition>/.")
 
 
+class _IncidentListSerializer(serializers.ListSerializer):
+    """Loads the SLA clocks of the whole page in one query."""
+
+    def to_representation(self, data: Any) -> list:
+        items = list(data.all() if hasattr(data, "all") else data)
+        self.context["sla_clocks"] = sla_clocks_by_subject(model=Incident, ids=[i.pk for i in items])
+        return super().to_representation(items)
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     """An incident as the API shows it."""
 
@@ -31,6 +43,8 @@ class IncidentSerializer(serializers.ModelSerializer):
     category_code = serializers.CharField(source="category.code", read_only=True, default=None)
     time_on_hold_seconds = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
+    sla = serializers.SerializerMethodField(help_text=_("Per SLA clock: state, due_at, breached_at, met_at."))
+    sla_breached = serializers.SerializerMethodField()
 
     class Meta:
         model = Incident
@@ -64,8 +78,11 @@ class IncidentSerializer(serializers.ModelSerializer):
             "time_on_hold_seconds",
             "updated_at",
             "allowed_transitions",
+            "sla",
+            "sla_breached",
         ]
         read_only_fields = fields
+        list_serializer_class = _IncidentListSerializer
 
     def get_time_on_hold_seconds(self, obj: Incident) -> int:
         return int(obj.time_on_hold.total_seconds())
@@ -73,6 +90,19 @@ class IncidentSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_transitions(self, obj: Incident) -> list[str]:
         return allowed_transitions(obj)
+
+    def _clocks(self, obj: Incident) -> list:
+        preloaded = self.context.get("sla_clocks")
+        if preloaded is not None and obj.pk in preloaded:
+            return preloaded[obj.pk]
+        return list(sla_clocks_of(obj))
+
+    @extend_schema_field(serializers.DictField())
+    def get_sla(self, obj: Incident) -> dict:
+        return sla_summary(self._clocks(obj))
+
+    def get_sla_breached(self, obj: Incident) -> bool:
+        return any(clock.state == SlaClockState.BREACHED for clock in self._clocks(obj))
 
 
 class _IncidentWriteSerializer(StrictFieldsMixin, serializers.Serializer):

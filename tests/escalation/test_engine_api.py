@@ -1,0 +1,188 @@
+"""The engine's API: policies with levels, the dry run, contact methods, webhooks, the outbox; bad input."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+
+from escalation.models import Channel, EscalationPolicy, NotificationState
+from tests.escalation.engine_factories import (
+    ContactMethodFactory,
+    EscalationLevelFactory,
+    EscalationPolicyFactory,
+    NotificationRuleFactory,
+)
+from tests.escalation.factories import BusinessCalendarFactory, office_hours
+from tests.incidents.factories import IncidentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_manager_creates_a_policy_with_levels_and_reads_it_back(api, as_role):
+    as_role("managers")
+    alice, bob = UserFactory(), UserFactory()
+    body = {
+        "name": "Payments",
+        "repeat_count": 1,
+        "levels": [
+            {"position": 2, "delay_seconds": 300, "users": [bob.pk]},
+            {"position": 1, "users": [alice.pk], "notify_team_manager": True},
+        ],
+    }
+    created = api.post("/api/v1/escalation-policies/", body, format="json")
+    assert created.status_code == 201, created.content
+    levels = api.get(f"/api/v1/escalation-policies/{created.json()['id']}/").json()["levels"]
+    assert [(lv["position"], lv["delay_seconds"], lv["users"]) for lv in levels] == [
+        (1, 0, [alice.pk]),
+        (2, 300, [bob.pk]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "x", "levels": [{"position": 1}, {"position": 1}]}, "levels"),
+        ({"name": "x", "levels": [{"position": 1, "delay_seconds": -5}]}, "levels"),
+        ({"name": "x", "state": "active"}, "state"),
+        ({"name": "x", "levels": [{"position": 1, "users": [999999]}]}, "levels"),
+        ({"name": "x", "repeat_count": "many"}, "repeat_count"),
+    ],
+)
+def test_bad_policies_are_400_with_the_field(api, as_role, body, field):
+    as_role("managers")
+    response = api.post("/api/v1/escalation-policies/", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert field in response.json()["fields"]
+
+
+def test_agents_cannot_read_or_write_policies(api, as_role):
+    as_role("agents")
+    assert api.get("/api/v1/escalation-policies/").status_code == 403
+    assert api.post("/api/v1/sla-policies/", {}, format="json").status_code == 403
+
+
+def test_simulate_applies_business_hours_and_personal_rules(api, as_role):
+    as_role("managers")
+    calendar = office_hours(BusinessCalendarFactory(time_zone="UTC"), spans=((time(9), time(17)),))
+    alice, bob = UserFactory(), UserFactory()
+    sms = ContactMethodFactory(user=alice, channel=Channel.APPRISE, address="tgram://token/chat")
+    NotificationRuleFactory(contact_method=ContactMethodFactory(user=alice))
+    NotificationRuleFactory(contact_method=sms, delay=timedelta(minutes=5), max_priority=1)
+    policy = EscalationPolicyFactory(calendar=calendar)
+    EscalationLevelFactory(policy=policy, position=1, users=[alice])
+    EscalationLevelFactory(policy=policy, position=2, delay=timedelta(minutes=30), users=[bob])
+    friday = datetime(2026, 3, 6, 16, 45, tzinfo=UTC)
+
+    def steps(priority: int) -> list[tuple]:
+        response = api.post(
+            f"/api/v1/escalation-policies/{policy.pk}/simulate/",
+            {"start": friday.isoformat(), "priority": priority},
+            format="json",
+        )
+        assert response.status_code == 200, response.content
+        return [(s["at"], s["level"], s["username"], s["channel"]) for s in response.json()["steps"]]
+
+    monday_915 = "2026-03-09T09:15:00Z"
+    assert steps(1) == [
+        ("2026-03-06T16:45:00Z", 1, alice.username, "email"),
+        ("2026-03-06T16:50:00Z", 1, alice.username, "apprise"),
+        (monday_915, 2, bob.username, "email"),  # 15 business minutes on Friday, 15 on Monday
+    ]
+    assert [s[3] for s in steps(3)] == ["email", "email"]  # the SMS rule is for P1 only
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"start": "yesterday", "priority": 1}, {"start": "2026-01-01T00:00:00Z", "priority": 9}, []]
+)
+def test_simulate_bad_input_is_400(api, as_role, body):
+    as_role("managers")
+    policy = EscalationPolicyFactory()
+    response = api.post(f"/api/v1/escalation-policies/{policy.pk}/simulate/", body, format="json")
+    assert response.status_code == 400
+
+
+def test_simulate_unknown_policy_is_404(api, as_role):
+    as_role("managers")
+    response = api.post(
+        "/api/v1/escalation-policies/999999/simulate/",
+        {"start": "2026-01-01T00:00:00Z", "priority": 1},
+        format="json",
+    )
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_users_manage_their_own_contact_methods_only(api, as_role):
+    other = ContactMethodFactory()
+    me = as_role("agents")
+    created = api.post(
+        "/api/v1/contact-methods/", {"channel": "email", "address": "me@example.org"}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["user"] == me.pk
+    assert [m["id"] for m in api.get("/api/v1/contact-methods/").json()["results"]] == [created.json()["id"]]
+    assert api.get(f"/api/v1/contact-methods/{other.pk}/").status_code == 404
+    steal = api.post(
+        "/api/v1/contact-methods/",
+        {"channel": "email", "address": "x@example.org", "user": other.user_id},
+        format="json",
+    )
+    assert steal.status_code == 403
+    bad = api.post(
+        "/api/v1/contact-methods/", {"channel": "email", "address": "not an address"}, format="json"
+    )
+    assert bad.status_code == 400
+    rule = api.post(
+        "/api/v1/notification-rules/", {"contact_method": other.pk, "delay_seconds": 60}, format="json"
+    )
+    assert rule.status_code == 400
+
+
+def test_webhook_subscription_answers_its_secret_once(api, as_role):
+    as_role("managers")
+    created = api.post(
+        "/api/v1/webhook-subscriptions/",
+        {"name": "CRM", "url": "https://crm.example.org/hook", "events": ["incident.created"]},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    assert len(created.json()["secret"]) >= 32
+    again = api.get(f"/api/v1/webhook-subscriptions/{created.json()['id']}/").json()
+    assert "secret" not in again
+    bad = api.post(
+        "/api/v1/webhook-subscriptions/",
+        {"name": "x", "url": "https://x.org", "events": ["nope"]},
+        format="json",
+    )
+    assert bad.status_code == 400
+
+
+def test_outbox_list_and_retry(api, as_role):
+    from escalation.outbox import notification_write
+
+    row = notification_write(
+        subject=IncidentFactory(),
+        reason="page",
+        channel="email",
+        address="a@example.org",
+        idempotency_key="api-1",
+    )
+    row.state = NotificationState.FAILED
+    row.save()
+    as_role("managers")
+    listed = api.get("/api/v1/notifications/?state=failed").json()["results"]
+    assert [n["id"] for n in listed] == [row.pk]
+    retried = api.post(f"/api/v1/notifications/{row.pk}/retry/")
+    assert retried.status_code == 200
+    assert retried.json()["state"] == "pending"
+    row.state = NotificationState.SENT
+    row.save()
+    assert api.post(f"/api/v1/notifications/{row.pk}/retry/").status_code == 409
+    assert api.post("/api/v1/notifications/999999/retry/").status_code == 404
+
+
+def test_only_one_default_policy(api, as_role):
+    as_role("managers")
+    EscalationPolicy.objects.create(name="a", is_default=True)
+    response = api.post("/api/v1/escalation-policies/", {"name": "b", "is_default": True}, format="json")
+    assert response.status_code == 400
