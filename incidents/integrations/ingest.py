@@ -61,14 +61,40 @@ class IngestResult:
     alert_ids: list[int] = field(default_factory=list)
 
 
+def _db_time(value: datetime) -> object:
+    """A datetime as the database stores it (SQLite keeps naive UTC text), for the raw queries below."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 def _open_group(integration: Integration, dedup_key: str) -> AlertGroup | None:
-    """The open group for the key, locked (not its incident), with the incident's state read alongside."""
-    return (
-        AlertGroup.objects.select_for_update(of=("self",))
-        .select_related("incident")
-        .filter(integration=integration, dedup_key=dedup_key, is_open=True)
-        .first()
+    """The open group for the key, locked (not its incident), with its incident's state as `incident_state`.
+
+    Raw SQL: it runs up to three times per new alert, and compiling the ORM query (select_related, FOR
+    UPDATE OF) cost four times as much as running it."""
+    lock = " FOR UPDATE OF g" if connection.features.has_select_for_update_of else ""
+    found = AlertGroup.objects.raw(
+        f"SELECT g.*, i.state AS incident_state FROM {AlertGroup._meta.db_table} g "  # noqa: S608
+        f"LEFT JOIN {Incident._meta.db_table} i ON i.id = g.incident_id "
+        f"WHERE g.integration_id = %s AND g.dedup_key = %s AND g.is_open{lock}",
+        [integration.pk, dedup_key],
     )
+    return next(iter(found), None)
+
+
+def _incident_of(group: AlertGroup) -> Incident | None:
+    """The group's incident: the one this request set, else a light copy (id and state) of the one it read,
+    so that no query is spent loading a row nobody changes here."""
+    if AlertGroup.incident.is_cached(group):
+        return group.incident
+    if group.incident_id is None:
+        return None
+    return Incident(pk=group.incident_id, state=group.incident_state)  # type: ignore[attr-defined]
+
+
+def _is_over(group: AlertGroup) -> bool:
+    """Whether a person resolved, closed or cancelled the group's incident: then the group is over too."""
+    incident = _incident_of(group)
+    return incident is not None and incident.state not in OPEN_STATES
 
 
 def _claim_group(
@@ -124,7 +150,12 @@ def _silence_for(
 ) -> Silence | None:
     """The active silence that covers every firing alert of the batch, if one does. A batch only partly
     covered opens its incident with all its alerts: a silence must never hide an alert it was not meant for."""
-    silences = list(Silence.objects.filter(starts_at__lte=now, ends_at__gt=now))
+    silences = list(
+        Silence.objects.raw(
+            f"SELECT * FROM {Silence._meta.db_table} WHERE starts_at <= %s AND ends_at > %s",  # noqa: S608
+            [_db_time(now), _db_time(now)],
+        )
+    )
     if not silences:
         return None
     service_id = service.pk if service else None
@@ -172,16 +203,20 @@ def _in_storm(integration: Integration, now: datetime) -> int:
     (this transaction's own new group included), else 0."""
     if not integration.storm_rate_per_minute:
         return 0
-    opened = AlertGroup.objects.filter(
-        integration=integration, is_storm=False, opened_at__gt=now - STORM_WINDOW
-    ).count()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM {AlertGroup._meta.db_table} "  # noqa: S608
+            "WHERE integration_id = %s AND NOT is_storm AND opened_at > %s",
+            [integration.pk, _db_time(now - STORM_WINDOW)],
+        )
+        opened = cursor.fetchone()[0]
     return opened if opened > integration.storm_rate_per_minute else 0
 
 
 def _storm_incident(integration: Integration, count: int, now: datetime) -> Incident:
     """The integration's one open storm incident, opened (and flagged) on the first fold."""
     storm = _open_group(integration, STORM_KEY)
-    if storm is not None and storm.incident is not None and storm.incident.state not in OPEN_STATES:
+    if storm is not None and _is_over(storm):
         # Someone resolved the storm incident while alerts kept coming: that storm is over, a new one starts.
         _close_group(storm, now)
         storm.save(update_fields=["is_open", "closed_at"])
@@ -216,7 +251,7 @@ def _storm_incident(integration: Integration, count: int, now: datetime) -> Inci
             window_minutes=1,
             now=now,
         )
-    return storm.incident  # type: ignore[return-value]  # set above, or by the transaction that created it
+    return _incident_of(storm)  # type: ignore[return-value]  # set above, or by the transaction that created it
 
 
 def _incident_for_new_group(
@@ -309,7 +344,8 @@ def _resolve_if_recovered(group: AlertGroup, integration: Integration, now: date
 
 
 def _acknowledge(group: AlertGroup, integration: Integration) -> None:
-    if group.incident is None or group.incident.state != IncidentState.NEW:
+    incident = _incident_of(group)
+    if incident is None or incident.state != IncidentState.NEW:
         return
     with contextlib.suppress(TransitionNotAllowed):
         incident_transition(
@@ -354,7 +390,7 @@ def alerts_ingest(
         result = IngestResult(payload_id=payload.pk, dedup_key=batch.dedup_key)
         firing = batch.firing
         group = _open_group(integration, batch.dedup_key)
-        if group is not None and group.incident is not None and group.incident.state not in OPEN_STATES:
+        if group is not None and _is_over(group):
             # A person resolved, closed or cancelled the incident while the source kept alerting: that group
             # is over. A new firing starts a new incident, as PagerDuty does after a resolve.
             _close_group(group, now)
@@ -371,7 +407,7 @@ def alerts_ingest(
                 )
                 if created:
                     group.incident, result.opened = _incident_for_new_group(integration, batch, service, now)
-        incident = group.incident if group is not None else None
+        incident = _incident_of(group) if group is not None else None
         alerts = Alert.objects.bulk_create(
             [
                 Alert(
@@ -400,7 +436,7 @@ def alerts_ingest(
         result.silenced = silence is not None
         result.incident = incident
         if group is not None:
-            _group_update(group, batch, integration, created=created, now=now)
+            _group_update(group, batch, integration, created=created, opened=result.opened, now=now)
         if result.opened and incident is not None:
             spike_check(incident=incident, now=now)
     return result
@@ -513,14 +549,23 @@ def _ingest_repeat(
 
 
 def _group_update(
-    group: AlertGroup, batch: AlertBatch, integration: Integration, *, created: bool, now: datetime
+    group: AlertGroup,
+    batch: AlertBatch,
+    integration: Integration,
+    *,
+    created: bool,
+    opened: bool,
+    now: datetime,
 ) -> None:
+    """Applies the batch to its (locked) group, writes what changed on the incident's timeline, and closes
+    the group (and resolves the incident) when nothing fires any more. A group just created for a storm or a
+    reopened incident has had its timeline line written there already."""
     started, resolved = _apply(group, batch)
     group.alert_count += len(batch.events)
     group.last_alert_at = now
     incident_id = group.incident_id
     if incident_id is not None:
-        if created:
+        if opened:
             _timeline(
                 incident_id,
                 _("Opened by %(count)d alert(s) from %(name)s.")
@@ -530,7 +575,7 @@ def _group_update(
                 dedup_key=batch.dedup_key,
                 fingerprints=started,
             )
-        else:
+        elif not created:
             if started:
                 _timeline(
                     incident_id,
