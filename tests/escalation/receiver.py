@@ -4,6 +4,7 @@ the receivers documented in docs/escalation.md should."""
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.time)  # arrival, for the latency benchmark
 
     def json(self) -> Any:
         return json.loads(self.body)
