@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.errors import Conflict, NotFound
 
@@ -184,7 +185,7 @@ def notification_retry(*, notification_id: int) -> Notification:
         if notification is None:
             raise NotFound()
         if notification.state == NotificationState.SENT:
-            raise Conflict("This notification was sent already.", state=notification.state)
+            raise Conflict(_("This notification was sent already."), state=notification.state)
         now = timezone.now()
         notification.state = NotificationState.PENDING
         notification.next_attempt_at = now
