@@ -49,15 +49,37 @@ def escalation_simulate(
 ) -> list[dict[str, Any]]:
     """A dry run: who would be paged, when and over which channel, if nobody acknowledged a subject of this
     priority opened at `start`. Level delays follow the policy's calendar; personal rules add their delays.
-    Team and schedule targets are resolved as on call at each page's instant. Writes nothing."""
+    Team and schedule targets are resolved as on call at each page's instant. When the SLA policy for this
+    priority (without service or category) names this escalation policy, its acknowledge warning and breach
+    are included, told to the levels reached by then. Writes nothing."""
+    from .calendars import calendar_snapshot
     from .escalations import level_users, policy_snapshot
     from .notify import user_channels
 
     snapshot = policy_snapshot(policy)
     info = SubjectInfo(reference="SIMULATION", title="", priority=priority)
     steps: list[dict[str, Any]] = []
+
+    def page(users: list, *, at: datetime, reason: str, cycle: int, level: int) -> None:
+        for user in users:
+            for method, rule_delay in user_channels(user=user, priority=priority):
+                steps.append(
+                    {
+                        "at": at + rule_delay,
+                        "reason": reason,
+                        "cycle": cycle,
+                        "level": level,
+                        "user_id": user.pk,
+                        "username": user.get_username(),
+                        "channel": method.channel if method else "email",
+                        "address": method.address if method else user.email,
+                        "contact_method_id": method.pk if method else None,
+                    }
+                )
+
     at = start
     cal = snapshot["calendar"]
+    reached: list[tuple[datetime, dict]] = []
     for cycle in range(min(snapshot["repeat_count"], cycles_limit) + 1):
         for index, level in enumerate(snapshot["levels"]):
             if cycle > 0 and index == 0:
@@ -65,20 +87,25 @@ def escalation_simulate(
             else:
                 delay = timedelta(seconds=level["delay_seconds"])
             at = business_add(calendar=cal, start=at, duration=delay)
-            for user in level_users(level=level, info=info, at=at):
-                for method, rule_delay in user_channels(user=user, priority=priority):
-                    steps.append(
-                        {
-                            "at": at + rule_delay,
-                            "cycle": cycle,
-                            "level": index + 1,
-                            "user_id": user.pk,
-                            "username": user.get_username(),
-                            "channel": method.channel if method else "email",
-                            "address": method.address if method else user.email,
-                            "contact_method_id": method.pk if method else None,
-                        }
-                    )
+            if cycle == 0:
+                reached.append((at, level))
+            page(
+                level_users(level=level, info=info, at=at), at=at, reason="page", cycle=cycle, level=index + 1
+            )
+    sla = SlaPolicy.objects.filter(
+        escalation_policy=policy, priority=priority, service_id=None, category_id=None, is_active=True
+    ).first()
+    if sla is not None and reached:
+        sla_cal = calendar_snapshot(sla.calendar) if sla.calendar_id else None
+        target = sla.time_to_acknowledge
+        for reason, share in (("sla.warning", sla.warning_percent / 100), ("sla.breach", 1)):
+            instant = business_add(calendar=sla_cal, start=start, duration=target * share)
+            levels = [level for due, level in reached if due <= instant] or [reached[0][1]]
+            users: dict[int, Any] = {}
+            for level in levels:
+                for user in level_users(level=level, info=info, at=instant):
+                    users.setdefault(user.pk, user)
+            page(list(users.values()), at=instant, reason=reason, cycle=0, level=len(levels))
     steps.sort(key=lambda s: (s["at"], s["level"], s["user_id"]))
     return steps
 

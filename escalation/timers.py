@@ -77,7 +77,9 @@ def timer_sweep(*, now: datetime | None = None, batch_size: int | None = None, m
             )
             for timer in batch:
                 fired += _fire(timer, now_batch)
-        if len(batch) < batch_size:
+        # Until a claim comes back empty: a fired timer may have scheduled a successor that is already due
+        # (a sweeper that was down catches up on a whole escalation in one sweep, in order).
+        if not batch:
             break
     return fired
 

@@ -170,6 +170,7 @@ class SimulateSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class SimulatedPageSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
+    reason = serializers.CharField(help_text=_("page, sla.warning or sla.breach"))
     cycle = serializers.IntegerField()
     level = serializers.IntegerField()
     user_id = serializers.IntegerField()

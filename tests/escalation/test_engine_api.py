@@ -10,6 +10,7 @@ from tests.escalation.engine_factories import (
     EscalationLevelFactory,
     EscalationPolicyFactory,
     NotificationRuleFactory,
+    SlaPolicyFactory,
 )
 from tests.escalation.factories import BusinessCalendarFactory, office_hours
 from tests.incidents.factories import IncidentFactory, UserFactory
@@ -61,7 +62,7 @@ def test_agents_cannot_read_or_write_policies(api, as_role):
     assert api.post("/api/v1/sla-policies/", {}, format="json").status_code == 403
 
 
-def test_simulate_applies_business_hours_and_personal_rules(api, as_role):
+def test_simulate_applies_business_hours_personal_rules_and_the_sla(api, as_role):
     as_role("managers")
     calendar = office_hours(BusinessCalendarFactory(time_zone="UTC"), spans=((time(9), time(17)),))
     alice, bob = UserFactory(), UserFactory()
@@ -71,6 +72,7 @@ def test_simulate_applies_business_hours_and_personal_rules(api, as_role):
     policy = EscalationPolicyFactory(calendar=calendar)
     EscalationLevelFactory(policy=policy, position=1, users=[alice])
     EscalationLevelFactory(policy=policy, position=2, delay=timedelta(minutes=30), users=[bob])
+    SlaPolicyFactory(priority=1, escalation_policy=policy, time_to_acknowledge=timedelta(minutes=20))
     friday = datetime(2026, 3, 6, 16, 45, tzinfo=UTC)
 
     def steps(priority: int) -> list[tuple]:
@@ -80,15 +82,21 @@ def test_simulate_applies_business_hours_and_personal_rules(api, as_role):
             format="json",
         )
         assert response.status_code == 200, response.content
-        return [(s["at"], s["level"], s["username"], s["channel"]) for s in response.json()["steps"]]
+        return [
+            (s["at"], s["reason"], s["level"], s["username"], s["channel"]) for s in response.json()["steps"]
+        ]
 
-    monday_915 = "2026-03-09T09:15:00Z"
+    a, b = alice.username, bob.username
     assert steps(1) == [
-        ("2026-03-06T16:45:00Z", 1, alice.username, "email"),
-        ("2026-03-06T16:50:00Z", 1, alice.username, "apprise"),
-        (monday_915, 2, bob.username, "email"),  # 15 business minutes on Friday, 15 on Monday
+        ("2026-03-06T16:45:00Z", "page", 1, a, "email"),
+        ("2026-03-06T16:50:00Z", "page", 1, a, "apprise"),
+        ("2026-03-06T17:00:00Z", "sla.warning", 1, a, "email"),  # 75 % of 20 minutes, the SLA is 24x7
+        ("2026-03-06T17:05:00Z", "sla.warning", 1, a, "apprise"),
+        ("2026-03-06T17:05:00Z", "sla.breach", 1, a, "email"),
+        ("2026-03-06T17:10:00Z", "sla.breach", 1, a, "apprise"),
+        ("2026-03-09T09:15:00Z", "page", 2, b, "email"),  # 15 business minutes on Friday, 15 on Monday
     ]
-    assert [s[3] for s in steps(3)] == ["email", "email"]  # the SMS rule is for P1 only
+    assert [(s[1], s[4]) for s in steps(3)] == [("page", "email"), ("page", "email")]  # SMS and SLA: P1 only
 
 
 @pytest.mark.parametrize(

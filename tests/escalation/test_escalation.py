@@ -9,6 +9,7 @@ import time_machine
 from escalation.models import (
     Channel,
     Escalation,
+    EscalationPolicy,
     EscalationState,
     Notification,
     NotificationState,
@@ -145,3 +146,23 @@ def test_repeat_starts_again_from_the_first_level(api, as_role):
         T0 + timedelta(minutes=10),
     ]
     assert Escalation.objects.get().state == EscalationState.EXHAUSTED
+
+
+def test_a_sweeper_down_for_an_hour_pages_every_missed_level_once_in_order(api, as_role, two_levels):
+    first, second = two_levels
+    third = UserFactory()
+    policy = EscalationPolicy.objects.get(name="P1 policy")
+    EscalationLevelFactory(policy=policy, position=3, delay=timedelta(minutes=10), users=[third])
+    with time_machine.travel(T0, tick=False) as clock:
+        create_p1(api, as_role)
+        clock.move_to(T0 + timedelta(hours=1))
+        timer_sweep()  # one sweep catches up on both missed levels
+        assert timer_sweep() == 0
+    pages = Notification.objects.filter(reason="page").order_by("id")
+    assert [(p.recipient_id, p.created_at) for p in pages] == [
+        (first.pk, T0),
+        (second.pk, T0 + timedelta(hours=1)),
+        (third.pk, T0 + timedelta(hours=1)),
+    ]
+    fired = Timer.objects.filter(kind="escalation.level").order_by("fired_at", "due_at")
+    assert [t.due_at for t in fired] == [T0 + timedelta(minutes=5), T0 + timedelta(minutes=15)]
