@@ -263,6 +263,28 @@ def escalation_stop(*, subject: models.Model, at: datetime) -> Escalation | None
     return _end(subject=subject, state=EscalationState.STOPPED, at=at)
 
 
+def escalation_switch(
+    *, subject: models.Model, policy: EscalationPolicy | None, at: datetime, info: SubjectInfo
+) -> Escalation | None:
+    """After a priority change: if nobody has acknowledged yet and the policy in force is another one, the
+    running escalation stops and the new policy starts now (its first level pages at once). Pages already
+    sent stay sent; those still pending for the old policy are cancelled."""
+    if policy is None or not info.is_open or info.acknowledged:
+        return None
+    current = (
+        Escalation.objects.select_for_update()
+        .filter(**subject_filter(subject), state__in=[EscalationState.ACTIVE, EscalationState.EXHAUSTED])
+        .first()
+    )
+    if current is not None and current.policy_id == policy.pk:
+        return None
+    if current is not None:
+        _end(subject=subject, state=EscalationState.STOPPED, at=at)
+    elif Escalation.objects.filter(**subject_filter(subject)).exists():
+        return None  # it was acknowledged or stopped before: nothing to restart
+    return escalation_start(subject=subject, policy=policy, at=at, info=info)
+
+
 def escalation_current_level_users(
     *, subject: models.Model, info: SubjectInfo, at: datetime
 ) -> list[AbstractBaseUser]:

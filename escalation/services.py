@@ -7,16 +7,18 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 
-from .escalations import escalation_acknowledge, escalation_start, escalation_stop
+from .escalations import escalation_acknowledge, escalation_start, escalation_stop, escalation_switch
 from .events import reporting_rules_apply
 from .models import EscalationPolicy, SlaClockKind
 from .selectors import escalation_policy_for
 from .sla import (
     sla_clocks_pause,
+    sla_clocks_reopen,
     sla_clocks_reprioritise,
     sla_clocks_resume,
     sla_clocks_start,
     sla_clocks_stop,
+    sla_policy_for,
 )
 from .subjects import subject_describe
 
@@ -55,5 +57,17 @@ def subject_finish(*, subject: models.Model, at: datetime, cancelled: bool = Fal
 
 
 def subject_reprioritise(*, subject: models.Model, at: datetime) -> None:
-    """Its priority (or service, category) changed: open clocks recompute on the policy now in force."""
-    sla_clocks_reprioritise(subject=subject, at=at)
+    """Its priority (or service, category) changed: open clocks recompute on the policy now in force (or
+    start, if no policy applied before), and an escalation nobody acknowledged yet switches to the policy
+    now in force."""
+    info = subject_describe(subject)
+    sla_clocks_reprioritise(subject=subject, at=at, info=info)
+    sla_policy = sla_policy_for(
+        priority=info.priority, service_id=info.service_id, category_id=info.category_id
+    )
+    escalation_switch(subject=subject, policy=escalation_policy_for(sla_policy=sla_policy), at=at, info=info)
+
+
+def subject_reopen(*, subject: models.Model, at: datetime) -> None:
+    """A resolved subject is open again: its resolve clock runs again if it had been met."""
+    sla_clocks_reopen(subject=subject, at=at)

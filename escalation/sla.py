@@ -101,12 +101,15 @@ def sla_clocks_start(
     """Start the acknowledge and resolve clocks with the policy in force for the subject (none: no clocks)."""
     info = info or subject_describe(subject)
     policy = sla_policy_for(priority=info.priority, service_id=info.service_id, category_id=info.category_id)
-    if policy is None:
+    if policy is None or not info.is_open:
         return []
+    kinds = [SlaClockKind.RESOLVE] if info.acknowledged else [SlaClockKind.ACKNOWLEDGE, SlaClockKind.RESOLVE]
     clocks = []
-    for kind in (SlaClockKind.ACKNOWLEDGE, SlaClockKind.RESOLVE):
+    for kind in kinds:
         clock = SlaClock(**subject_filter(subject), kind=kind, started_at=at, running_since=at)
         _apply_policy(clock, policy)
+        if info.paused and kind == SlaClockKind.RESOLVE:
+            clock.state, clock.running_since = SlaClockState.PAUSED, None
         clock.save()
         _reschedule(clock, subject)
         clock.save()
@@ -167,12 +170,29 @@ def sla_clocks_reprioritise(*, subject: models.Model, at: datetime, info: Subjec
     policy = sla_policy_for(priority=info.priority, service_id=info.service_id, category_id=info.category_id)
     if policy is None:
         return
+    if not SlaClock.objects.filter(**subject_filter(subject)).exists():
+        # No policy applied before (say P4 had none): the clocks start now, on the new one.
+        sla_clocks_start(subject=subject, at=at, info=info)
+        return
     for clock in _open_clocks(subject, [SlaClockKind.ACKNOWLEDGE, SlaClockKind.RESOLVE]):
         running = clock.state == SlaClockState.RUNNING
         _close_segment(clock, at)  # the elapsed time so far counts on the old calendar
         _apply_policy(clock, policy)
         if running:
             clock.running_since = at
+        _reschedule(clock, subject)
+        clock.save()
+
+
+def sla_clocks_reopen(*, subject: models.Model, at: datetime) -> None:
+    """A resolved subject is reopened: a resolve clock that was met runs again from where it stopped (a
+    breached one stays breached: the breach happened)."""
+    for clock in SlaClock.objects.select_for_update().filter(
+        **subject_filter(subject), kind=SlaClockKind.RESOLVE, state=SlaClockState.MET
+    ):
+        clock.state = SlaClockState.RUNNING
+        clock.met_at = clock.stopped_at = None
+        clock.running_since = at
         _reschedule(clock, subject)
         clock.save()
 

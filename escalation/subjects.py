@@ -25,6 +25,10 @@ class SubjectInfo:
     owner_team_id: int | None = None
     service_id: int | None = None
     category_id: int | None = None
+    # Where the subject is in its own lifecycle, as far as the engine cares (used on a priority change).
+    is_open: bool = True
+    acknowledged: bool = False
+    paused: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 

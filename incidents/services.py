@@ -210,6 +210,8 @@ def _tell_engine(incident: Incident, *, name: str, by: AbstractBaseUser | None, 
         engine.subject_resume(subject=incident, at=at)
     elif name in ("resolve", "cancel"):
         engine.subject_finish(subject=incident, at=at, cancelled=name == "cancel")
+    elif name == "reopen":
+        engine.subject_reopen(subject=incident, at=at)
     event = {
         "acknowledge": "incident.acknowledged",
         "resolve": "incident.resolved",

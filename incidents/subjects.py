@@ -24,5 +24,8 @@ class IncidentAdapter:
             owner_team_id=service.owning_team_id if service is not None else None,
             service_id=obj.service_id,
             category_id=obj.category_id,
+            is_open=obj.is_open,
+            acknowledged=obj.acknowledged_at is not None,
+            paused=obj.state == "on_hold",
             extra={"service": service.name if service is not None else None},
         )
