@@ -20,3 +20,10 @@ def timer_sweep_task() -> int:
 @shared_task(name="escalation.outbox_sweep", ignore_result=True)
 def outbox_sweep_task() -> int:
     return outbox_sweep()
+
+
+@shared_task(name="escalation.purge", ignore_result=True)
+def engine_purge_task() -> dict[str, int]:
+    from .retention import engine_purge
+
+    return engine_purge()

@@ -224,6 +224,9 @@ CELERY_BEAT_SCHEDULE["escalation-outbox-sweep"] = {
     "schedule": VIGIL_OUTBOX_SWEEP_INTERVAL,
     "options": {"expires": VIGIL_OUTBOX_SWEEP_INTERVAL},
 }
+# Fired timers and sent notifications older than this are deleted once a day.
+VIGIL_ENGINE_RETENTION_DAYS = env.int("VIGIL_ENGINE_RETENTION_DAYS", default=90)
+CELERY_BEAT_SCHEDULE["escalation-purge"] = {"task": "escalation.purge", "schedule": 24 * 3600.0}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 LOGGING = {

@@ -5,7 +5,9 @@ import pytest
 import time_machine
 from django.db import connection
 
-from escalation.models import Timer, TimerState
+from escalation.models import Notification, NotificationState, Timer, TimerState
+from escalation.outbox import notification_write
+from escalation.retention import engine_purge
 from escalation.timers import timer_cancel, timer_handler, timer_schedule, timer_sweep
 from tests.incidents.factories import TeamFactory
 from tests.services import require_postgres
@@ -137,3 +139,23 @@ def _type_id(obj) -> int:  # type: ignore[no-untyped-def]
     from django.contrib.contenttypes.models import ContentType
 
     return ContentType.objects.get_for_model(obj).pk
+
+
+@pytest.mark.django_db
+def test_purge_deletes_old_history_and_keeps_what_is_live_or_failed(settings):
+    settings.VIGIL_ENGINE_RETENTION_DAYS = 30
+    subject = TeamFactory()
+    old, recent = T0 - timedelta(days=40), T0 - timedelta(days=5)
+    for due, state in ((old, TimerState.FIRED), (old, TimerState.PENDING), (recent, TimerState.FIRED)):
+        Timer.objects.filter(pk=timer_schedule(subject=subject, kind="test.record", due_at=due).pk).update(
+            state=state
+        )
+    with time_machine.travel(old, tick=False):
+        for key, state in (("sent", NotificationState.SENT), ("failed", NotificationState.FAILED)):
+            row = notification_write(
+                subject=subject, reason="x", channel="email", address="a@b.org", idempotency_key=key
+            )
+            Notification.objects.filter(pk=row.pk).update(state=state)
+    assert engine_purge(now=T0, batch=1) == {"timers": 1, "notifications": 1}
+    assert Timer.objects.count() == 2
+    assert list(Notification.objects.values_list("idempotency_key", flat=True)) == ["failed"]
