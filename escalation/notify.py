@@ -3,11 +3,13 @@
 Everything here runs in the caller's transaction and only writes rows."""
 
 import hashlib
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -55,7 +57,8 @@ def payload_for(*, subject: models.Model, info: SubjectInfo, reason: str, at: da
             "state": info.state,
             "url": info.url,
         },
-        "data": data,
+        # Through Django's encoder: instants, decimals and ids in `data` become JSON-safe strings.
+        "data": json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
     }
 
 
@@ -161,7 +164,7 @@ def page_users(
                     "reason": reason,
                     "key": key,
                     "template": template,
-                    "context": {k: v for k, v in context.items() if isinstance(v, str | int | float | dict)},
+                    "context": json.loads(json.dumps(context, cls=DjangoJSONEncoder)),
                 },
             )
 

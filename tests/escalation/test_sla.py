@@ -165,3 +165,20 @@ def test_cancel_cancels_the_clocks_and_breaches_show_in_the_api(api, as_role, p1
         SlaClockState.BREACHED
     }
     assert Incident.objects.count() == 2
+
+
+def test_breach_reaches_webhook_subscribers_with_json_safe_data(api, as_role, p1_policy):
+    from escalation.models import WebhookSubscription
+
+    subscription = WebhookSubscription.objects.create(
+        name="crm", url="https://crm.example.org/hook", events=["sla.breached"]
+    )
+    as_role("agents")
+    with time_machine.travel(T0, tick=False) as travel:
+        post(api, "/api/v1/incidents/", {"title": "x", "impact": 1, "urgency": 1})
+        travel.move_to(T0 + timedelta(minutes=25))
+        timer_sweep()
+    [row] = Notification.objects.filter(subscription=subscription)
+    assert row.payload["event"] == "sla.breached"
+    assert row.payload["data"]["due_at"] == "2026-03-02T10:20:00Z"
+    assert clock(SlaClockKind.ACKNOWLEDGE).state == SlaClockState.BREACHED
