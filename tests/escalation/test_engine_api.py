@@ -3,8 +3,11 @@
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from escalation.models import Channel, EscalationPolicy, NotificationState
+from escalation.outbox import notification_write
 from tests.escalation.engine_factories import (
     ContactMethodFactory,
     EscalationLevelFactory,
@@ -166,8 +169,6 @@ def test_webhook_subscription_answers_its_secret_once(api, as_role):
 
 
 def test_outbox_list_and_retry(api, as_role):
-    from escalation.outbox import notification_write
-
     row = notification_write(
         subject=IncidentFactory(),
         reason="page",
@@ -194,3 +195,35 @@ def test_only_one_default_policy(api, as_role):
     EscalationPolicy.objects.create(name="a", is_default=True)
     response = api.post("/api/v1/escalation-policies/", {"name": "b", "is_default": True}, format="json")
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/escalation-policies/", "/api/v1/notifications/", "/api/v1/contact-methods/"]
+)
+def test_list_queries_do_not_grow_with_rows(api, as_role, path):
+    from escalation.outbox import notification_write
+
+    as_role("managers")
+
+    def add_rows(n: int) -> None:
+        for _ in range(n):
+            level = EscalationLevelFactory(users=[UserFactory(), UserFactory()])
+            ContactMethodFactory()
+            notification_write(
+                subject=level.policy,
+                reason="x",
+                channel="email",
+                address="a@b.org",
+                idempotency_key=f"q{level.pk}",
+            )
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(path).status_code == 200
+        return len(queries)
+
+    add_rows(2)
+    count()  # warms the permission and content type caches
+    few = count()
+    add_rows(8)
+    assert count() == few
