@@ -2,14 +2,17 @@
 (which must hold the subject's row lock) and only writes rows: timers, clocks, escalations, outbox rows.
 Delivery starts after that transaction commits."""
 
+import uuid
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import models
+from django.db import models, transaction
+from django.utils.translation import gettext as _
 
 from .escalations import escalation_acknowledge, escalation_start, escalation_stop, escalation_switch
 from .events import reporting_rules_apply
-from .models import EscalationPolicy, SlaClockKind
+from .models import ContactMethod, EscalationPolicy, Notification, SlaClockKind
+from .outbox import notification_write
 from .selectors import escalation_policy_for
 from .sla import (
     sla_clocks_pause,
@@ -71,3 +74,23 @@ def subject_reprioritise(*, subject: models.Model, at: datetime) -> None:
 def subject_reopen(*, subject: models.Model, at: datetime) -> None:
     """A resolved subject is open again: its resolve clock runs again if it had been met."""
     sla_clocks_reopen(subject=subject, at=at)
+
+
+def contact_method_test(*, method: ContactMethod, by: AbstractBaseUser) -> Notification:
+    """A test message to one contact method (the contact method is its own subject), sent after commit."""
+    key = f"test:{method.pk}:{uuid.uuid4().hex}"
+    with transaction.atomic():
+        notification_write(
+            subject=method,
+            reason="test",
+            channel=method.channel,
+            address=method.address,
+            idempotency_key=key,
+            title=_("Vigil test message"),
+            body=_("This is a test message from Vigil to %(label)s, requested by %(user)s.")
+            % {"label": method.label or method.get_channel_display(), "user": by.get_username()},
+            payload={"event": "test", "contact_method": method.pk},
+            recipient=method.user,
+            contact_method_id=method.pk,
+        )
+    return Notification.objects.get(idempotency_key=key)

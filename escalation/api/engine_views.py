@@ -26,6 +26,7 @@ from ..models import (
 )
 from ..outbox import notification_retry
 from ..selectors import escalation_simulate
+from ..services import contact_method_test
 from .engine_serializers import (
     CommunicationRuleSerializer,
     ContactMethodSerializer,
@@ -125,6 +126,13 @@ class ContactMethodViewSet(_Own):
         serializer.save(
             user=self._owner(serializer) if "user" in serializer.validated_data else serializer.instance.user
         )
+
+    @extend_schema(request=None, responses={202: NotificationSerializer})
+    @action(detail=True, methods=["post"])
+    def test(self, request: Request, pk: str | None = None) -> Response:
+        """Send a test message over this contact method, through the outbox like any other."""
+        notification = contact_method_test(method=self.get_object(), by=request.user)
+        return Response(NotificationSerializer(notification).data, status=status.HTTP_202_ACCEPTED)
 
 
 class NotificationRuleViewSet(_Own):

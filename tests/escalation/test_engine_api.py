@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from escalation.models import Channel, EscalationPolicy, NotificationState
-from escalation.outbox import notification_write
+from escalation.outbox import notification_deliver, notification_write
 from tests.escalation.engine_factories import (
     ContactMethodFactory,
     EscalationLevelFactory,
@@ -16,6 +16,7 @@ from tests.escalation.engine_factories import (
     SlaPolicyFactory,
 )
 from tests.escalation.factories import BusinessCalendarFactory, office_hours
+from tests.escalation.receiver import webhook_receiver
 from tests.incidents.factories import IncidentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -201,7 +202,7 @@ def test_only_one_default_policy(api, as_role):
     "path", ["/api/v1/escalation-policies/", "/api/v1/notifications/", "/api/v1/contact-methods/"]
 )
 def test_list_queries_do_not_grow_with_rows(api, as_role, path):
-    from escalation.outbox import notification_write
+    from escalation.outbox import notification_deliver, notification_write
 
     as_role("managers")
 
@@ -227,3 +228,19 @@ def test_list_queries_do_not_grow_with_rows(api, as_role, path):
     few = count()
     add_rows(8)
     assert count() == few
+
+
+def test_a_user_sends_a_test_message_to_their_own_webhook(api, as_role, django_capture_on_commit_callbacks):
+    me = as_role("agents")
+    with webhook_receiver() as receiver:
+        method = ContactMethodFactory(user=me, channel=Channel.WEBHOOK, address=receiver.url, secret="mine")
+        with django_capture_on_commit_callbacks() as callbacks:
+            response = api.post(f"/api/v1/contact-methods/{method.pk}/test/")
+        assert response.status_code == 202
+        assert len(callbacks) == 1
+        assert notification_deliver(notification_id=response.json()["id"]) == "sent"
+    [request] = receiver.requests
+    assert request.json()["event"] == "test"
+    assert "X-Vigil-Signature" in request.headers
+    other = ContactMethodFactory()
+    assert api.post(f"/api/v1/contact-methods/{other.pk}/test/").status_code == 404
