@@ -202,8 +202,6 @@ def test_only_one_default_policy(api, as_role):
     "path", ["/api/v1/escalation-policies/", "/api/v1/notifications/", "/api/v1/contact-methods/"]
 )
 def test_list_queries_do_not_grow_with_rows(api, as_role, path):
-    from escalation.outbox import notification_deliver, notification_write
-
     as_role("managers")
 
     def add_rows(n: int) -> None:
