@@ -15,12 +15,14 @@ from ..models import (
     Channel,
     CommunicationRule,
     ContactMethod,
+    Escalation,
     EscalationLevel,
     EscalationPolicy,
     Event,
     Notification,
     NotificationRule,
     ReportingRule,
+    SlaClock,
     SlaPolicy,
     StakeholderGroup,
     WebhookSubscription,
@@ -277,5 +279,56 @@ class NotificationSerializer(serializers.ModelSerializer):
             "next_attempt_at",
             "sent_at",
             "deadline_at",
+        ]
+        read_only_fields = fields
+
+
+class SlaClockSerializer(serializers.ModelSerializer):
+    subject_type = serializers.CharField(source="subject_type.model", read_only=True)
+    target_seconds = SecondsField(source="target", read_only=True)
+    elapsed_seconds = SecondsField(source="elapsed", read_only=True)
+
+    class Meta:
+        model = SlaClock
+        fields = [
+            "id",
+            "subject_type",
+            "subject_id",
+            "kind",
+            "state",
+            "policy",
+            "target_seconds",
+            "elapsed_seconds",
+            "started_at",
+            "running_since",
+            "warn_at",
+            "due_at",
+            "warned_at",
+            "met_at",
+            "breached_at",
+            "segments",
+        ]
+        read_only_fields = fields
+
+
+class EscalationSerializer(serializers.ModelSerializer):
+    subject_type = serializers.CharField(source="subject_type.model", read_only=True)
+
+    class Meta:
+        model = Escalation
+        fields = [
+            "id",
+            "subject_type",
+            "subject_id",
+            "policy",
+            "state",
+            "level",
+            "cycle",
+            "started_at",
+            "last_paged_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "stopped_at",
+            "snapshot",
         ]
         read_only_fields = fields

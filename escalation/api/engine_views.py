@@ -16,10 +16,12 @@ from config.errors import PermissionDenied
 from ..models import (
     CommunicationRule,
     ContactMethod,
+    Escalation,
     EscalationPolicy,
     Notification,
     NotificationRule,
     ReportingRule,
+    SlaClock,
     SlaPolicy,
     StakeholderGroup,
     WebhookSubscription,
@@ -31,11 +33,13 @@ from .engine_serializers import (
     CommunicationRuleSerializer,
     ContactMethodSerializer,
     EscalationPolicySerializer,
+    EscalationSerializer,
     NotificationRuleSerializer,
     NotificationSerializer,
     ReportingRuleSerializer,
     SimulatedPageSerializer,
     SimulateSerializer,
+    SlaClockSerializer,
     SlaPolicySerializer,
     StakeholderGroupSerializer,
     WebhookSubscriptionSerializer,
@@ -213,3 +217,21 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             raise PermissionDenied()
         notification = notification_retry(notification_id=self.get_object().pk)
         return Response(NotificationSerializer(notification).data)
+
+
+class SlaClockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """SLA clocks of every subject (filter by `subject_id`, `kind`, `state`)."""
+
+    queryset = SlaClock.objects.select_related("subject_type").order_by("-started_at", "id")
+    serializer_class = SlaClockSerializer
+    permission_classes = [ModelPermissionsWithView]
+    filterset_fields = ["subject_id", "kind", "state"]
+
+
+class EscalationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Escalations running or run on subjects, with the policy snapshot they follow."""
+
+    queryset = Escalation.objects.select_related("subject_type").order_by("-started_at", "-id")
+    serializer_class = EscalationSerializer
+    permission_classes = [ModelPermissionsWithView]
+    filterset_fields = ["subject_id", "state", "policy"]

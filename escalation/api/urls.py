@@ -18,5 +18,7 @@ router.register(
     "webhook-subscriptions", engine_views.WebhookSubscriptionViewSet, basename="webhook-subscription"
 )
 router.register("notifications", engine_views.NotificationViewSet, basename="notification")
+router.register("sla-clocks", engine_views.SlaClockViewSet, basename="sla-clock")
+router.register("escalations", engine_views.EscalationViewSet, basename="escalation")
 
 urlpatterns = router.urls

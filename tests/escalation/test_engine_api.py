@@ -242,3 +242,18 @@ def test_a_user_sends_a_test_message_to_their_own_webhook(api, as_role, django_c
     assert "X-Vigil-Signature" in request.headers
     other = ContactMethodFactory()
     assert api.post(f"/api/v1/contact-methods/{other.pk}/test/").status_code == 404
+
+
+def test_clocks_and_escalations_are_readable_by_managers_only(api, as_role):
+    policy = EscalationPolicyFactory()
+    EscalationLevelFactory(policy=policy, users=[UserFactory()])
+    SlaPolicyFactory(priority=1, escalation_policy=policy)
+    as_role("agents")
+    incident = api.post("/api/v1/incidents/", {"title": "x", "impact": 1, "urgency": 1}, format="json").json()
+    assert api.get("/api/v1/sla-clocks/").status_code == 403
+    as_role("managers")
+    clocks = api.get(f"/api/v1/sla-clocks/?subject_id={incident['id']}").json()["results"]
+    assert sorted(c["kind"] for c in clocks) == ["acknowledge", "resolve"]
+    assert {c["target_seconds"] for c in clocks} == {15 * 60, 4 * 3600}
+    [escalation] = api.get(f"/api/v1/escalations/?subject_id={incident['id']}").json()["results"]
+    assert (escalation["state"], escalation["level"]) == ("exhausted", 1)
