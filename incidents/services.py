@@ -13,6 +13,7 @@ from config.errors import InvalidInput, NotFound, PermissionDenied, TransitionNo
 from escalation import services as engine
 from escalation.events import event_emit
 
+from .integrations.spikes import spike_check
 from .models import Incident, Source, TimelineEvent
 from .selectors import priority_for
 
@@ -98,6 +99,8 @@ def incident_create(
         # SLA clocks, escalation, reporting rules and webhooks: rows in this transaction, sent after commit.
         engine.subject_engage(subject=incident, at=now)
         event_emit(subject=incident, event="incident.created", at=now, by=by)
+        # Many new incidents for one service at once: a possible major incident (docs/integrations.md).
+        spike_check(incident=incident, now=now)
     return incident
 
 

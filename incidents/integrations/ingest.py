@@ -36,7 +36,7 @@ from ..models import (
 from ..models.incident import OPEN_STATES
 from ..services import incident_create, incident_transition
 from .payloads import Action, AlertBatch, AlertEvent, clean_text, labels_text
-from .spikes import flag_raise, spike_check
+from .spikes import flag_raise
 
 STORM_KEY = "vigil:storm"
 STORM_WINDOW = timedelta(minutes=1)
@@ -437,8 +437,6 @@ def alerts_ingest(
         result.incident = incident
         if group is not None:
             _group_update(group, batch, integration, created=created, opened=result.opened, now=now)
-        if result.opened and incident is not None:
-            spike_check(incident=incident, now=now)
     return result
 
 
