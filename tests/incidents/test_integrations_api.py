@@ -7,10 +7,11 @@ import json
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import timezone
 
 from config.errors import InvalidInput
 from incidents.integrations.services import integration_create
-from incidents.models import Alert, Integration
+from incidents.models import Alert, Integration, MajorIncidentFlag
 
 from .factories import IntegrationFactory, UserFactory
 from .integration_support import PD_URL, am_url, capture, post_raw
@@ -170,3 +171,31 @@ def test_duplicate_name_over_the_api_is_a_400(api, as_role):  # type: ignore[no-
     response = api.post("/api/v1/integrations/", {"name": "taken", "kind": "generic"}, format="json")
     assert response.status_code == 400
     assert "name" in response.json()["fields"]
+
+
+def test_admin_rotates_keys_and_dismisses_flags(api):  # type: ignore[no-untyped-def]
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    integration = IntegrationFactory(kind="generic")
+    old_hash = integration.key_hash
+    browser = Client()
+    browser.force_login(admin_user)
+    response = browser.post(
+        "/admin/incidents/integration/",
+        {"action": "rotate_keys", "_selected_action": [integration.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    integration.refresh_from_db()
+    assert integration.key_hash != old_hash
+    assert any("shown only this once" in str(m) for m in response.context["messages"])
+    flag = MajorIncidentFlag.objects.create(
+        kind="storm", integration=integration, raised_at=timezone.now(), updated_at=timezone.now()
+    )
+    browser.post(
+        "/admin/incidents/majorincidentflag/",
+        {"action": "dismiss", "_selected_action": [flag.pk]},
+        follow=True,
+    )
+    flag.refresh_from_db()
+    assert flag.state == "dismissed"
+    assert flag.decided_by == admin_user

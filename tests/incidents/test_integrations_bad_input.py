@@ -8,7 +8,7 @@ import time
 import pytest
 from django.core.cache import cache
 
-from incidents.integrations.limits import signature_expected
+from incidents.integrations.limits import IngestRateThrottle, signature_expected
 from incidents.models import Alert, AlertPayload, Incident
 
 from .factories import IntegrationFactory
@@ -240,3 +240,26 @@ def test_get_answers_405_json(api, am):  # type: ignore[no-untyped-def]
     response = api.get(am_url(am.key))
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.fixture
+def two_per_minute(monkeypatch):  # type: ignore[no-untyped-def]
+    # The rate of the `integrations` scope, as THROTTLE_INTEGRATIONS would set it.
+    monkeypatch.setattr(IngestRateThrottle, "THROTTLE_RATES", {"integrations": "2/minute"})
+
+
+def test_per_address_throttle_answers_alertmanager_503_never_429(api, am, two_per_minute):  # type: ignore[no-untyped-def]
+    for _ in range(2):
+        assert post_raw(api, am_url(am.key), capture(1)["body_raw"]).status_code == 200
+    refused = post_raw(api, am_url(am.key), capture(1)["body_raw"])
+    assert refused.status_code == 503
+    assert refused.json()["code"] == "unavailable"
+    assert int(refused["Retry-After"]) >= 1
+
+
+def test_per_address_throttle_answers_generic_429(api, generic, two_per_minute):  # type: ignore[no-untyped-def]
+    for _ in range(2):
+        assert post_raw(api, generic_url(generic.key), json.dumps({"title": "x"})).status_code == 202
+    refused = post_raw(api, generic_url(generic.key), json.dumps({"title": "x"}))
+    assert refused.status_code == 429
+    assert refused["Retry-After"]
