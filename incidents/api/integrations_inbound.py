@@ -27,8 +27,9 @@ from ..integrations.ingest import IngestResult, alerts_ingest
 from ..integrations.limits import IngestRateThrottle, integration_cap_check, signature_check
 from ..integrations.pagerduty import pagerduty_parse, routing_key_of
 from ..integrations.payloads import InvalidJSON, InvalidPayload, body_decode
+from ..integrations.selectors import integration_by_key
 from ..models import Integration, IntegrationKind
-from ..models.integration import KEY_LENGTH, key_digest
+from ..models.integration import KEY_LENGTH
 
 KEY_FORMAT = re.compile(rf"[0-9a-f]{{{KEY_LENGTH}}}")
 RETRY_AFTER_UNAVAILABLE = 5
@@ -77,12 +78,7 @@ class _InboundView(APIView):
         key = key.strip().lower()
         integration = None
         if KEY_FORMAT.fullmatch(key):
-            # Raw SQL: this runs on every request, and compiling the ORM query costs more than running it.
-            found = Integration.objects.raw(
-                f"SELECT * FROM {Integration._meta.db_table} WHERE key_hash = %s",  # noqa: S608
-                [key_digest(key)],
-            )
-            integration = next(iter(found), None)
+            integration = integration_by_key(key)
         if integration is None:
             raise IntegrationNotFound()
         if not integration.enabled:

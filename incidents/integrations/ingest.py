@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -448,27 +449,34 @@ def alerts_ingest(
 _REPEAT_SQL = """
 WITH g AS (
     UPDATE {group} AS grp
-    SET alert_count = grp.alert_count + %(count)s, last_alert_at = %(now)s
+    SET alert_count = grp.alert_count + %(count)s::integer, last_alert_at = %(now)s::timestamptz
     FROM {incident} AS inc
-    WHERE grp.integration_id = %(integration)s AND grp.dedup_key = %(dedup_key)s AND grp.is_open
+    WHERE grp.integration_id = %(integration)s::bigint AND grp.dedup_key = %(dedup_key)s::text AND grp.is_open
       AND grp.fingerprints @> %(expected)s::jsonb
-      AND inc.id = grp.incident_id AND inc.state = ANY(%(open_states)s)
+      AND inc.id = grp.incident_id AND inc.state = ANY(%(open_states)s::text[])
     RETURNING grp.id AS group_id, inc.id AS incident_id, inc.state AS state
 ), p AS (
     INSERT INTO {payload} (integration_id, format, received_at, raw_body, remote_addr, user_agent)
-    SELECT %(integration)s, %(format)s, %(now)s, %(raw_body)s, %(remote_addr)s, %(user_agent)s FROM g
+    SELECT %(integration)s::bigint, %(format)s::text, %(now)s::timestamptz, %(raw_body)s::text,
+           %(remote_addr)s::inet, %(user_agent)s::text
+    FROM g
     RETURNING id
 )
 INSERT INTO {alert} (integration_id, payload_id, group_id, incident_id, dedup_key, fingerprint, status,
                      severity, summary, labels, labels_text, annotations, details, starts_at, ends_at,
                      received_at)
-SELECT %(integration)s, p.id, g.group_id, g.incident_id, %(dedup_key)s, v.fingerprint, %(status)s, v.severity,
-       v.summary, v.labels::jsonb, v.labels_text, v.annotations::jsonb, v.details::jsonb,
-       v.starts_at::timestamptz, v.ends_at::timestamptz, %(now)s
+SELECT %(integration)s::bigint, p.id, g.group_id, g.incident_id, %(dedup_key)s::text, v.fingerprint,
+       %(status)s::text, v.severity, v.summary, v.labels, v.labels_text, v.annotations, v.details, v.starts_at,
+       v.ends_at, %(now)s::timestamptz
 FROM g, p, (VALUES {values}) AS v(fingerprint, severity, summary, labels, labels_text, annotations, details,
                                   starts_at, ends_at)
 RETURNING id, payload_id, incident_id, (SELECT state FROM g)
 """
+# Each VALUES row, typed: the statement is prepared on the server (below), where nothing infers types.
+_REPEAT_ROW = (
+    "(%(fp{i})s::text, %(sev{i})s::text, %(sum{i})s::text, %(lab{i})s::jsonb, %(labt{i})s::text, "
+    "%(ann{i})s::jsonb, %(det{i})s::jsonb, %(sa{i})s::timestamptz, %(ea{i})s::timestamptz)"
+)
 
 
 def _ingest_repeat(
@@ -510,8 +518,7 @@ def _ingest_repeat(
         "status": AlertStatus.FIRING.value,
     }
     for i, event in enumerate(batch.events):
-        names = ("fp", "sev", "sum", "lab", "labt", "ann", "det", "sa", "ea")
-        values.append("(" + ", ".join(f"%({name}{i})s" for name in names) + ")")
+        values.append(_REPEAT_ROW.format(i=i))
         params.update(
             {
                 f"fp{i}": event.fingerprint,
@@ -521,8 +528,8 @@ def _ingest_repeat(
                 f"labt{i}": labels_text(event.labels),
                 f"ann{i}": json.dumps(event.annotations),
                 f"det{i}": json.dumps(event.details),
-                f"sa{i}": event.starts_at.isoformat() if event.starts_at else None,
-                f"ea{i}": event.ends_at.isoformat() if event.ends_at else None,
+                f"sa{i}": event.starts_at,
+                f"ea{i}": event.ends_at,
             }
         )
     sql = _REPEAT_SQL.format(
@@ -532,8 +539,12 @@ def _ingest_repeat(
         alert=Alert._meta.db_table,
         values=", ".join(values),
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    # A server-side prepared statement on Django's own connection (same transaction, if any): this is the
+    # hot path, and parsing and planning the statement cost as much as running it. Django's cursor binds
+    # parameters on the client and cannot prepare.
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
         rows = cursor.fetchall()
     if not rows:
         return None

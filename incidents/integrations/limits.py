@@ -9,7 +9,7 @@ import hmac
 import time
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.utils.translation import gettext as _
 from rest_framework.request import Request
@@ -39,9 +39,10 @@ _redis_clients: dict[int, Any] = {}
 def _redis_client() -> Any:
     """The cache's Redis client, made once per connection pool: Django builds a new client object on every
     call, which costs more than the INCR it sends. redis-py clients are safe to share between threads."""
-    if not isinstance(cache, RedisCache):
+    backend = caches["default"]  # `cache` is a proxy: isinstance() needs the backend itself
+    if not isinstance(backend, RedisCache):
         return None
-    redis_cache = cache._cache
+    redis_cache = backend._cache
     pool = redis_cache._get_connection_pool(True)
     client = _redis_clients.get(id(pool))
     if client is None:
@@ -50,15 +51,17 @@ def _redis_client() -> Any:
 
 
 def _count(key: str, *, ttl: int) -> int:
-    """INCR with a time to live. On Redis one round trip (a pipeline); Django's cache.incr() costs two there
-    (it checks the key exists first), and this runs on every ingestion request."""
+    """INCR with a time to live. On Redis one round trip (two on a window's first hit); Django's cache.incr()
+    costs two every time there (it checks the key exists first), and this runs on every ingestion request."""
     client = _redis_client()
     if client is not None:
-        pipe = client.pipeline(transaction=False)
         full_key = cache.make_and_validate_key(key)
-        pipe.incr(full_key)
-        pipe.expire(full_key, ttl, nx=True)
-        return int(pipe.execute()[0])
+        count = int(client.incr(full_key))
+        if count == 1:
+            # The window's first hit gives its key a time to live; windows are keyed by their start, so a
+            # key that missed its EXPIRE (a crash in between) only lingers, it never counts twice.
+            client.expire(full_key, ttl)
+        return count
     try:
         return cache.incr(key)
     except ValueError:
