@@ -5,6 +5,7 @@ Every answer is JSON. Alertmanager retries only on 5xx and drops what gets a 429
 answers 429: over the integration's rate its alerts fold into a storm incident, and the server-wide throttle
 answers it 503 + Retry-After instead. The PagerDuty endpoint answers in PagerDuty's shapes."""
 
+import ipaddress
 import re
 from typing import Any
 
@@ -53,6 +54,15 @@ class WrongEndpoint(VigilError):
 class Unavailable(VigilError):
     code = "unavailable"
     status = 503
+
+
+def _remote_addr(request: Request) -> str | None:
+    """The client's address when it is one (a server on a Unix socket passes "" or a path)."""
+    value = request.META.get("REMOTE_ADDR") or ""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
 
 
 def _incident_brief(result: IngestResult) -> dict[str, Any] | None:
@@ -105,7 +115,7 @@ class _InboundView(APIView):
             integration=integration,
             batch=batch,
             raw_body=text,
-            remote_addr=request.META.get("REMOTE_ADDR") or None,
+            remote_addr=_remote_addr(request),
             user_agent=request.headers.get("User-Agent", ""),
         )
 
@@ -189,9 +199,7 @@ class HeartbeatView(_InboundView):
         raw = request.body
         self.admit(request, integration, raw)
         text = raw.decode("utf-8", "replace").replace("\x00", "\\u0000")
-        due = heartbeat_check_in(
-            integration=integration, raw_body=text, remote_addr=request.META.get("REMOTE_ADDR") or None
-        )
+        due = heartbeat_check_in(integration=integration, raw_body=text, remote_addr=_remote_addr(request))
         return Response({"status": "ok", "next_due_at": due.isoformat()})
 
 

@@ -39,7 +39,7 @@ def _alert(item: Any, index: int, errors: list[str]) -> AlertEvent | None:
         errors.append(_("%(where)s must be an object.") % {"where": where})
         return None
     status = item.get("status")
-    if status not in STATUSES:
+    if not isinstance(status, str) or status not in STATUSES:
         errors.append(_('%(where)s.status must be "firing" or "resolved".') % {"where": where})
         return None
     labels = string_map(item.get("labels"), f"{where}.labels", errors, required=True)
@@ -102,7 +102,7 @@ def alertmanager_parse(body: Any) -> AlertBatch:
         errors.append(_("groupKey must be a non-empty string."))
         group_key = ""
     status = body.get("status")
-    if status not in STATUSES:
+    if not isinstance(status, str) or status not in STATUSES:
         errors.append(_('status must be "firing" or "resolved".'))
     alerts = body.get("alerts")
     if not isinstance(alerts, list):

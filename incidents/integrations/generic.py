@@ -24,7 +24,7 @@ def generic_parse(body: Any) -> AlertBatch:
         raise InvalidPayload([_("The body must be a JSON object.")])
     errors = [_("Unknown field: %(name)s.") % {"name": name[:100]} for name in sorted(set(body) - FIELDS)]
     status = body.get("status", "firing")
-    if status not in STATUSES:
+    if not isinstance(status, str) or status not in STATUSES:
         errors.append(_('status must be "firing" or "resolved".'))
     title = optional_string(body, "title", "title", errors, max_length=1024)
     description = optional_string(body, "description", "description", errors, max_length=100_000)

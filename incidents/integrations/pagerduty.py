@@ -46,7 +46,7 @@ def pagerduty_parse(body: dict[str, Any]) -> AlertBatch:
     """Raises InvalidPayload listing every problem, in PagerDuty's words where it has them."""
     errors: list[str] = []
     action = body.get("event_action")
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:
         errors.append(_("'event_action' must be one of 'trigger', 'acknowledge' or 'resolve'."))
     dedup_key = body.get("dedup_key")
     if dedup_key is not None and not isinstance(dedup_key, str):
@@ -74,7 +74,7 @@ def pagerduty_parse(body: dict[str, Any]) -> AlertBatch:
         if action == "trigger" and not source.strip():
             errors.append(_("'payload.source' is missing or blank."))
         severity = payload.get("severity", "")
-        if severity not in (*SEVERITIES, "", None):
+        if severity is not None and (not isinstance(severity, str) or severity not in (*SEVERITIES, "")):
             errors.append(_("'payload.severity' must be one of critical, error, warning or info."))
             severity = ""
         severity = severity or ""

@@ -263,3 +263,10 @@ def test_per_address_throttle_answers_generic_429(api, generic, two_per_minute):
     refused = post_raw(api, generic_url(generic.key), json.dumps({"title": "x"}))
     assert refused.status_code == 429
     assert refused["Retry-After"]
+
+
+@pytest.mark.parametrize("remote_addr", ["", "unix:/run/gunicorn.sock", "not-an-ip"])
+def test_odd_remote_addresses_are_stored_as_none(api, generic, remote_addr):  # type: ignore[no-untyped-def]
+    response = post_raw(api, generic_url(generic.key), json.dumps({"title": "x"}), REMOTE_ADDR=remote_addr)
+    assert response.status_code == 202
+    assert AlertPayload.objects.get().remote_addr is None
