@@ -127,10 +127,12 @@ class EscalationPolicySerializer(StrictFieldsMixin, serializers.ModelSerializer)
         ]
 
     def validate_levels(self, levels: list[dict]) -> list[dict]:
-        positions = [level["position"] for level in levels]
+        # `position` may be left out (the model's default applies), so read it the way the model will.
+        default = EscalationLevel._meta.get_field("position").default
+        positions = [level.get("position", default) for level in levels]
         if len(set(positions)) != len(positions):
             raise serializers.ValidationError(_("Each level needs its own position."))
-        return sorted(levels, key=lambda level: level["position"])
+        return sorted(levels, key=lambda level: level.get("position", default))
 
     def validate_is_default(self, value: bool) -> bool:
         others = EscalationPolicy.objects.filter(is_default=True)

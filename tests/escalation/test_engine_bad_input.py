@@ -41,6 +41,8 @@ CASES = [
     ),
     ("/api/v1/escalation-policies/", {"name": "x", "levels": "not a list"}),
     ("/api/v1/escalation-policies/", {"name": "x", "levels": [{"position": 1, "schedule": "abc"}]}),
+    # Two levels without a position both take the default one: a clash, not a KeyError.
+    ("/api/v1/escalation-policies/", {"name": "x", "levels": [{}, {"delay_seconds": 60}]}),
     ("/api/v1/contact-methods/", {"channel": "apprise", "address": "\x00://"}),
     ("/api/v1/contact-methods/", {"channel": "webhook", "address": "ftp://x"}),
     ("/api/v1/contact-methods/", {"channel": "pigeon", "address": "x"}),
