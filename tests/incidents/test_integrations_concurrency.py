@@ -7,11 +7,12 @@ import urllib.error
 import urllib.request
 
 import pytest
+from django.test import override_settings
 
-from incidents.models import Alert, AlertGroup, Incident, IncidentState
+from incidents.models import Alert, AlertGroup, Incident, IncidentState, MajorIncidentFlag
 from tests.services import require_postgres
 
-from .factories import IntegrationFactory
+from .factories import IntegrationFactory, ServiceFactory
 from .integration_support import capture
 
 CLIENTS = 16
@@ -99,3 +100,23 @@ def test_concurrent_trigger_and_resolve_leave_a_consistent_state(live_server):  
     for incident in Incident.objects.all():
         has_open_group = AlertGroup.objects.filter(incident=incident, is_open=True).exists()
         assert has_open_group == (incident.state != IncidentState.RESOLVED)
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(VIGIL_SPIKE_INCIDENTS=2)
+def test_a_concurrent_storm_opens_one_storm_incident_and_one_pending_flag_each(live_server):  # type: ignore[no-untyped-def]
+    require_postgres()
+    ServiceFactory(name="billing")
+    integration = IntegrationFactory(kind="generic", storm_rate_per_minute=2)
+    url = f"{live_server.url}/api/v1/integrations/{integration.key}/generic/"
+    bodies = [
+        json.dumps({"title": f"t{i}", "dedup_key": f"k{i}", "service": "billing"}).encode()
+        for i in range(CLIENTS)
+    ]
+    assert _together(url, bodies) == [202] * CLIENTS
+    storms = AlertGroup.objects.filter(is_storm=True)
+    assert storms.count() == 1
+    assert AlertGroup.objects.filter(is_storm=False).count() == CLIENTS
+    assert MajorIncidentFlag.objects.filter(kind="storm", state="pending").count() == 1
+    # Every new incident (the storm's included) counted towards the service's spike: one pending flag.
+    assert MajorIncidentFlag.objects.filter(kind="spike", state="pending").count() == 1
