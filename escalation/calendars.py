@@ -21,6 +21,7 @@ around those, and the first and last days, are walked day by day, interval by in
 import bisect
 import datetime as dt
 import functools
+import logging
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ ONE_DAY = dt.timedelta(days=1)
 ONE_WEEK = dt.timedelta(days=7)
 DAY_SECONDS = 24 * 3600
 SNAPSHOT_VERSION = 1
+
+logger = logging.getLogger(__name__)
 
 
 class CalendarHasNoWorkingTime(VigilError):
@@ -176,6 +179,21 @@ def calendar_snapshot(calendar: "BusinessCalendar | CalendarSpec | None") -> dic
         "week": [[[start, end] for start, end in day] for day in spec.week],
         "holidays": [holiday.isoformat() for holiday in spec.holidays],
     }
+
+
+def running_calendar_snapshot(calendar: "BusinessCalendar | None") -> dict[str, Any] | None:
+    """The calendar snapshot a clock or an escalation runs on; None (24x7) when there is no calendar.
+
+    A calendar with no working time at all is run as 24x7, with a warning in the log: on it `business_add`
+    raises, which would refuse the incident that started the clock, or leave nobody paged. Simulate shows
+    the same, since it builds the same snapshot."""
+    if calendar is None:
+        return None
+    snapshot = calendar_snapshot(calendar)
+    if not snapshot["is_24x7"] and not any(snapshot["week"]):
+        logger.warning("calendar %r has no working time: running it as 24x7", snapshot["name"])
+        return None
+    return snapshot
 
 
 def spec_from_snapshot(snapshot: Mapping[str, Any]) -> CalendarSpec:

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 
-from .calendars import business_add, calendar_snapshot
+from .calendars import business_add, running_calendar_snapshot
 from .models import Escalation, EscalationPolicy, EscalationState, Team, Timer
 from .notify import PAGE_TIMER, notify_user_now, page_users
 from .outbox import notifications_cancel
@@ -31,7 +31,7 @@ def policy_snapshot(policy: EscalationPolicy) -> dict[str, Any]:
         "policy_id": policy.pk,
         "name": policy.name,
         "calendar_id": policy.calendar_id,
-        "calendar": calendar_snapshot(policy.calendar) if policy.calendar_id else None,
+        "calendar": running_calendar_snapshot(policy.calendar),
         "repeat_count": policy.repeat_count,
         "repeat_delay_seconds": int(policy.repeat_delay.total_seconds()),
         "levels": [level.as_snapshot() for level in levels],

@@ -52,7 +52,7 @@ def escalation_simulate(
     Team and schedule targets are resolved as on call at each page's instant. When the SLA policy for this
     priority (without service or category) names this escalation policy, its acknowledge warning and breach
     are included, told to the levels reached by then. Writes nothing."""
-    from .calendars import calendar_snapshot
+    from .calendars import running_calendar_snapshot
     from .escalations import level_users, policy_snapshot
     from .notify import user_channels
 
@@ -96,7 +96,7 @@ def escalation_simulate(
         escalation_policy=policy, priority=priority, service_id=None, category_id=None, is_active=True
     ).first()
     if sla is not None and reached:
-        sla_cal = calendar_snapshot(sla.calendar) if sla.calendar_id else None
+        sla_cal = running_calendar_snapshot(sla.calendar)
         target = sla.time_to_acknowledge
         for reason, share in (("sla.warning", sla.warning_percent / 100), ("sla.breach", 1)):
             instant = business_add(calendar=sla_cal, start=start, duration=target * share)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.db import models
 from django.db.models import Q
 
-from .calendars import business_add, business_between, calendar_snapshot
+from .calendars import business_add, business_between, running_calendar_snapshot
 from .escalations import escalation_current_level_users
 from .models import SLA_CLOCK_OPEN, SlaClock, SlaClockKind, SlaClockState, SlaPolicy, Timer
 from .notify import page_users
@@ -46,7 +46,7 @@ def _snapshot(policy: SlaPolicy) -> dict:
         "time_to_resolve_seconds": int(policy.time_to_resolve.total_seconds()),
         "warning_percent": policy.warning_percent,
         "calendar_id": policy.calendar_id,
-        "calendar": calendar_snapshot(policy.calendar) if policy.calendar_id else None,
+        "calendar": running_calendar_snapshot(policy.calendar),
         "escalation_policy_id": policy.escalation_policy_id,
     }
 

@@ -182,3 +182,27 @@ def test_breach_reaches_webhook_subscribers_with_json_safe_data(api, as_role, p1
     assert row.payload["event"] == "sla.breached"
     assert row.payload["data"]["due_at"] == "2026-03-02T10:20:00Z"
     assert clock(SlaClockKind.ACKNOWLEDGE).state == SlaClockState.BREACHED
+
+
+def test_a_calendar_without_working_time_never_blocks_an_incident(api, as_role):
+    """Such a calendar (made in the admin, or emptied later) makes business_add raise. A reporter must still
+    get their incident, and the clocks and paging fall back to plain elapsed time instead."""
+    oncall = UserFactory()
+    empty = BusinessCalendarFactory(is_24x7=False)  # no working interval at all
+    policy = EscalationPolicyFactory(calendar=empty)
+    EscalationLevelFactory(policy=policy, users=[oncall], delay=timedelta(minutes=5))
+    SlaPolicyFactory(
+        priority=1,
+        time_to_acknowledge=timedelta(minutes=20),
+        time_to_resolve=timedelta(hours=4),
+        calendar=empty,
+        escalation_policy=policy,
+    )
+    as_role("agents")
+    with time_machine.travel(T0, tick=False):
+        response = api.post("/api/v1/incidents/", {"title": "x", "impact": 1, "urgency": 1}, format="json")
+    assert response.status_code == 201, response.content
+    assert clock(SlaClockKind.ACKNOWLEDGE).due_at == T0 + timedelta(minutes=20)
+    with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
+        timer_sweep()
+    assert Notification.objects.filter(recipient=oncall, reason="page").exists()
