@@ -28,6 +28,7 @@ from ..models import (
     IncidentState,
     Integration,
     MajorIncidentFlag,
+    PayloadFormat,
     ResolutionCode,
     Service,
     Silence,
@@ -289,6 +290,15 @@ def _incident_for_new_group(
     return incident, True
 
 
+def _state_start(batch: AlertBatch, event: AlertEvent) -> str | None:
+    """The start a fingerprint's state remembers, to recognise a late retry of a firing already resolved.
+    Only Alertmanager's `startsAt` names the firing itself; PagerDuty's `timestamp` is the time of each
+    event, different on every repeat, and would make every repeat look like a new firing."""
+    if batch.format != PayloadFormat.ALERTMANAGER or event.starts_at is None:
+        return None
+    return event.starts_at.isoformat()
+
+
 def _apply(group: AlertGroup, batch: AlertBatch) -> tuple[list[str], list[str]]:
     """Updates the group's fingerprints: (fingerprints now firing that were not, fingerprints resolved)."""
     fingerprints = dict(group.fingerprints)
@@ -296,7 +306,7 @@ def _apply(group: AlertGroup, batch: AlertBatch) -> tuple[list[str], list[str]]:
     resolved: list[str] = []
     for event in batch.events:
         state = fingerprints.get(event.fingerprint)
-        starts = event.starts_at.isoformat() if event.starts_at else None
+        starts = _state_start(batch, event)
         if event.action == Action.FIRING:
             if state and not state["firing"] and starts and state.get("starts_at") == starts:
                 # A late retry of a message sent before the resolve: the same firing, already over.
@@ -499,7 +509,7 @@ def _ingest_repeat(
     expected = {
         event.fingerprint: {
             "firing": True,
-            "starts_at": event.starts_at.isoformat() if event.starts_at else None,
+            "starts_at": _state_start(batch, event),
         }
         for event in batch.events
     }

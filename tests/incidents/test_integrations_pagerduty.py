@@ -4,6 +4,7 @@ PagerDuty receiver (tests/incidents/fixtures) and from PagerDuty's own OpenAPI e
 import json
 
 import pytest
+from django.db import connection
 
 from incidents.models import Alert, AlertGroup, Incident, IncidentState
 
@@ -198,3 +199,15 @@ def test_key_of_another_kind_is_refused(api):  # type: ignore[no-untyped-def]
 
 def test_the_captured_routing_key_is_32_hex_like_ours(pd):  # type: ignore[no-untyped-def]
     assert len(capture(2)["body"]["routing_key"]) == len(pd.key) == 32
+
+
+def test_repeats_with_a_new_timestamp_each_take_the_one_statement_path(  # type: ignore[no-untyped-def]
+    api, pd, django_assert_max_num_queries
+):
+    send(api, trigger(pd.key, "k", timestamp="2026-11-22T08:00:00Z"))
+    with django_assert_max_num_queries(2 if connection.vendor == "postgresql" else 7):
+        response = send(api, trigger(pd.key, "k", timestamp="2026-11-22T08:01:00Z"))
+    assert response.status_code == 202
+    assert Incident.objects.count() == 1
+    assert AlertGroup.objects.get().alert_count == 2
+    assert sorted(a.starts_at.minute for a in Alert.objects.all()) == [0, 1]
