@@ -204,11 +204,14 @@ def _on_page_timer(timer: Timer, now: datetime) -> None:
     user = User.objects.filter(pk=timer.data["user_id"], is_active=True).first()
     if subject is None or user is None:
         return
-    live = Escalation.objects.filter(
-        **subject_filter(subject), state__in=[EscalationState.ACTIVE, EscalationState.EXHAUSTED]
-    )
-    if timer.data["reason"] == PAGE_REASON and not live.exists():
-        return  # acknowledged or ended since: the delayed page is moot
+    if timer.data["reason"] == PAGE_REASON:
+        # Locked, not only read: an acknowledge running now cannot cancel this timer (the sweep holds it), so
+        # this waits for that transaction and sees its outcome instead of paging from the state before it.
+        live = Escalation.objects.select_for_update().filter(
+            **subject_filter(subject), state__in=[EscalationState.ACTIVE, EscalationState.EXHAUSTED]
+        )
+        if not list(live.values_list("pk", flat=True)):
+            return  # acknowledged or ended since: the delayed page is moot
     method = None
     if timer.data.get("method_id"):
         from .models import ContactMethod

@@ -1,11 +1,14 @@
 """Escalation through the incident lifecycle, with the timer sweep driven by hand and time moved by
 time_machine. Delivery itself is covered in test_outbox.py and test_worker.py."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection, transaction
 
+from escalation.escalations import escalation_acknowledge, escalation_start
 from escalation.models import (
     Channel,
     Escalation,
@@ -16,7 +19,8 @@ from escalation.models import (
     Timer,
     TimerState,
 )
-from escalation.timers import timer_sweep
+from escalation.notify import PAGE_TIMER
+from escalation.timers import timer_handler, timer_schedule, timer_sweep
 from tests.escalation.engine_factories import (
     ContactMethodFactory,
     EscalationLevelFactory,
@@ -24,7 +28,8 @@ from tests.escalation.engine_factories import (
     NotificationRuleFactory,
     SlaPolicyFactory,
 )
-from tests.incidents.factories import UserFactory
+from tests.incidents.factories import TeamFactory, UserFactory
+from tests.services import require_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -166,3 +171,54 @@ def test_a_sweeper_down_for_an_hour_pages_every_missed_level_once_in_order(api, 
     ]
     fired = Timer.objects.filter(kind="escalation.level").order_by("fired_at", "due_at")
     assert [t.due_at for t in fired] == [T0 + timedelta(minutes=5), T0 + timedelta(minutes=15)]
+
+
+_held, _go = threading.Event(), threading.Event()
+
+
+@timer_handler("test.hold_the_batch")
+def _hold_the_batch(timer: Timer, now: datetime) -> None:
+    """Keeps the sweep's batch (and so its row locks) open until the test says go."""
+    _held.set()
+    _go.wait(30)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delayed_page_claimed_by_a_sweep_during_an_acknowledge_is_not_sent():
+    """The sweeper holds the delayed page's timer, so the acknowledge cannot cancel it (SKIP LOCKED) and relies
+    on the handler seeing the acknowledgement. The handler must wait for the acknowledging transaction rather
+    than read the escalation before it commits and page anyway."""
+    require_postgres()
+    _held.clear()
+    _go.clear()
+    user = UserFactory()
+    NotificationRuleFactory(contact_method=ContactMethodFactory(user=user), delay=timedelta(minutes=5))
+    policy = EscalationPolicyFactory()
+    EscalationLevelFactory(policy=policy, users=[user])
+    subject = TeamFactory()
+    with transaction.atomic():
+        escalation_start(subject=subject, policy=policy, at=T0)
+    timer_schedule(subject=subject, kind="test.hold_the_batch", due_at=T0 + timedelta(minutes=4))
+    assert Timer.objects.filter(kind=PAGE_TIMER, state=TimerState.PENDING).count() == 1
+
+    def sweep() -> None:
+        try:
+            timer_sweep(now=T0 + timedelta(minutes=6))
+        finally:
+            connection.close()
+
+    sweeper = threading.Thread(target=sweep)
+    sweeper.start()
+    try:
+        assert _held.wait(30)
+        with transaction.atomic():
+            escalation_acknowledge(subject=subject, by=user, at=T0 + timedelta(minutes=6))
+            _go.set()
+            # Before the fix the sweep paged and committed in here; after it, it waits for this commit.
+            sweeper.join(3)
+    finally:
+        _go.set()
+        sweeper.join(30)
+    assert not Notification.objects.filter(
+        recipient=user, reason="page", state__in=[NotificationState.PENDING, NotificationState.SENT]
+    ).exists()
