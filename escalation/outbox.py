@@ -187,6 +187,9 @@ def notification_retry(*, notification_id: int) -> Notification:
         if notification.state == NotificationState.SENT:
             raise Conflict(_("This notification was sent already."), state=notification.state)
         now = timezone.now()
+        if notification.claimed_until is not None and notification.claimed_until > now:
+            # Clearing a live claim would let a second worker send while this one still is.
+            raise Conflict(_("This notification is being sent right now."), state=notification.state)
         notification.state = NotificationState.PENDING
         notification.next_attempt_at = now
         notification.enqueued_at = now

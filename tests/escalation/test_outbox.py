@@ -10,6 +10,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from config.errors import Conflict
 from escalation.channels import webhook_signature
 from escalation.models import Channel, DeliveryAttempt, Notification, NotificationState
 from escalation.outbox import notification_deliver, notification_retry, notification_write, outbox_sweep
@@ -176,4 +177,15 @@ def test_a_claimed_row_is_not_sent_twice_at_once():
     Notification.objects.filter(pk=notification.pk).update(
         claimed_until=timezone.now() + timedelta(minutes=1)
     )
+    assert notification_deliver(notification_id=notification.pk) == "in flight"
+
+
+def test_retry_refuses_a_row_a_worker_is_sending_right_now():
+    """Retry used to clear the claim: a second worker could then send while the first was still sending."""
+    notification = write(IncidentFactory())
+    Notification.objects.filter(pk=notification.pk).update(
+        claimed_until=timezone.now() + timedelta(minutes=1)
+    )
+    with pytest.raises(Conflict):
+        notification_retry(notification_id=notification.pk)
     assert notification_deliver(notification_id=notification.pk) == "in flight"
