@@ -16,7 +16,7 @@ from .models import Escalation, EscalationPolicy, EscalationState, Team, Timer
 from .notify import PAGE_TIMER, notify_user_now, page_users
 from .outbox import notifications_cancel
 from .subjects import SubjectInfo, subject_describe, subject_filter, subject_load
-from .timers import timer_cancel, timer_handler, timer_schedule
+from .timers import timer_cancel, timer_due_at, timer_handler, timer_schedule
 
 User = get_user_model()
 
@@ -192,7 +192,7 @@ def _on_level_timer(timer: Timer, now: datetime) -> None:
         info=subject_describe(subject),
         cycle=cycle,
         index=index,
-        due_at=timer.due_at,
+        due_at=timer_due_at(timer),
         now=now,
     )
 

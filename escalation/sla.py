@@ -14,7 +14,7 @@ from .escalations import escalation_current_level_users
 from .models import SLA_CLOCK_OPEN, SlaClock, SlaClockKind, SlaClockState, SlaPolicy, Timer
 from .notify import page_users
 from .subjects import SubjectInfo, subject_describe, subject_filter, subject_load
-from .timers import timer_cancel, timer_handler, timer_schedule
+from .timers import timer_cancel, timer_due_at, timer_handler, timer_schedule
 
 WARNING_TIMER = "sla.warning"
 BREACH_TIMER = "sla.breach"
@@ -201,7 +201,7 @@ def _fired_clock(timer: Timer, expected_field: str) -> SlaClock | None:
     clock = SlaClock.objects.select_for_update().filter(pk=timer.data["clock_id"]).first()
     if clock is None or clock.state != SlaClockState.RUNNING:
         return None
-    if getattr(clock, expected_field) != timer.due_at:
+    if getattr(clock, expected_field) != timer_due_at(timer):
         return None  # stale: the clock was paused or recomputed since this timer was set
     return clock
 
@@ -245,8 +245,9 @@ def _on_breach(timer: Timer, now: datetime) -> None:
     clock = _fired_clock(timer, "due_at")
     if clock is None:
         return
-    _close_segment(clock, timer.due_at)
+    due_at = timer_due_at(timer)
+    _close_segment(clock, due_at)
     clock.state = SlaClockState.BREACHED
-    clock.breached_at = timer.due_at
+    clock.breached_at = due_at
     clock.save()
     _tell(clock, reason=BREACH_TIMER, at=now)

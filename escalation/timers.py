@@ -24,6 +24,8 @@ _handlers: dict[str, TimerHandler] = {}
 
 # A handler that raises is retried this many times, backing off, before its timer is marked failed.
 MAX_TIMER_ATTEMPTS = 5
+# Where a retried timer keeps the instant it was first due (`timer_due_at`).
+SCHEDULED_AT = "_scheduled_at"
 
 
 def timer_handler(kind: str) -> Callable[[TimerHandler], TimerHandler]:
@@ -58,6 +60,13 @@ def timer_cancel(*, subject: models.Model, kinds: Iterable[str], where: dict[str
     if not ids:
         return 0
     return Timer.objects.filter(pk__in=ids).update(state=TimerState.CANCELLED)
+
+
+def timer_due_at(timer: Timer) -> datetime:
+    """The instant the timer was scheduled for. A retry after a failed handler moves `due_at` later, so
+    handlers that compare it with what they scheduled (or record it as when something happened) use this."""
+    first = timer.data.get(SCHEDULED_AT)
+    return datetime.fromisoformat(first) if first else timer.due_at
 
 
 def timer_sweep(*, now: datetime | None = None, batch_size: int | None = None, max_batches: int = 50) -> int:
@@ -99,8 +108,9 @@ def _fire(timer: Timer, now: datetime) -> int:
         if timer.attempts >= MAX_TIMER_ATTEMPTS:
             timer.state = TimerState.FAILED
         else:
+            timer.data = {SCHEDULED_AT: timer_due_at(timer).isoformat(), **timer.data}
             timer.due_at = now + timedelta(seconds=30 * 2 ** (timer.attempts - 1))
-        timer.save(update_fields=["attempts", "last_error", "state", "due_at"])
+        timer.save(update_fields=["attempts", "last_error", "state", "due_at", "data"])
         return 0
     timer.state = TimerState.FIRED
     timer.fired_at = now

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
+from django.test import override_settings
 
 from escalation.models import Notification, SlaClock, SlaClockKind, SlaClockState
 from escalation.timers import timer_sweep
@@ -206,3 +207,22 @@ def test_a_calendar_without_working_time_never_blocks_an_incident(api, as_role):
     with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
         timer_sweep()
     assert Notification.objects.filter(recipient=oncall, reason="page").exists()
+
+
+def test_a_breach_whose_handler_failed_once_is_still_recorded_on_the_retry(api, as_role, p1_policy):
+    """A failing handler is retried later by moving the timer's `due_at`; the SLA handlers compared that
+    moved instant with the clock's and dropped the retry as stale, so the breach was never recorded."""
+    as_role("agents")
+    with time_machine.travel(T0, tick=False):
+        post(api, "/api/v1/incidents/", {"title": "x", "impact": 1, "urgency": 1})
+    no_templates = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": False}]
+    with (
+        time_machine.travel(T0 + timedelta(minutes=21), tick=False),
+        override_settings(TEMPLATES=no_templates),
+    ):
+        assert timer_sweep() == 0  # rendering the warning and the breach fails: both are retried
+    with time_machine.travel(T0 + timedelta(minutes=30), tick=False):
+        timer_sweep()
+    ack = clock(SlaClockKind.ACKNOWLEDGE)
+    assert (ack.state, ack.breached_at) == (SlaClockState.BREACHED, T0 + timedelta(minutes=20))
+    assert ack.warned_at is not None
