@@ -39,13 +39,14 @@ def policy_snapshot(policy: EscalationPolicy) -> dict[str, Any]:
 
 
 def _team_people(team_id: int, at: datetime) -> list[AbstractBaseUser]:
-    """Whoever is on call for the team now; every active member when the team has no schedule or nobody is."""
+    """Whoever active is on call for the team now; every active member when the team has no schedule or nobody
+    active is."""
     team = Team.objects.filter(pk=team_id).first()
     if team is None:
         return []
     from .oncall import team_oncall
 
-    people = list(team_oncall(team=team, at=at))
+    people = [user for user in team_oncall(team=team, at=at) if user.is_active]
     return people or list(team.members.filter(is_active=True).order_by("pk"))
 
 
@@ -61,7 +62,8 @@ def level_users(*, level: dict[str, Any], info: SubjectInfo, at: datetime) -> li
 
         schedule = apps.get_model("escalation", "Schedule").objects.filter(pk=level["schedule_id"]).first()
         if schedule is not None:
-            found += list(oncall_users(schedule=schedule, at=at))
+            # Rotations keep people who have left until someone edits them: they are not paged.
+            found += [user for user in oncall_users(schedule=schedule, at=at) if user.is_active]
     if level.get("service_owner") and info.owner_team_id:
         found += _team_people(info.owner_team_id, at)
     if level.get("team_manager"):

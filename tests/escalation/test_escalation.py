@@ -28,6 +28,7 @@ from tests.escalation.engine_factories import (
     NotificationRuleFactory,
     SlaPolicyFactory,
 )
+from tests.escalation.factories import RotationFactory, ScheduleFactory
 from tests.incidents.factories import TeamFactory, UserFactory
 from tests.services import require_postgres
 
@@ -222,3 +223,19 @@ def test_a_delayed_page_claimed_by_a_sweep_during_an_acknowledge_is_not_sent():
     assert not Notification.objects.filter(
         recipient=user, reason="page", state__in=[NotificationState.PENDING, NotificationState.SENT]
     ).exists()
+
+
+def test_a_deactivated_person_on_call_is_skipped_and_the_team_is_paged_instead():
+    """Someone who left stays in a rotation until it is edited; paging only them would page nobody."""
+    gone, member = UserFactory(is_active=False), UserFactory()
+    schedule = ScheduleFactory()
+    schedule.team.members.add(member)
+    RotationFactory(schedule=schedule, users=[gone])
+    policy = EscalationPolicyFactory()
+    EscalationLevelFactory(policy=policy, team=schedule.team)
+    other_policy = EscalationPolicyFactory()
+    EscalationLevelFactory(policy=other_policy, schedule=schedule, users=[member])
+    with transaction.atomic():
+        escalation_start(subject=TeamFactory(), policy=policy, at=T0)
+        escalation_start(subject=TeamFactory(), policy=other_policy, at=T0)
+    assert {n.recipient for n in Notification.objects.filter(reason="page")} == {member}
