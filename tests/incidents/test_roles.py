@@ -117,3 +117,19 @@ def test_only_managers_configure_the_priority_matrix(role, can_edit, client):  #
     assert response.status_code == (302 if can_edit else 403)
     cell.refresh_from_db()
     assert (cell.priority == 1) is can_edit
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/admin/incidents/alert/", 200),
+        ("/admin/incidents/silence/add/", 200),
+        ("/admin/escalation/slaclock/", 200),
+        ("/admin/escalation/escalationpolicy/", 200),
+        ("/admin/escalation/escalationpolicy/add/", 403),
+        ("/admin/incidents/integration/add/", 403),
+    ],
+)
+def test_agents_read_alerts_and_the_engine_but_do_not_configure_it(path, expected, client):  # type: ignore[no-untyped-def]
+    client.force_login(UserFactory(role="agents", is_staff=True))
+    assert client.get(path).status_code == expected
