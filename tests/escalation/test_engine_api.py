@@ -60,10 +60,13 @@ def test_bad_policies_are_400_with_the_field(api, as_role, body, field):
     assert field in response.json()["fields"]
 
 
-def test_agents_cannot_read_or_write_policies(api, as_role):
-    as_role("agents")
-    assert api.get("/api/v1/escalation-policies/").status_code == 403
-    assert api.post("/api/v1/sla-policies/", {}, format="json").status_code == 403
+@pytest.mark.parametrize(
+    ("role", "read", "write"), [("reporters", 403, 403), ("agents", 200, 403), ("managers", 200, 400)]
+)
+def test_managers_configure_policies_agents_read_them(api, as_role, role, read, write):
+    as_role(role)
+    assert api.get("/api/v1/escalation-policies/").status_code == read
+    assert api.post("/api/v1/sla-policies/", {}, format="json").status_code == write
 
 
 def test_simulate_applies_business_hours_personal_rules_and_the_sla(api, as_role):
@@ -244,13 +247,16 @@ def test_a_user_sends_a_test_message_to_their_own_webhook(api, as_role, django_c
     assert api.post(f"/api/v1/contact-methods/{other.pk}/test/").status_code == 404
 
 
-def test_clocks_and_escalations_are_readable_by_managers_only(api, as_role):
+def test_clocks_and_escalations_are_readable_by_agents_and_managers_only(api, as_role):
     policy = EscalationPolicyFactory()
     EscalationLevelFactory(policy=policy, users=[UserFactory()])
     SlaPolicyFactory(priority=1, escalation_policy=policy)
     as_role("agents")
     incident = api.post("/api/v1/incidents/", {"title": "x", "impact": 1, "urgency": 1}, format="json").json()
+    assert api.get("/api/v1/sla-clocks/").status_code == 200
+    as_role("reporters")
     assert api.get("/api/v1/sla-clocks/").status_code == 403
+    assert api.get("/api/v1/escalations/").status_code == 403
     as_role("managers")
     clocks = api.get(f"/api/v1/sla-clocks/?subject_id={incident['id']}").json()["results"]
     assert sorted(c["kind"] for c in clocks) == ["acknowledge", "resolve"]
