@@ -63,6 +63,19 @@ def _check_address(channel: str, address: str) -> None:
             raise serializers.ValidationError({"address": [_("Apprise does not understand this URL.")]})
 
 
+def private_address(channel: str, address: str) -> str:
+    """An address fit to show someone other than its owner. Apprise URLs carry the service's tokens and
+    passwords, so they are shown in Apprise's own redacted form (`tgram://1...Z/12345`)."""
+    if channel != Channel.APPRISE:
+        return address
+    import apprise
+
+    plugin = apprise.Apprise.instantiate(address, suppress_exceptions=True)
+    if plugin is None:
+        return address.split("://", 1)[0] + "://..."
+    return str(plugin.url(privacy=True))
+
+
 class SlaPolicySerializer(StrictFieldsMixin, serializers.ModelSerializer):
     time_to_acknowledge_seconds = SecondsField(source="time_to_acknowledge", min_value=1)
     time_to_resolve_seconds = SecondsField(source="time_to_resolve", min_value=1)
@@ -192,6 +205,13 @@ class ContactMethodSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         model = ContactMethod
         fields = ["id", "user", "channel", "address", "label", "secret", "is_active"]
 
+    def to_representation(self, instance: ContactMethod) -> dict:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or instance.user_id != request.user.pk:
+            data["address"] = private_address(instance.channel, instance.address)
+        return data
+
     def validate(self, attrs: dict) -> dict:
         channel = attrs.get("channel", getattr(self.instance, "channel", None))
         address = attrs.get("address", getattr(self.instance, "address", ""))
@@ -260,6 +280,7 @@ class WebhookSubscriptionSerializer(StrictFieldsMixin, serializers.ModelSerializ
 
 class NotificationSerializer(serializers.ModelSerializer):
     subject_type = serializers.CharField(source="subject_type.model", read_only=True)
+    address = serializers.SerializerMethodField()
 
     class Meta:
         model = Notification
@@ -283,6 +304,9 @@ class NotificationSerializer(serializers.ModelSerializer):
             "deadline_at",
         ]
         read_only_fields = fields
+
+    def get_address(self, notification: Notification) -> str:
+        return private_address(notification.channel, notification.address)
 
 
 class SlaClockSerializer(serializers.ModelSerializer):

@@ -263,3 +263,20 @@ def test_clocks_and_escalations_are_readable_by_agents_and_managers_only(api, as
     assert {c["target_seconds"] for c in clocks} == {15 * 60, 4 * 3600}
     [escalation] = api.get(f"/api/v1/escalations/?subject_id={incident['id']}").json()["results"]
     assert (escalation["state"], escalation["level"]) == ("exhausted", 1)
+
+
+def test_the_outbox_and_other_peoples_contact_methods_do_not_show_apprise_tokens(api, as_role):
+    """An Apprise URL holds the service's credentials (a bot token here): lists show Apprise's redacted form."""
+    token = "123456789:ABCdefGhIJKlmnOPQRsTUVwxyZ"
+    url = f"tgram://{token}/12345"
+    method = ContactMethodFactory(channel=Channel.APPRISE, address=url)
+    notification_write(
+        subject=IncidentFactory(), reason="page", channel="apprise", address=url, idempotency_key="apprise-1"
+    )
+    as_role("managers")
+    for path in ("/api/v1/notifications/", "/api/v1/contact-methods/"):
+        response = api.get(path)
+        assert response.status_code == 200
+        assert token not in response.content.decode(), path
+    api.force_authenticate(method.user)  # the owner sees (and can correct) their own address
+    assert api.get(f"/api/v1/contact-methods/{method.pk}/").json()["address"] == url
