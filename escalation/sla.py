@@ -233,8 +233,8 @@ def _tell(clock: SlaClock, *, reason: str, at: datetime) -> None:
 @timer_handler(WARNING_TIMER)
 def _on_warning(timer: Timer, now: datetime) -> None:
     clock = _fired_clock(timer, "warn_at")
-    if clock is None:
-        return
+    if clock is None or clock.warned_at is not None:
+        return  # a clock warns once, even if a timer that could not be cancelled is still around
     clock.warned_at = now
     clock.save(update_fields=["warned_at"])
     _tell(clock, reason=WARNING_TIMER, at=now)

@@ -7,12 +7,14 @@ import time_machine
 from django.test import override_settings
 
 from escalation.models import Notification, SlaClock, SlaClockKind, SlaClockState
-from escalation.timers import timer_sweep
+from escalation.sla import WARNING_TIMER
+from escalation.timers import timer_schedule, timer_sweep
 from incidents.models import Incident
 from tests.escalation.engine_factories import (
     EscalationLevelFactory,
     EscalationPolicyFactory,
     SlaPolicyFactory,
+    WebhookSubscriptionFactory,
 )
 from tests.escalation.factories import BusinessCalendarFactory, office_hours
 from tests.incidents.factories import UserFactory
@@ -226,3 +228,19 @@ def test_a_breach_whose_handler_failed_once_is_still_recorded_on_the_retry(api, 
     ack = clock(SlaClockKind.ACKNOWLEDGE)
     assert (ack.state, ack.breached_at) == (SlaClockState.BREACHED, T0 + timedelta(minutes=20))
     assert ack.warned_at is not None
+
+
+def test_a_second_warning_timer_for_the_same_instant_does_not_warn_twice(api, as_role, p1_policy):
+    """A clock recomputed while a sweeper held its warning timer keeps that timer (cancel skips locked rows)
+    next to the new one; when both are due at the same instant only the first may warn."""
+    WebhookSubscriptionFactory(events=["sla.warning"])
+    as_role("agents")
+    with time_machine.travel(T0, tick=False):
+        post(api, "/api/v1/incidents/", {"title": "x", "impact": 1, "urgency": 1})
+    ack = clock(SlaClockKind.ACKNOWLEDGE)
+    timer_schedule(
+        subject=Incident.objects.get(), kind=WARNING_TIMER, due_at=ack.warn_at, data={"clock_id": ack.pk}
+    )
+    with time_machine.travel(T0 + timedelta(minutes=16), tick=False):
+        timer_sweep()
+    assert Notification.objects.filter(reason="sla.warning", channel="webhook").count() == 1
