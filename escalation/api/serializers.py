@@ -1,4 +1,6 @@
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -28,7 +30,23 @@ class TeamSerializer(serializers.ModelSerializer):
 # --- business calendars and on-call ---------------------------------------------------------------------------
 
 
-class WorkingIntervalSerializer(serializers.ModelSerializer):
+class WholeRowSerializer(serializers.ModelSerializer):
+    """A nested row written by replacing the stored ones, so it must be complete even inside a PATCH: DRF
+    makes every nested field optional when the root is partial, and the row then failed in the database."""
+
+    def to_internal_value(self, data: Any) -> dict:
+        if isinstance(data, Mapping):
+            missing = {
+                name: [field.error_messages["required"]]
+                for name, field in self.fields.items()
+                if field.required and not field.read_only and name not in data
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
+        return super().to_internal_value(data)
+
+
+class WorkingIntervalSerializer(WholeRowSerializer):
     class Meta:
         model = WorkingInterval
         fields = ["weekday", "start", "end"]
@@ -42,7 +60,7 @@ class WorkingIntervalSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class HolidaySerializer(serializers.ModelSerializer):
+class HolidaySerializer(WholeRowSerializer):
     class Meta:
         model = Holiday
         fields = ["date", "name"]
@@ -94,7 +112,7 @@ class BusinessCalendarSerializer(serializers.ModelSerializer):
             Holiday.objects.bulk_create(Holiday(calendar=calendar, **item) for item in holidays)
 
 
-class RotationSerializer(serializers.ModelSerializer):
+class RotationSerializer(WholeRowSerializer):
     """A rotation; `users` is the order of turns (user ids, the same person may appear twice)."""
 
     users = serializers.PrimaryKeyRelatedField(
@@ -104,6 +122,12 @@ class RotationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Rotation
         fields = ["id", "name", "hand_off", "hand_off_time", "hand_off_weekday", "starts_at", "users"]
+
+    def validate_starts_at(self, value: dt.datetime) -> dt.datetime:
+        # Hand-offs are found by walking local dates from the start: one near year 1 or 9999 overflows.
+        if not 1970 <= value.year <= 9000:
+            raise serializers.ValidationError(_("Give a start between the years 1970 and 9000."))
+        return value
 
     def to_representation(self, instance: Rotation) -> dict:
         data = super().to_representation(instance)

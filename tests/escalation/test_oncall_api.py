@@ -265,3 +265,35 @@ def test_admin_pages_render(admin_client, page):
     assert response.status_code == 200
     if page.endswith("businesscalendar/"):
         assert ">40<" in response.content.decode()  # hours per week
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A PATCH made the nested rotation's fields optional too: the row then failed NOT NULL (500).
+        {"rotations": [{}]},
+        {"rotations": [{"name": "x", "hand_off": "daily", "hand_off_time": "09:00"}]},
+        # A start in year 1 was stored, then every on-call question about the team overflowed (500).
+        {
+            "rotations": [
+                {
+                    "name": "x",
+                    "hand_off": "daily",
+                    "hand_off_time": "09:00",
+                    "starts_at": "0001-01-01T00:00:00Z",
+                }
+            ]
+        },
+        {"intervals": [{}]},
+        {"holidays": [{}]},
+    ],
+)
+def test_patching_incomplete_nested_rows_is_400(api, as_role, team_on_call, body):
+    _, schedule, _, _ = team_on_call
+    as_role("managers")
+    path = f"/api/v1/schedules/{schedule.pk}/"
+    if "rotations" not in body:
+        path = f"/api/v1/calendars/{BusinessCalendarFactory().pk}/"
+    response = api.patch(path, body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"
