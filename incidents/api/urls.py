@@ -2,10 +2,20 @@ from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
 from ..models import Incident
+from .integrations import AlertViewSet, IntegrationViewSet, SilenceViewSet
+from .integrations_inbound import (
+    AlertmanagerWebhookView,
+    GenericWebhookView,
+    HeartbeatView,
+    PagerDutyEventsView,
+)
 from .views import IncidentCommentView, IncidentTimelineView, IncidentTransitionView, IncidentViewSet
 
 router = SimpleRouter()
 router.register("incidents", IncidentViewSet, basename="incident")
+router.register("integrations", IntegrationViewSet, basename="integration")
+router.register("silences", SilenceViewSet, basename="silence")
+router.register("alerts", AlertViewSet, basename="alert")
 
 urlpatterns = [
     *router.urls,
@@ -16,24 +26,7 @@ urlpatterns = [
         IncidentTransitionView.as_view(),
         name="incident-transition",
     ),
-]
-
-# Integrations and alerts (issue 4, inbound): management, then the endpoints monitoring tools post to.
-from .integrations import AlertViewSet, IntegrationViewSet, SilenceViewSet  # noqa: E402
-from .integrations_inbound import (  # noqa: E402
-    AlertmanagerWebhookView,
-    GenericWebhookView,
-    HeartbeatView,
-    PagerDutyEventsView,
-)
-
-integrations_router = SimpleRouter()
-integrations_router.register("integrations", IntegrationViewSet, basename="integration")
-integrations_router.register("silences", SilenceViewSet, basename="silence")
-integrations_router.register("alerts", AlertViewSet, basename="alert")
-
-urlpatterns += [
-    *integrations_router.urls,
+    # The endpoints monitoring tools post to: the integration key in the path (or in `routing_key`).
     path(
         "integrations/<str:key>/alertmanager/",
         AlertmanagerWebhookView.as_view(),

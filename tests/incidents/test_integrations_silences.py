@@ -133,6 +133,15 @@ def test_silences_api_create_and_validate(api, as_role):  # type: ignore[no-unty
         assert response.json()["code"] == "invalid"
 
 
-def test_agents_cannot_manage_silences(api, as_role):  # type: ignore[no-untyped-def]
-    as_role("agents")
-    assert api.get("/api/v1/silences/").status_code == 403
+@pytest.mark.parametrize(("role", "may"), [("reporters", False), ("agents", True)])
+def test_agents_put_services_into_maintenance_reporters_do_not(api, as_role, role, may):  # type: ignore[no-untyped-def]
+    as_role(role)
+    assert api.get("/api/v1/silences/").status_code == (200 if may else 403)
+    start = timezone.now()
+    body = {
+        "name": "disk swap",
+        "matchers": [{"name": "service", "op": "=", "value": "db"}],
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=1)).isoformat(),
+    }
+    assert api.post("/api/v1/silences/", body, format="json").status_code == (201 if may else 403)
