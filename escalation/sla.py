@@ -151,6 +151,7 @@ def sla_clocks_stop(*, subject: models.Model, kinds: list[str], at: datetime, ca
         due_at = clock.due_at
         _close_segment(clock, at)
         clock.stopped_at = at
+        breached = False
         if cancel:
             clock.state = SlaClockState.CANCELLED
         elif clock.elapsed <= clock.target:
@@ -159,8 +160,13 @@ def sla_clocks_stop(*, subject: models.Model, kinds: list[str], at: datetime, ca
         else:
             clock.state = SlaClockState.BREACHED
             clock.breached_at = due_at or at
+            breached = True
         _reschedule(clock, subject)
         clock.save()
+        if breached:
+            # The breach timer had not fired yet (the sweep was behind) and is cancelled with the clock: the
+            # event goes out here. Nobody is paged: the subject has just been acknowledged or resolved.
+            _emit_breach(clock, subject=subject, due_at=due_at, at=at)
 
 
 def sla_clocks_reprioritise(*, subject: models.Model, at: datetime, info: SubjectInfo | None = None) -> None:
@@ -228,6 +234,12 @@ def _tell(clock: SlaClock, *, reason: str, at: datetime) -> None:
     event_emit(
         subject=subject, event=event, at=at, data={"clock": clock.kind, "due_at": clock.due_at}, info=info
     )
+
+
+def _emit_breach(clock: SlaClock, *, subject: models.Model, due_at: datetime | None, at: datetime) -> None:
+    from .events import event_emit
+
+    event_emit(subject=subject, event="sla.breached", at=at, data={"clock": clock.kind, "due_at": due_at})
 
 
 @timer_handler(WARNING_TIMER)

@@ -244,3 +244,19 @@ def test_a_second_warning_timer_for_the_same_instant_does_not_warn_twice(api, as
     with time_machine.travel(T0 + timedelta(minutes=16), tick=False):
         timer_sweep()
     assert Notification.objects.filter(reason="sla.warning", channel="webhook").count() == 1
+
+
+def test_a_breach_found_only_when_the_clock_stops_is_still_told_to_subscribers(api, as_role, p1_policy):
+    """Acknowledged after the target but before a sweep fired the breach (the sweeper was behind): the clock
+    is recorded breached, and the `sla.breached` event must not be lost with the cancelled timer."""
+    WebhookSubscriptionFactory(events=["sla.breached"])
+    as_role("agents")
+    with time_machine.travel(T0, tick=False) as travel:
+        incident = post(api, "/api/v1/incidents/", {"title": "x", "impact": 1, "urgency": 1})
+        travel.move_to(T0 + timedelta(minutes=25))
+        post(api, f"/api/v1/incidents/{incident['id']}/acknowledge/")
+        timer_sweep()
+    ack = clock(SlaClockKind.ACKNOWLEDGE)
+    assert (ack.state, ack.breached_at) == (SlaClockState.BREACHED, T0 + timedelta(minutes=20))
+    [told] = Notification.objects.filter(reason="sla.breached", channel="webhook")
+    assert told.payload["data"]["clock"] == SlaClockKind.ACKNOWLEDGE
