@@ -106,6 +106,19 @@ def send_apprise(notification: Notification) -> DeliveryResult:
     return DeliveryResult(ok=bool(ok), error="" if ok else "Apprise reported a failed delivery.")
 
 
+def private_address(channel: str, address: str) -> str:
+    """An address fit to show someone other than its owner. Apprise URLs carry the service's tokens and
+    passwords, so they are shown in Apprise's own redacted form (`tgram://1...Z/12345`)."""
+    if channel != Channel.APPRISE:
+        return address
+    import apprise
+
+    plugin = apprise.Apprise.instantiate(address, suppress_exceptions=True)
+    if plugin is None:
+        return address.split("://", 1)[0] + "://..."
+    return str(plugin.url(privacy=True))
+
+
 SENDERS = {Channel.WEBHOOK: send_webhook, Channel.EMAIL: send_email, Channel.APPRISE: send_apprise}
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 from config.errors import VigilError
 
+from .channels import private_address
 from .models import (
     CommunicationRule,
     ContactMethod,
@@ -159,7 +160,7 @@ class NotificationAdmin(_ReadOnly):
         "created_at",
         "reason",
         "channel",
-        "address",
+        "shown_address",
         "recipient",
         "state",
         "attempts",
@@ -172,6 +173,13 @@ class NotificationAdmin(_ReadOnly):
     list_select_related = ("recipient",)
     inlines = [DeliveryAttemptInline]
     actions = ["retry"]
+    # Agents read the outbox too: Apprise URLs (service tokens) are shown redacted, here as in the API.
+    exclude = ("address",)
+    readonly_fields = ("shown_address",)
+
+    @admin.display(description=_("address"))
+    def shown_address(self, notification: Notification) -> str:
+        return private_address(notification.channel, notification.address)
 
     @admin.action(description=_("Send again (failed or cancelled rows)"), permissions=["retry"])
     def retry(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:

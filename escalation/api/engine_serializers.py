@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from config.serializers import StrictFieldsMixin
 
+from ..channels import private_address
 from ..models import (
     Channel,
     CommunicationRule,
@@ -61,19 +62,6 @@ def _check_address(channel: str, address: str) -> None:
 
         if apprise.Apprise.instantiate(address) is None:
             raise serializers.ValidationError({"address": [_("Apprise does not understand this URL.")]})
-
-
-def private_address(channel: str, address: str) -> str:
-    """An address fit to show someone other than its owner. Apprise URLs carry the service's tokens and
-    passwords, so they are shown in Apprise's own redacted form (`tgram://1...Z/12345`)."""
-    if channel != Channel.APPRISE:
-        return address
-    import apprise
-
-    plugin = apprise.Apprise.instantiate(address, suppress_exceptions=True)
-    if plugin is None:
-        return address.split("://", 1)[0] + "://..."
-    return str(plugin.url(privacy=True))
 
 
 class SlaPolicySerializer(StrictFieldsMixin, serializers.ModelSerializer):

@@ -88,7 +88,8 @@ class Notification(SubjectMixin):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reason} -> {self.address[:60]} ({self.state})"
+        # Not the address: an Apprise URL holds the service's tokens, and this shows wherever the row is named.
+        return f"{self.reason} #{self.pk} over {self.channel} ({self.state})"
 
 
 class DeliveryAttempt(models.Model):

@@ -128,3 +128,22 @@ def test_breached_incidents_show_in_the_admin_list_and_the_api(admin_client, api
     assert by_title["fine one"]["sla"]["acknowledge"]["state"] == "met"
     # The clocks of the whole page come in one query, whatever the page size.
     assert sum("escalation_slaclock" in q["sql"] for q in queries.captured_queries) == 1
+
+
+def test_the_outbox_pages_do_not_show_apprise_tokens(admin_client):
+    token = "123456789:ABCdefGhIJKlmnOPQRsTUVwxyZ"
+    row = notification_write(
+        subject=IncidentFactory(),
+        reason="page",
+        channel="apprise",
+        address=f"tgram://{token}/12345",
+        idempotency_key="adm-apprise",
+    )
+    for url in (
+        reverse("admin:escalation_notification_changelist"),
+        reverse("admin:escalation_notification_change", args=[row.pk]),
+    ):
+        page = admin_client.get(url)
+        assert page.status_code == 200
+        assert token.encode() not in page.content, url
+        assert b"tgram://1...Z/12345" in page.content, url
