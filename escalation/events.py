@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import Channel, CommunicationRule, ReportingRule, StakeholderGroup, WebhookSubscription
@@ -48,8 +48,12 @@ def event_emit(
             payload=payload,
             subscription_id=subscription.pk,
         )
-    rules = CommunicationRule.objects.filter(is_active=True, event=event).filter(
-        Q(priority__isnull=True) | Q(priority=info.priority)
+    # One message per event, recipient and contact method (the key below has no rule or group in it): a
+    # person in two groups, or under a general and a priority rule, hears once, by the most specific rule.
+    rules = (
+        CommunicationRule.objects.filter(is_active=True, event=event)
+        .filter(Q(priority__isnull=True) | Q(priority=info.priority))
+        .order_by(F("priority").asc(nulls_last=True), "pk")
     )
     for rule in rules:
         for group in StakeholderGroup.objects.filter(audience=rule.audience).prefetch_related(
@@ -61,7 +65,7 @@ def event_emit(
                 group=group,
                 channel=rule.channel,
                 reason=f"comms:{event}",
-                key=f"comms:{event_id}:{rule.pk}:{group.pk}",
+                key=f"comms:{event_id}",
                 template=rule.template,
                 context={"event": event, "data": data, "at": at},
                 at=at,
@@ -78,7 +82,8 @@ def reporting_rules_apply(*, subject: models.Model, at: datetime, info: SubjectI
         Q(category_id__isnull=True) | Q(category_id=info.category_id),
     )
     count = 0
-    for rule in rules.select_related("group"):
+    # As for events: once per recipient and contact method, with the tightest deadline of the rules.
+    for rule in rules.select_related("group").order_by("within_minutes", "pk"):
         count += 1
         notify_group(
             subject=subject,
@@ -86,7 +91,7 @@ def reporting_rules_apply(*, subject: models.Model, at: datetime, info: SubjectI
             group=rule.group,
             channel=rule.channel,
             reason="report",
-            key=f"report:{subject._meta.label_lower}:{subject.pk}:{rule.pk}",
+            key=f"report:{subject._meta.label_lower}:{subject.pk}",
             template="report",
             context={"rule": rule.name, "within_minutes": rule.within_minutes, "data": {"rule": rule.pk}},
             at=at,

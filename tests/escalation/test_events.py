@@ -138,3 +138,23 @@ def test_levels_reach_the_oncall_of_a_schedule_the_service_owner_and_the_manager
         .values_list("recipient", flat=True)
     )
     assert level2 == {owner_member.pk, manager.pk}
+
+
+def test_a_person_in_two_groups_of_the_plan_hears_about_an_event_once(api, as_role):
+    """Told exactly once per event, recipient and contact method: two groups (or a general and a P1 rule) for
+    the same audience used to mean two identical messages. Reports keep the tightest deadline."""
+    boss = UserFactory()
+    board = StakeholderGroupFactory(audience="management", users=[boss], addresses="ceo@example.org")
+    execs = StakeholderGroupFactory(audience="management", users=[boss], addresses="ceo@example.org")
+    ReportingRule.objects.create(name="slow", priority=1, group=board, within_minutes=30)
+    ReportingRule.objects.create(name="fast", priority=None, group=execs, within_minutes=10)
+    CommunicationRule.objects.create(priority=1, event="incident.created", audience="management")
+    CommunicationRule.objects.create(priority=None, event="incident.created", audience="management")
+    as_role("agents")
+    response = api.post("/api/v1/incidents/", {"title": "x", "impact": 1, "urgency": 1}, format="json")
+    assert response.status_code == 201
+    comms = Notification.objects.filter(reason="comms:incident.created")
+    assert sorted(comms.values_list("address", flat=True)) == sorted([boss.email, "ceo@example.org"])
+    reports = Notification.objects.filter(reason="report")
+    assert sorted(reports.values_list("address", flat=True)) == sorted([boss.email, "ceo@example.org"])
+    assert all(r.deadline_at - r.created_at < timedelta(minutes=11) for r in reports)
