@@ -53,6 +53,7 @@ def escalation_simulate(
     priority (without service or category) names this escalation policy, its acknowledge warning and breach
     are included, told to the levels reached by then. Writes nothing."""
     from .calendars import running_calendar_snapshot
+    from .channels import private_address
     from .escalations import level_users, policy_snapshot
     from .notify import user_channels
 
@@ -72,7 +73,7 @@ def escalation_simulate(
                         "user_id": user.pk,
                         "username": user.get_username(),
                         "channel": method.channel if method else "email",
-                        "address": method.address if method else user.email,
+                        "address": private_address(method.channel, method.address) if method else user.email,
                         "contact_method_id": method.pk if method else None,
                     }
                 )

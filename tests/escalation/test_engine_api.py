@@ -280,3 +280,22 @@ def test_the_outbox_and_other_peoples_contact_methods_do_not_show_apprise_tokens
         assert token not in response.content.decode(), path
     api.force_authenticate(method.user)  # the owner sees (and can correct) their own address
     assert api.get(f"/api/v1/contact-methods/{method.pk}/").json()["address"] == url
+
+
+def test_simulate_does_not_show_apprise_tokens(api, as_role):
+    token = "123456789:ABCdefGhIJKlmnOPQRsTUVwxyZ"
+    alice = UserFactory()
+    NotificationRuleFactory(
+        contact_method=ContactMethodFactory(user=alice, channel=Channel.APPRISE, address=f"tgram://{token}/1")
+    )
+    policy = EscalationPolicyFactory()
+    EscalationLevelFactory(policy=policy, users=[alice])
+    as_role("agents")
+    response = api.post(
+        f"/api/v1/escalation-policies/{policy.pk}/simulate/",
+        {"start": "2026-03-02T10:00:00Z", "priority": 1},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert [step["channel"] for step in response.json()["steps"]] == ["apprise"]
+    assert token not in response.content.decode()
