@@ -10,5 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = Celery("vigil")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Urgent work (escalation, notification) never waits behind bulk work (rollups, imports).
-app.conf.task_queues = [Queue(name, Exchange(name), routing_key=name) for name in ("urgent", "default", "bulk")]
+app.conf.task_queues = [
+    Queue(name, Exchange(name), routing_key=name) for name in ("urgent", "default", "bulk")
+]
 app.autodiscover_tasks()
