@@ -8,7 +8,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -16,6 +15,7 @@ from config.errors import InvalidInput
 
 from ..models import BusinessCalendar, Override, RotationMember, Schedule, Team
 from ..oncall import team_oncall_shifts
+from .engine_views import ModelPermissionsWithView
 from .serializers import BusinessCalendarSerializer, ScheduleSerializer, TeamOnCallSerializer, TeamSerializer
 
 
@@ -24,7 +24,7 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = Team.objects.prefetch_related("members").order_by("name")
     serializer_class = TeamSerializer
-    permission_classes = [DjangoModelPermissions]
+    permission_classes = [ModelPermissionsWithView]
 
     def get_queryset(self) -> QuerySet[Team]:
         if self.action == "oncall":
@@ -87,7 +87,7 @@ class BusinessCalendarViewSet(
 
     queryset = BusinessCalendar.objects.prefetch_related("intervals", "holidays").order_by("name", "id")
     serializer_class = BusinessCalendarSerializer
-    permission_classes = [DjangoModelPermissions]
+    permission_classes = [ModelPermissionsWithView]
 
 
 class ScheduleViewSet(
@@ -101,7 +101,7 @@ class ScheduleViewSet(
     (managers). Who is on call: `GET /api/v1/teams/<id>/oncall/`."""
 
     serializer_class = ScheduleSerializer
-    permission_classes = [DjangoModelPermissions]
+    permission_classes = [ModelPermissionsWithView]
     filterset_fields = ["team"]
 
     def get_queryset(self) -> QuerySet[Schedule]:

@@ -119,8 +119,9 @@ def test_oncall_queries_do_not_grow(api, as_role, django_assert_max_num_queries)
         RotationFactory(schedule=schedule, name="secondary", users=people[::-1], hand_off="daily")
         OverrideFactory(schedule=schedule, start=utc(2026, 3, n + 1), end=utc(2026, 3, n + 2))
     as_role("agents")
-    # The team, its schedules, their rotations, members with users, overrides with users.
-    with django_assert_max_num_queries(5):
+    # The user's and their groups' permissions (reading needs view_team), the team, its schedules, their
+    # rotations, members with users, overrides with users.
+    with django_assert_max_num_queries(7):
         response = api.get(f"/api/v1/teams/{team.pk}/oncall/", {"at": "2026-03-02T12:00:00Z"})
     assert response.status_code == 200
     expected = team_oncall(team=team, at=utc(2026, 3, 2, 12))
@@ -137,7 +138,8 @@ def test_schedules_list_for_agents_with_rotation_order(
     _team, schedule, ann, bob = team_on_call
     RotationFactory(schedule=ScheduleFactory(), users=[bob, ann])
     as_role("agents")
-    with django_assert_max_num_queries(5):  # count, schedules, rotations, members, overrides
+    # The user's and groups' permissions (view_schedule), count, schedules, rotations, members, overrides.
+    with django_assert_max_num_queries(7):
         response = api.get("/api/v1/schedules/")
     assert response.status_code == 200
     rows = {row["id"]: row for row in response.json()["results"]}
@@ -297,3 +299,21 @@ def test_patching_incomplete_nested_rows_is_400(api, as_role, team_on_call, body
     response = api.patch(path, body, format="json")
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid"
+
+
+@pytest.mark.parametrize("role", ["reporters", "agents"])
+def test_teams_schedules_and_calendars_are_for_agents_and_managers(api, as_role, team_on_call, role):
+    """Reporters (anyone who may open an incident) do not read who is in which team, their rotations or
+    who is on call; agents do."""
+    team, schedule, _, _ = team_on_call
+    BusinessCalendarFactory()
+    as_role(role)
+    expected = 403 if role == "reporters" else 200
+    for path in (
+        "/api/v1/teams/",
+        f"/api/v1/teams/{team.pk}/oncall/",
+        "/api/v1/schedules/",
+        f"/api/v1/schedules/{schedule.pk}/",
+        "/api/v1/calendars/",
+    ):
+        assert api.get(path).status_code == expected, path
