@@ -175,14 +175,12 @@ def _on_level_timer(timer: Timer, now: datetime) -> None:
     if escalation is None or escalation.state != EscalationState.ACTIVE:
         return
     cycle, index = timer.data["cycle"], timer.data["index"]
-    expected = (
-        (escalation.cycle, escalation.level)
-        if escalation.level < len(escalation.snapshot["levels"])
-        else (
-            escalation.cycle + 1,
-            0,
-        )
-    )
+    # `level` counts the levels paged in this cycle, so it is also the index of the next one to page; after
+    # the last level, the next is the first of the following cycle.
+    if escalation.level < len(escalation.snapshot["levels"]):
+        expected = (escalation.cycle, escalation.level)
+    else:
+        expected = (escalation.cycle + 1, 0)
     if (cycle, index) != expected:
         return  # a stale or repeated timer: that level was paged already
     subject = subject_load(type_id=escalation.subject_type_id, object_id=escalation.subject_id)
