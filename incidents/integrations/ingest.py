@@ -3,7 +3,8 @@
 `alerts_ingest` is the one entry point and owns the transaction: the request body, the alerts, the group, the
 incident and its timeline are written together, before the sender gets its answer.
 
-Locks, always in this order so two ingestions cannot deadlock: the alert group row (`FOR UPDATE`), then the
+Locks, always in this order so two ingestions cannot deadlock: the integration row (`FOR NO KEY UPDATE`, only
+on the way to a new group of an integration with storm folding), the alert group row (`FOR UPDATE`), then the
 incident row (`incidents.services` locks it again, harmlessly, inside the same transaction). A person's
 transition locks only the incident. Storm groups are never locked after an incident."""
 
@@ -198,9 +199,22 @@ def _reopen(integration: Integration, batch: AlertBatch, now: datetime) -> Incid
         return None
 
 
+def _storm_lock(integration: Integration) -> None:
+    """Serialises the new groups of an integration with storm folding, from before the group is claimed to the
+    commit, so that every storm count sees all the groups opened before it. Unserialised, a burst whose
+    transactions all counted before any of them committed saw only its own group each: it opened one incident
+    per alert and never folded. `NO KEY UPDATE`, not `UPDATE`: every concurrent ingestion's payload, group and
+    alert rows hold a KEY SHARE lock on the integration through their foreign key, which `FOR UPDATE` would
+    wait on (two requests, each holding one and waiting for the other's, would deadlock)."""
+    if not integration.storm_rate_per_minute:
+        return
+    no_key = connection.features.has_select_for_no_key_update
+    list(Integration.objects.select_for_update(no_key=no_key).filter(pk=integration.pk).values_list("pk"))
+
+
 def _in_storm(integration: Integration, now: datetime) -> int:
     """The number of groups the integration opened in the last minute when that is above its storm rate
-    (this transaction's own new group included), else 0."""
+    (this transaction's own new group included), else 0. Exact: the caller holds `_storm_lock`."""
     if not integration.storm_rate_per_minute:
         return 0
     with connection.cursor() as cursor:
@@ -407,6 +421,7 @@ def alerts_ingest(
             service = _service_for(batch, integration)
             silence = _silence_for(integration, service, firing, now)
             if silence is None:
+                _storm_lock(integration)
                 group, created = _claim_group(
                     integration, batch.dedup_key, source_key=batch.source_key, now=now
                 )
