@@ -317,7 +317,10 @@ def business_add(
     if duration == ZERO:
         return start
     if spec is None or spec.plain:
-        return start + duration
+        try:
+            return start + duration
+        except OverflowError as error:
+            raise InvalidInput(_("The business duration runs past the year 9999.")) from error
     if not spec.weekly_seconds:
         raise CalendarHasNoWorkingTime(calendar=spec.name)
     week = dt.timedelta(seconds=spec.weekly_seconds)

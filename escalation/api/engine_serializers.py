@@ -1,7 +1,7 @@
 """Serializers of the engine's API: SLA and escalation policies, contact methods and rules, stakeholders,
 webhook subscriptions and the outbox. Durations are whole seconds (`*_seconds`)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -171,6 +171,12 @@ class EscalationPolicySerializer(StrictFieldsMixin, serializers.ModelSerializer)
 class SimulateSerializer(StrictFieldsMixin, serializers.Serializer):
     start = serializers.DateTimeField()
     priority = serializers.IntegerField(min_value=1, max_value=4)
+
+    def validate_start(self, value: datetime) -> datetime:
+        # Level delays and personal rules are added to it: near the year 9999 that overflows.
+        if not 1970 <= value.year <= 9000:
+            raise serializers.ValidationError(_("Give a start between the years 1970 and 9000."))
+        return value
 
 
 class SimulatedPageSerializer(serializers.Serializer):

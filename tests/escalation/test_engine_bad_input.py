@@ -1,8 +1,11 @@
 """Hostile input to the engine's API answers 400/404 with a JSON body, never 500."""
 
+from datetime import timedelta
+
 import pytest
 
-from tests.escalation.engine_factories import EscalationPolicyFactory
+from tests.escalation.engine_factories import EscalationLevelFactory, EscalationPolicyFactory
+from tests.incidents.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +96,18 @@ def test_malformed_json_is_400(api, as_role):
         content_type="application/json",
     )
     assert response.status_code == 400
+
+
+def test_simulate_running_past_the_year_9999_is_400(api, as_role):
+    """On a 24x7 calendar, start + delay was computed outside business_add's overflow guard: a 500. The
+    start is now bounded, and business_add answers 400 for what still runs past the year 9999."""
+    policy = EscalationPolicyFactory()
+    EscalationLevelFactory(policy=policy, delay=timedelta(days=2), users=[UserFactory()])
+    as_role("managers")
+    response = api.post(
+        f"/api/v1/escalation-policies/{policy.pk}/simulate/",
+        {"start": "9999-12-31T00:00:00Z", "priority": 1},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"
