@@ -16,6 +16,9 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Playwright's default is 30 s for the launch and for each action and navigation. A loaded 2-core CI machine
+# can take longer than that to start Chromium or render an admin page; a page that never comes still fails.
+TIMEOUT_MS = 120_000
 
 
 def chromium_path() -> str:
@@ -34,8 +37,13 @@ def browser_page() -> Iterator["object"]:
 
     path = chromium_path()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(
+            executable_path=path, headless=True, args=CHROMIUM_FLAGS, timeout=TIMEOUT_MS
+        )
         try:
-            yield browser.new_page()
+            page = browser.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.set_default_navigation_timeout(TIMEOUT_MS)
+            yield page
         finally:
             browser.close()

@@ -52,14 +52,17 @@ def thread_worker(url: str) -> Iterator[None]:
     """A worker consuming the urgent queue in a thread of this process."""
     with (
         broker(url),
-        start_worker(app, queues=["urgent"], perform_ping_check=False, shutdown_timeout=20, loglevel="INFO"),
+        start_worker(app, queues=["urgent"], perform_ping_check=False, shutdown_timeout=60, loglevel="INFO"),
     ):
         _reset_pools()  # starting a worker closes the app's pools: publish from fresh ones
         yield
 
 
-def wait_for(predicate: Callable[[], bool], *, timeout: float = 30.0, what: str = "condition") -> None:
-    """Poll real processes until `predicate` holds (this waits on other processes, not on the clock)."""
+def wait_for(predicate: Callable[[], bool], *, timeout: float = 90.0, what: str = "condition") -> None:
+    """Poll real processes until `predicate` holds (this waits on other processes, not on the clock).
+
+    The deadline is generous because a loaded 2-core CI machine can be slow to schedule a worker; a passing
+    test returns as soon as the predicate holds, so only a test that would fail anyway waits it out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -104,17 +107,24 @@ class WorkerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for(lambda: b"ready." in log.read_bytes(), timeout=60, what="the worker to start")
+        # Importing Django and Celery alone takes seconds on a loaded machine; a worker that dies fails at once.
+        wait_for(
+            lambda: b"ready." in log.read_bytes() or self.process.poll() is not None,
+            timeout=180,
+            what="the worker to start",
+        )
+        if self.process.poll() is not None:
+            raise AssertionError(f"the worker exited with {self.process.returncode}:\n{log.read_text()}")
 
     def kill(self) -> None:
         """SIGKILL: no clean-up, no ack, exactly like a crashed machine."""
         os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
+        self.process.wait(60)
 
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(20)
+                self.process.wait(60)
             except subprocess.TimeoutExpired:
                 self.kill()
