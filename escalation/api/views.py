@@ -72,6 +72,12 @@ def parse_instant(value: str | None) -> dt.datetime:
             _("at: give a UTC offset or Z, for example 2026-03-29T09:00:00+02:00."),
             fields={"at": [_("A time zone offset is required.")]},
         )
+    # The answer says until when each turn lasts: near the year 9999 that next hand-off cannot be written.
+    if not 1970 <= parsed.year <= 9000:
+        raise InvalidInput(
+            _("at: %(value)s is out of range.") % {"value": value},
+            fields={"at": [_("Give an instant between the years 1970 and 9000.")]},
+        )
     return parsed
 
 

@@ -87,6 +87,8 @@ def test_an_unencoded_plus_in_the_query_string_is_read_as_plus(api, as_role, tea
         pytest.param("yesterday", id="not-a-date"),
         pytest.param("2026-13-01T00:00:00Z", id="no-such-month"),
         pytest.param("2026-01-07T10:00:00", id="no-offset"),
+        # The next hand-off after it lies past the year 9999: it was an OverflowError (500).
+        pytest.param("9999-12-31T12:00:00Z", id="year-9999"),
     ],
 )
 def test_bad_at_is_400_json(api, as_role, team_on_call, at):
