@@ -152,6 +152,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set, so clients generated from the schema get stable enum names.
+    "ENUM_NAME_OVERRIDES": {
+        "WeekdayEnum": "escalation.models.calendar.Weekday",
+        "WebhookEventEnum": "escalation.models.webhook.Event",
+        "IntegrationKindEnum": "incidents.models.integration.IntegrationKind",
+        "TimelineEventKindEnum": "incidents.models.timeline.TimelineEvent.Kind",
+        "MajorIncidentFlagKindEnum": "incidents.models.flag.MajorIncidentFlag.Kind",
+        "SlaClockKindEnum": "escalation.models.sla.SlaClockKind",
+    },
 }
 
 # Celery: the embedded default is kombu's filesystem transport under var/, which needs no server.
