@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+export PORT
+# Links in notifications and the demo's example commands point at the port `make run` serves on.
+export VIGIL_BASE_URL ?= http://127.0.0.1:$(PORT)
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
 .PHONY: run test install migrate demo lint format clean bench
@@ -24,7 +27,7 @@ demo: migrate
 
 run: demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	PORT=$(PORT) $(BIN)/honcho start -f Procfile
+	$(BIN)/honcho start -f Procfile
 
 test: install
 	$(BIN)/ruff check .
