@@ -40,7 +40,7 @@ def incident_search(qs: QuerySet[Incident], term: str) -> QuerySet[Incident]:
     """Search by reference (`INC-000123`), or the words of title, description and alert labels.
 
     On PostgreSQL it is full-text search (`websearch_to_tsquery`, so quotes and `-word` work); elsewhere every
-    word must appear in the title or the description."""
+    word must appear in the title, the description or an alert's labels."""
     term = term.strip()
     if not term:
         return qs

@@ -12,6 +12,7 @@ from django_fsm import can_proceed, has_transition_perm
 from config.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
 from escalation import services as engine
 from escalation.events import event_emit
+from escalation.models import Event
 
 from .integrations.spikes import spike_check
 from .models import Incident, Source, TimelineEvent
@@ -98,7 +99,7 @@ def incident_create(
         )
         # SLA clocks, escalation, reporting rules and webhooks: rows in this transaction, sent after commit.
         engine.subject_engage(subject=incident, at=now)
-        event_emit(subject=incident, event="incident.created", at=now, by=by)
+        event_emit(subject=incident, event=Event.INCIDENT_CREATED, at=now, by=by)
         # Many new incidents for one service at once: a possible major incident (docs/integrations.md).
         spike_check(incident=incident, now=now)
     return incident
@@ -111,6 +112,7 @@ def incident_update(*, incident_id: int, by: AbstractBaseUser | None, changes: d
         raise InvalidInput(
             _("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
         )
+    now = timezone.now()
     with transaction.atomic():
         incident = _lock(incident_id)
         check_can_see(incident=incident, by=by)
@@ -136,13 +138,14 @@ def incident_update(*, incident_id: int, by: AbstractBaseUser | None, changes: d
                 "old": diff["priority"][0],
                 "new": diff["priority"][1],
             }
-        _timeline(incident, kind=TimelineEvent.Kind.CHANGE, by=by, note=note, data={"changes": diff})
+        _timeline(incident, kind=TimelineEvent.Kind.CHANGE, by=by, at=now, note=note, data={"changes": diff})
         if {"priority", "service", "category"} & set(diff):
-            engine.subject_reprioritise(subject=incident, at=timezone.now())
+            engine.subject_reprioritise(subject=incident, at=now)
         if "priority" in diff:
             event_emit(
                 subject=incident,
-                event="incident.priority_changed",
+                event=Event.INCIDENT_PRIORITY_CHANGED,
+                at=now,
                 by=by,
                 data={"from": diff["priority"][0], "to": diff["priority"][1]},
             )
@@ -203,6 +206,15 @@ def incident_transition(
     return incident
 
 
+# What outbound webhooks and the communication plan hear of each transition (the others are internal).
+TRANSITION_EVENTS = {
+    "acknowledge": Event.INCIDENT_ACKNOWLEDGED,
+    "resolve": Event.INCIDENT_RESOLVED,
+    "cancel": Event.INCIDENT_CANCELLED,
+    "reopen": Event.INCIDENT_REOPENED,
+}
+
+
 def _tell_engine(incident: Incident, *, name: str, by: AbstractBaseUser | None, at: Any) -> None:
     """The escalation engine's side of a transition, in the transition's transaction (row locked)."""
     if name == "acknowledge":
@@ -215,12 +227,7 @@ def _tell_engine(incident: Incident, *, name: str, by: AbstractBaseUser | None, 
         engine.subject_finish(subject=incident, at=at, cancelled=name == "cancel")
     elif name == "reopen":
         engine.subject_reopen(subject=incident, at=at)
-    event = {
-        "acknowledge": "incident.acknowledged",
-        "resolve": "incident.resolved",
-        "cancel": "incident.cancelled",
-        "reopen": "incident.reopened",
-    }.get(name)
+    event = TRANSITION_EVENTS.get(name)
     if event:
         event_emit(subject=incident, event=event, at=at, by=by)
 

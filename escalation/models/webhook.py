@@ -16,6 +16,7 @@ class Event(models.TextChoices):
     INCIDENT_CANCELLED = "incident.cancelled", _("incident cancelled")
     INCIDENT_REOPENED = "incident.reopened", _("incident reopened")
     INCIDENT_PRIORITY_CHANGED = "incident.priority_changed", _("incident priority changed")
+    INCIDENT_POSSIBLE_MAJOR = "incident.possible_major", _("possible major incident (storm or spike)")
     MAJOR_INCIDENT_DECLARED = "major_incident.declared", _("major incident declared")
     SLA_WARNING = "sla.warning", _("SLA warning")
     SLA_BREACHED = "sla.breached", _("SLA breached")
