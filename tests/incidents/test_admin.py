@@ -85,27 +85,42 @@ def test_comment_from_the_admin(agent_client):  # type: ignore[no-untyped-def]
     assert [(c.note, c.is_public) for c in comments] == [("called the vendor", False), ("fixed soon", True)]
 
 
-def test_editing_impact_in_the_admin_recomputes_priority(agent_client):  # type: ignore[no-untyped-def]
-    incident = incident_create(by=agent_client.agent, title="x", impact=4, urgency=4)
+def _incident_form(*, title: str, impact: int, urgency: int, timeline) -> dict:  # type: ignore[no-untyped-def]
+    """The admin's change form as a browser posts it: the editable fields, and the read-only timeline inline's
+    management form with one entry per existing event."""
     form = {
-        "title": "x",
-        "description": "",
-        "impact": 1,
-        "urgency": 1,
-        "service": "",
-        "category": "",
-        "team": "",
-        "assignee": "",
-        "parent": "",
-        "resolution_code": "",
-        "resolution_notes": "",
-        "timeline-TOTAL_FORMS": 1,
-        "timeline-INITIAL_FORMS": 1,
+        **dict.fromkeys(
+            (
+                "description",
+                "service",
+                "category",
+                "team",
+                "assignee",
+                "parent",
+                "resolution_code",
+                "resolution_notes",
+            ),
+            "",
+        ),
+        "title": title,
+        "impact": impact,
+        "urgency": urgency,
+        "timeline-TOTAL_FORMS": len(timeline),
+        "timeline-INITIAL_FORMS": len(timeline),
         "timeline-MIN_NUM_FORMS": 0,
         "timeline-MAX_NUM_FORMS": 1000,
-        "timeline-0-id": TimelineEvent.objects.get(incident=incident).pk,
-        "timeline-0-incident": incident.pk,
     }
+    for index, event in enumerate(timeline):
+        form[f"timeline-{index}-id"] = event.pk
+        form[f"timeline-{index}-incident"] = event.incident_id
+    return form
+
+
+def test_editing_impact_in_the_admin_recomputes_priority(agent_client):  # type: ignore[no-untyped-def]
+    incident = incident_create(by=agent_client.agent, title="x", impact=4, urgency=4)
+    form = _incident_form(
+        title="x", impact=1, urgency=1, timeline=TimelineEvent.objects.filter(incident=incident)
+    )
     response = agent_client.post(f"/admin/incidents/incident/{incident.pk}/change/", form)
     assert response.status_code == 302, response.content[:2000]
     incident.refresh_from_db()
@@ -114,23 +129,7 @@ def test_editing_impact_in_the_admin_recomputes_priority(agent_client):  # type:
 
 
 def test_adding_in_the_admin_goes_through_the_service(agent_client):  # type: ignore[no-untyped-def]
-    form = {
-        "title": "Added by hand",
-        "description": "",
-        "impact": 2,
-        "urgency": 2,
-        "service": "",
-        "category": "",
-        "team": "",
-        "assignee": "",
-        "parent": "",
-        "resolution_code": "",
-        "resolution_notes": "",
-        "timeline-TOTAL_FORMS": 0,
-        "timeline-INITIAL_FORMS": 0,
-        "timeline-MIN_NUM_FORMS": 0,
-        "timeline-MAX_NUM_FORMS": 1000,
-    }
+    form = _incident_form(title="Added by hand", impact=2, urgency=2, timeline=[])
     response = agent_client.post("/admin/incidents/incident/add/", form)
     assert response.status_code == 302, response.content[:2000]
     incident = Incident.objects.get(title="Added by hand")
