@@ -27,7 +27,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body["fields"] = detail if isinstance(detail, dict) else {"non_field_errors": detail}
         response.data = body
     elif isinstance(exc, exceptions.APIException):
-        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
         response.data = {"code": code, "detail": str(exc.detail)}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             response.data["retry_after_seconds"] = int(exc.wait)

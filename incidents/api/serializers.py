@@ -140,14 +140,6 @@ class IncidentUpdateSerializer(_IncidentWriteSerializer):
     )
     resolution_notes = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        # A full update (PUT) still needs the required fields; a partial one (PATCH) does not.
-        if not kwargs.get("partial"):
-            return
-        for field in self.fields.values():
-            field.required = False
-
 
 class TransitionSerializer(StrictFieldsMixin, serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
