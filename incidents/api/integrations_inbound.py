@@ -7,6 +7,7 @@ answers it 503 + Retry-After instead. The PagerDuty endpoint answers in PagerDut
 
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.db import OperationalError
@@ -27,7 +28,7 @@ from ..integrations.heartbeats import heartbeat_check_in
 from ..integrations.ingest import IngestResult, alerts_ingest
 from ..integrations.limits import IngestRateThrottle, integration_cap_check, signature_check
 from ..integrations.pagerduty import pagerduty_parse, routing_key_of
-from ..integrations.payloads import InvalidJSON, InvalidPayload, body_decode
+from ..integrations.payloads import AlertBatch, InvalidJSON, InvalidPayload, body_decode
 from ..integrations.selectors import integration_by_key
 from ..models import Integration, IntegrationKind
 from ..models.integration import KEY_LENGTH
@@ -110,6 +111,17 @@ class _InboundView(APIView):
                 integration_id=integration.pk, name=integration.name, limit=integration.hard_cap_per_minute
             )
 
+    def receive(
+        self, request: Request, key: str, parse: Callable[[Any], AlertBatch]
+    ) -> tuple[AlertBatch, IngestResult]:
+        """The key's integration admitted, the body parsed and ingested: what the two webhooks share."""
+        integration = self.integration_for(key)
+        raw = request.body
+        self.admit(request, integration, raw)
+        body, text = body_decode(raw)
+        batch = parse(body)
+        return batch, self.ingest(request, integration, batch, text)
+
     def ingest(self, request: Request, integration: Integration, batch: Any, text: str) -> IngestResult:
         return alerts_ingest(
             integration=integration,
@@ -148,12 +160,7 @@ class AlertmanagerWebhookView(_InboundView):
 
     @extend_schema(request=dict, responses={200: dict, 400: dict, 401: dict, 404: dict, 413: dict})
     def post(self, request: Request, key: str) -> Response:
-        integration = self.integration_for(key)
-        raw = request.body
-        self.admit(request, integration, raw)
-        body, text = body_decode(raw)
-        batch = alertmanager_parse(body)
-        result = self.ingest(request, integration, batch, text)
+        batch, result = self.receive(request, key, alertmanager_parse)
         return Response(
             {
                 "status": "ok",
@@ -172,12 +179,7 @@ class GenericWebhookView(_InboundView):
 
     @extend_schema(request=dict, responses={202: dict, 400: dict, 401: dict, 404: dict, 413: dict, 429: dict})
     def post(self, request: Request, key: str) -> Response:
-        integration = self.integration_for(key)
-        raw = request.body
-        self.admit(request, integration, raw)
-        body, text = body_decode(raw)
-        batch = generic_parse(body)
-        result = self.ingest(request, integration, batch, text)
+        batch, result = self.receive(request, key, generic_parse)
         return Response(
             {
                 "status": "accepted",
