@@ -7,11 +7,12 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import DjangoModelPermissions, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.errors import PermissionDenied
+from config.permissions import ModelPermissionsWithView
 
 from ..models import (
     CommunicationRule,
@@ -44,12 +45,6 @@ from .engine_serializers import (
     StakeholderGroupSerializer,
     WebhookSubscriptionSerializer,
 )
-
-
-class ModelPermissionsWithView(DjangoModelPermissions):
-    """DjangoModelPermissions that also guards reading: policies, addresses and secrets are not for everyone."""
-
-    perms_map = {**DjangoModelPermissions.perms_map, "GET": ["%(app_label)s.view_%(model_name)s"]}
 
 
 class _Managed(viewsets.ModelViewSet):

@@ -12,10 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.errors import InvalidInput
+from config.permissions import ModelPermissionsWithView
 
 from ..models import BusinessCalendar, Override, RotationMember, Schedule, Team
 from ..oncall import team_oncall_shifts
-from .engine_views import ModelPermissionsWithView
 from .serializers import BusinessCalendarSerializer, ScheduleSerializer, TeamOnCallSerializer, TeamSerializer
 
 

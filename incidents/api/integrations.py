@@ -12,24 +12,16 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.permissions import ModelPermissionsWithView
 from config.serializers import StrictFieldsMixin
 
 from ..integrations.services import integration_create, integration_rotate_key, integration_update
 from ..models import Alert, Integration, IntegrationKind, Service, Silence
 from ..models.integration import default_severity_map, validate_severity_map
 from ..models.silence import validate_matchers
-
-
-class ModelPermissionsWithView(DjangoModelPermissions):
-    """DjangoModelPermissions, and reading needs the view permission too (keys and secrets live here)."""
-
-    perms_map = {**DjangoModelPermissions.perms_map, "GET": ["%(app_label)s.view_%(model_name)s"]}
-    perms_map["HEAD"] = perms_map["GET"]
-    perms_map["OPTIONS"] = perms_map["GET"]
 
 
 def _django_validator(validator: Any) -> Any:
