@@ -96,8 +96,8 @@ class _InboundView(APIView):
             raise IntegrationDisabled(_("Integration %(name)s is disabled.") % {"name": integration.name})
         if self.kind is not None and integration.kind != self.kind:
             raise WrongEndpoint(
-                _("Integration %(name)s is of kind %(kind)s: post to its own endpoint.")
-                % {"name": integration.name, "kind": integration.kind},
+                _("Integration %(name)s is a %(kind)s integration: send its alerts to the %(kind)s endpoint.")
+                % {"name": integration.name, "kind": integration.get_kind_display()},
                 kind=integration.kind,
             )
         return integration
