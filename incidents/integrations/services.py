@@ -48,6 +48,14 @@ def _unknown(fields: dict[str, Any]) -> None:
         raise InvalidInput(_("These fields cannot be set: %(f)s.") % {"f": ", ".join(sorted(unknown))})
 
 
+def _locked(integration_id: int) -> Integration:
+    """The integration's row, locked until the caller's transaction ends; NotFound when there is none."""
+    integration = Integration.objects.select_for_update().filter(pk=integration_id).first()
+    if integration is None:
+        raise NotFound(_("Integration %(id)s does not exist.") % {"id": integration_id})
+    return integration
+
+
 def integration_create(
     *, by: AbstractBaseUser | None, name: str, kind: str, **fields: Any
 ) -> tuple[Integration, str]:
@@ -69,9 +77,7 @@ def integration_update(
     _check(by, "change")
     _unknown(changes)
     with transaction.atomic():
-        integration = Integration.objects.select_for_update().filter(pk=integration_id).first()
-        if integration is None:
-            raise NotFound(_("Integration %(id)s does not exist.") % {"id": integration_id})
+        integration = _locked(integration_id)
         for name, value in changes.items():
             setattr(integration, name, value)
         if "heartbeat_interval_minutes" in changes:
@@ -88,9 +94,7 @@ def integration_rotate_key(*, integration_id: int, by: AbstractBaseUser | None) 
     _check(by, "change")
     key = key_generate()
     with transaction.atomic():
-        integration = Integration.objects.select_for_update().filter(pk=integration_id).first()
-        if integration is None:
-            raise NotFound(_("Integration %(id)s does not exist.") % {"id": integration_id})
+        integration = _locked(integration_id)
         integration.set_key(key)
         integration.key_rotated_at = timezone.now()
         integration.save(update_fields=["key_hash", "key_hint", "key_rotated_at"])
