@@ -14,9 +14,7 @@ from django.utils.timesince import timeuntil
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Alert, AlertGroup, Integration, MajorIncidentFlag, Silence
-from ..models.integration import key_generate
-from .heartbeats import heartbeat_next_due
-from .services import integration_rotate_key
+from .services import EDITABLE_FIELDS, integration_create, integration_rotate_key, integration_update
 
 
 def _key_message(request: HttpRequest, integration: Integration, key: str) -> None:
@@ -61,16 +59,19 @@ class IntegrationAdmin(admin.ModelAdmin):
         return _("ok, next within %(t)s") % {"t": timeuntil(obj.heartbeat_due_at)}
 
     def save_model(self, request: HttpRequest, obj: Integration, form: Any, change: bool) -> None:
-        key = None
-        if not change:
-            key = key_generate()
-            obj.set_key(key)
-            obj.key_rotated_at = timezone.now()
-        elif "heartbeat_interval_minutes" in form.changed_data:
-            obj.heartbeat_due_at = heartbeat_next_due(obj)
-        super().save_model(request, obj, form, change)
-        if key is not None:
-            _key_message(request, obj, key)
+        """Saves through the services, so the key, the heartbeat's next due time and validation follow the same
+        rules as the API; a new integration's key is shown once, in a message."""
+        if change:
+            changes = {f: form.cleaned_data[f] for f in form.changed_data if f in EDITABLE_FIELDS}
+            saved = integration_update(integration_id=obj.pk, by=request.user, changes=changes)
+        else:
+            fields = {f: form.cleaned_data[f] for f in EDITABLE_FIELDS if f in form.cleaned_data}
+            saved, key = integration_create(
+                by=request.user, name=fields.pop("name"), kind=fields.pop("kind"), **fields
+            )
+            _key_message(request, saved, key)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
 
     @admin.action(description=_("Rotate the key of the selected integrations"), permissions=["change"])
     def rotate_keys(self, request: HttpRequest, queryset: QuerySet[Integration]) -> None:

@@ -3,6 +3,7 @@ finding incidents by alert labels, and the admin pages."""
 
 import hashlib
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import Group
@@ -12,6 +13,7 @@ from django.utils import timezone
 from config.errors import InvalidInput
 from incidents.integrations.services import integration_create
 from incidents.models import Alert, Integration, MajorIncidentFlag
+from incidents.models.integration import default_severity_map, key_digest
 
 from .factories import IntegrationFactory, UserFactory
 from .integration_support import PD_URL, am_url, capture, post_raw
@@ -199,3 +201,29 @@ def test_admin_rotates_keys_and_dismisses_flags(api):  # type: ignore[no-untyped
     flag.refresh_from_db()
     assert flag.state == "dismissed"
     assert flag.decided_by == admin_user
+
+
+def test_admin_adds_an_integration_through_the_service_and_shows_its_key_once(api):  # type: ignore[no-untyped-def]
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    browser = Client()
+    browser.force_login(admin_user)
+    form = {
+        "name": "from-the-admin",
+        "kind": "generic",
+        "service": "",
+        "enabled": "on",
+        "severity_map": json.dumps(default_severity_map()),
+        "hmac_secret": "",
+        "storm_rate_per_minute": 20,
+        "hard_cap_per_minute": 3000,
+        "reopen_window_minutes": 0,
+        "heartbeat_interval_minutes": 0,
+    }
+    response = browser.post("/admin/incidents/integration/add/", form, follow=True)
+    assert response.status_code == 200
+    integration = Integration.objects.get(name="from-the-admin")
+    shown = [str(m) for m in response.context["messages"] if "shown only this once" in str(m)]
+    assert len(shown) == 1
+    key = re.search(r"<code>([0-9a-f]{32})</code>", shown[0]).group(1)
+    assert integration.key_hash == key_digest(key)
+    assert integration.key_rotated_at is not None
