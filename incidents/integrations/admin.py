@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import Alert, AlertGroup, Integration, MajorIncidentFlag, Silence
 from .services import EDITABLE_FIELDS, integration_create, integration_rotate_key, integration_update
+from .spikes import flag_decide
 
 
 def _key_message(request: HttpRequest, integration: Integration, key: str) -> None:
@@ -226,12 +227,10 @@ class MajorIncidentFlagAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: MajorIncidentFlag, form: Any, change: bool) -> None:
         if "state" in form.changed_data:
-            obj.decided_at = timezone.now()
-            obj.decided_by = request.user  # type: ignore[assignment]
-        super().save_model(request, obj, form, change)
+            flag_decide(flag_id=obj.pk, state=form.cleaned_data["state"], by=request.user)
+            obj.refresh_from_db()
 
     @admin.action(description=_("Dismiss the selected flags"), permissions=["change"])
     def dismiss(self, request: HttpRequest, queryset: QuerySet[MajorIncidentFlag]) -> None:
-        queryset.filter(state=MajorIncidentFlag.State.PENDING).update(
-            state=MajorIncidentFlag.State.DISMISSED, decided_at=timezone.now(), decided_by=request.user
-        )
+        for flag_id in queryset.filter(state=MajorIncidentFlag.State.PENDING).values_list("pk", flat=True):
+            flag_decide(flag_id=flag_id, state=MajorIncidentFlag.State.DISMISSED, by=request.user)

@@ -4,9 +4,11 @@ The seed material asks to catch the pattern where many tickets about one service
 `VIGIL_SPIKE_INCIDENTS` new incidents for one service within `VIGIL_SPIKE_WINDOW_MINUTES` minutes."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from escalation.events import event_emit
@@ -125,4 +127,27 @@ def spike_check(*, incident: Incident, now: datetime) -> MajorIncidentFlag | Non
         window_minutes=window,
         now=now,
     )
+    return flag
+
+
+def flag_decide(*, flag_id: int, state: str, by: Any) -> MajorIncidentFlag:
+    """Record the commander's decision on a possible major incident (declared or dismissed), who took it and
+    when, with a line on the incident's timeline. Deciding again with the same state changes nothing."""
+    with transaction.atomic():
+        flag = MajorIncidentFlag.objects.select_for_update().get(pk=flag_id)
+        if flag.state == state:
+            return flag
+        flag.state = state
+        flag.decided_at = timezone.now()
+        flag.decided_by = by
+        flag.save(update_fields=["state", "decided_at", "decided_by"])
+        if flag.incident_id is not None:
+            TimelineEvent.objects.create(
+                incident_id=flag.incident_id,
+                kind=TimelineEvent.Kind.ALERT,
+                actor=by,
+                created_at=flag.decided_at,
+                note=_("Possible major incident: %(decision)s.") % {"decision": flag.get_state_display()},
+                data={"major_incident_flag": flag.pk, "state": state},
+            )
     return flag

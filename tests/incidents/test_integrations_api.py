@@ -227,3 +227,22 @@ def test_admin_adds_an_integration_through_the_service_and_shows_its_key_once(ap
     key = re.search(r"<code>([0-9a-f]{32})</code>", shown[0]).group(1)
     assert integration.key_hash == key_digest(key)
     assert integration.key_rotated_at is not None
+
+
+def test_deciding_a_flag_records_who_and_writes_the_timeline():  # type: ignore[no-untyped-def]
+    from incidents.integrations.spikes import flag_decide
+    from incidents.models import TimelineEvent
+    from incidents.services import incident_create
+
+    commander = UserFactory(role="managers")
+    incident = incident_create(by=None, title="many 502s", impact=1, urgency=1)
+    now = timezone.now()
+    flag = MajorIncidentFlag.objects.create(kind="spike", incident=incident, raised_at=now, updated_at=now)
+    flag = flag_decide(flag_id=flag.pk, state="declared", by=commander)
+    assert (flag.state, flag.decided_by) == ("declared", commander)
+    line = TimelineEvent.objects.get(incident=incident, data__major_incident_flag=flag.pk)
+    assert line.actor == commander
+    assert "major incident declared" in line.note
+    # The same decision again is a no-op: no second line.
+    flag_decide(flag_id=flag.pk, state="declared", by=commander)
+    assert TimelineEvent.objects.filter(incident=incident, data__major_incident_flag=flag.pk).count() == 1
