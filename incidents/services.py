@@ -12,7 +12,8 @@ from django_fsm import can_proceed, has_transition_perm
 from config.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
 from escalation import services as engine
 from escalation.events import event_emit
-from escalation.models import Event
+from escalation.models import Event, Timer
+from escalation.timers import timer_handler, timer_schedule
 
 from .integrations.spikes import spike_check
 from .models import Incident, Source, TimelineEvent
@@ -35,11 +36,50 @@ EDITABLE_FIELDS = (
 )
 
 
+# The timer that engages an incident opened by an alert (see incident_engage).
+ENGAGE_TIMER = "incident.engage"
+
+
 def _lock(incident_id: int) -> Incident:
+    """The incident's row, locked for the caller's transaction, and engaged first if an alert opened it a
+    moment ago: its clocks and escalation must exist before anything changes them."""
     try:
-        return Incident.objects.select_for_update().get(pk=incident_id)
+        incident = Incident.objects.select_for_update().get(pk=incident_id)
     except Incident.DoesNotExist:
         raise NotFound(_("Incident %(id)s does not exist.") % {"id": incident_id}) from None
+    if incident.engaged_at is None:
+        incident_engage(incident=incident)
+    return incident
+
+
+def incident_engage(*, incident: Incident) -> None:
+    """Starts what a new incident sets going: SLA clocks, escalation, reporting rules and webhooks (rows in
+    the caller's transaction, sent after commit), and the spike check. The caller holds the row lock.
+
+    People's incidents engage in the transaction that creates them. Incidents opened by alerts engage a
+    moment later, from the `incident.engage` timer written with them (ingestion's hot path stays a single
+    statement), or earlier, the first time anything locks them; clocks count from `reported_at` either way,
+    and the timer makes it as durable as the incident itself."""
+    if incident.engaged_at is not None:
+        return
+    incident.engaged_at = timezone.now()
+    Incident.objects.filter(pk=incident.pk).update(engaged_at=incident.engaged_at)
+    _engage(incident, at=incident.reported_at, by=None)
+
+
+def _engage(incident: Incident, *, at: Any, by: AbstractBaseUser | None) -> None:
+    # SLA clocks, escalation, reporting rules and webhooks: rows in this transaction, sent after commit.
+    engine.subject_engage(subject=incident, at=at)
+    event_emit(subject=incident, event=Event.INCIDENT_CREATED, at=at, by=by)
+    # Many new incidents for one service at once: a possible major incident (docs/integrations.md).
+    spike_check(incident=incident, now=at)
+
+
+@timer_handler(ENGAGE_TIMER)
+def _engage_timer(timer: Timer, now: Any) -> None:
+    incident = Incident.objects.select_for_update().filter(pk=timer.subject_id).first()
+    if incident is not None:
+        incident_engage(incident=incident)
 
 
 def _timeline(
@@ -66,9 +106,13 @@ def incident_create(
     description: str = "",
     source: str = Source.API,
     reported_at: Any = None,
+    engage_later: bool = False,
     **fields: Any,
 ) -> Incident:
-    """Open an incident. `by` is the reporter (None when Vigil itself opens it, for example from an alert)."""
+    """Open an incident. `by` is the reporter (None when Vigil itself opens it, for example from an alert).
+
+    `engage_later` leaves SLA clocks, escalation and webhooks to the `incident.engage` timer (for ingestion,
+    so that the general path and the one-statement path of incidents.integrations.opening behave alike)."""
     if by is not None and not by.has_perm("incidents.add_incident"):
         raise PermissionDenied(_("You may not report incidents."))
     unknown = set(fields) - set(EDITABLE_FIELDS)
@@ -87,6 +131,7 @@ def incident_create(
             source=source,
             reporter=by,
             reported_at=reported_at or now,
+            engaged_at=None if engage_later else now,
             **fields,
         )
         _timeline(
@@ -97,11 +142,10 @@ def incident_create(
             to_state=incident.state,
             data={"priority": incident.priority, "source": source},
         )
-        # SLA clocks, escalation, reporting rules and webhooks: rows in this transaction, sent after commit.
-        engine.subject_engage(subject=incident, at=now)
-        event_emit(subject=incident, event=Event.INCIDENT_CREATED, at=now, by=by)
-        # Many new incidents for one service at once: a possible major incident (docs/integrations.md).
-        spike_check(incident=incident, now=now)
+        if engage_later:
+            timer_schedule(subject=incident, kind=ENGAGE_TIMER, due_at=incident.reported_at)
+        else:
+            _engage(incident, at=now, by=by)
     return incident
 
 

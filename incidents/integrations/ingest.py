@@ -35,13 +35,13 @@ from ..models import (
 )
 from ..models.incident import OPEN_STATES
 from ..services import incident_create, incident_transition
+from .opening import alerts_open, incident_fields, opened_note
 from .payloads import Action, AlertBatch, AlertEvent, clean_text, labels_text
-from .repeat import alerts_repeat, state_start
+from .repeat import alerts_repeat, pure_firing, rows_params, state_start
 from .spikes import flag_raise
 
 STORM_KEY = "vigil:storm"
 STORM_WINDOW = timedelta(minutes=1)
-TITLE_MAX = 200
 
 ALERT_STATUS = {
     Action.FIRING: AlertStatus.FIRING,
@@ -214,14 +214,15 @@ def _storm_lock(integration: Integration) -> None:
 
 def _in_storm(integration: Integration, now: datetime) -> int:
     """The number of groups the integration opened in the last minute when that is above its storm rate
-    (this transaction's own new group included), else 0. Exact: the caller holds `_storm_lock`."""
+    (this transaction's own new group included), else 0. Exact: the caller holds `_storm_lock`. The count
+    stops at rate + 1, so that it costs the same however many groups a storm opens."""
     if not integration.storm_rate_per_minute:
         return 0
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT count(*) FROM {AlertGroup._meta.db_table} "  # noqa: S608
-            "WHERE integration_id = %s AND NOT is_storm AND opened_at > %s",
-            [integration.pk, _db_time(now - STORM_WINDOW)],
+            f"SELECT count(*) FROM (SELECT 1 FROM {AlertGroup._meta.db_table} "  # noqa: S608
+            "WHERE integration_id = %s AND NOT is_storm AND opened_at > %s LIMIT %s) AS recent",
+            [integration.pk, _db_time(now - STORM_WINDOW), integration.storm_rate_per_minute + 1],
         )
         opened = cursor.fetchone()[0]
     return opened if opened > integration.storm_rate_per_minute else 0
@@ -285,18 +286,12 @@ def _incident_for_new_group(
             dedup_key=batch.dedup_key,
         )
         return incident, False
-    impact, urgency = integration.impact_urgency_for(batch.severity)
-    title = clean_text(batch.title.strip())[:TITLE_MAX] or _("Alert from %(name)s") % {
-        "name": integration.name
-    }
     incident = incident_create(
         by=None,
-        title=title,
-        description=batch.description,
-        impact=impact,
-        urgency=urgency,
+        **incident_fields(integration, batch),
         source=Source.ALERT,
         reported_at=now,
+        engage_later=True,
         **({"service": service} if service else {}),
     )
     return incident, True
@@ -382,21 +377,10 @@ def alerts_ingest(
     """Stores the batch and applies it to the incident of its dedup key, in one transaction."""
     now = now or timezone.now()
     user_agent = clean_text(user_agent)[:255]
-    repeat = alerts_repeat(
-        integration=integration,
-        batch=batch,
-        raw_body=raw_body,
-        remote_addr=remote_addr,
-        user_agent=user_agent,
-        now=now,
-    )
-    if repeat is not None:
-        return IngestResult(
-            payload_id=repeat.payload_id,
-            dedup_key=batch.dedup_key,
-            incident=Incident(pk=repeat.incident_id, state=repeat.incident_state),
-            alert_ids=repeat.alert_ids,
-        )
+    if pure_firing(batch):
+        quick = _one_statement(integration, batch, raw_body, remote_addr, user_agent, now)
+        if quick is not None:
+            return quick
     with transaction.atomic():
         payload = AlertPayload.objects.create(
             integration=integration,
@@ -460,6 +444,56 @@ def alerts_ingest(
     return result
 
 
+def _one_statement(
+    integration: Integration,
+    batch: AlertBatch,
+    raw_body: str,
+    remote_addr: str | None,
+    user_agent: str,
+    now: datetime,
+) -> IngestResult | None:
+    """The hot paths (PostgreSQL, every alert firing): a repeat on an open group, else a new group opening its
+    incident, each one statement. None when neither applies and nothing was written."""
+    rows = rows_params(
+        integration=integration,
+        batch=batch,
+        raw_body=raw_body,
+        remote_addr=remote_addr,
+        user_agent=user_agent,
+        now=now,
+    )
+    repeat = alerts_repeat(
+        integration=integration,
+        batch=batch,
+        raw_body=raw_body,
+        remote_addr=remote_addr,
+        user_agent=user_agent,
+        now=now,
+        rows=rows,
+    )
+    if repeat is not None:
+        return IngestResult(
+            payload_id=repeat.payload_id,
+            dedup_key=batch.dedup_key,
+            incident=Incident(pk=repeat.incident_id, state=repeat.incident_state),
+            alert_ids=repeat.alert_ids,
+        )
+    if integration.reopen_window_minutes:
+        return None
+    with transaction.atomic() if integration.storm_rate_per_minute else contextlib.nullcontext():
+        _storm_lock(integration)
+        opened = alerts_open(integration=integration, batch=batch, now=now, rows=rows, storm_locked=True)
+    if opened is None:
+        return None
+    return IngestResult(
+        payload_id=opened.payload_id,
+        dedup_key=batch.dedup_key,
+        incident=Incident(pk=opened.incident_id, state=IncidentState.NEW),
+        opened=True,
+        alert_ids=opened.alert_ids,
+    )
+
+
 def _group_update(
     group: AlertGroup,
     batch: AlertBatch,
@@ -480,9 +514,9 @@ def _group_update(
         if opened:
             _timeline(
                 incident_id,
-                _("Opened by %(count)d alert(s) from %(name)s.")
-                % {"count": len(started) or len(batch.events), "name": integration.name},
-                now,
+                opened_note(len(started) or len(batch.events), integration),
+                # After the incident's own "created" line, which incident_create wrote at its own now.
+                timezone.now(),
                 integration=integration.pk,
                 dedup_key=batch.dedup_key,
                 fingerprints=started,

@@ -6,12 +6,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-import psycopg
 from django.db import connection
 
 from ..models import Alert, AlertGroup, AlertPayload, AlertStatus, Incident, Integration, PayloadFormat
 from ..models.incident import OPEN_STATES
 from .payloads import Action, AlertBatch, AlertEvent, labels_text
+from .statements import prepared
 
 
 @dataclass
@@ -33,12 +33,34 @@ def state_start(batch: AlertBatch, event: AlertEvent) -> str | None:
     return event.starts_at.isoformat()
 
 
+# The rows every accepted request writes: its payload and one alert per event. `{source}` is the CTE that
+# names the group and the incident they belong to (`group_id`, `incident_id`); nothing is written when it is
+# empty. Shared by the repeat statement below and the opening statement (opening.py).
+PAYLOAD_SQL = """
+    INSERT INTO {payload} (integration_id, format, received_at, raw_body, remote_addr, user_agent)
+    SELECT %(integration)s::bigint, %(format)s::text, %(now)s::timestamptz, %(raw_body)s::text,
+           %(remote_addr)s::inet, %(user_agent)s::text
+    FROM {source}
+    RETURNING id
+"""
+ALERTS_SQL = """
+INSERT INTO {alert} (integration_id, payload_id, group_id, incident_id, dedup_key, fingerprint, status,
+                     severity, summary, labels, labels_text, annotations, details, starts_at, ends_at,
+                     received_at)
+SELECT %(integration)s::bigint, p.id, {source}.group_id, {source}.incident_id, %(dedup_key)s::text,
+       v.fingerprint, %(status)s::text, v.severity, v.summary, v.labels, v.labels_text, v.annotations,
+       v.details, v.starts_at, v.ends_at, %(now)s::timestamptz
+FROM {source}, p, (VALUES {values}) AS v(fingerprint, severity, summary, labels, labels_text, annotations,
+                                         details, starts_at, ends_at)
+"""
+
 # The repeat of alerts already firing in an open group of an open incident (Alertmanager's repeat_interval,
 # a monitor re-sending its trigger): the commonest request, and one whose only effects are the stored rows
 # and the group's counters. One statement does it all (a single statement is atomic): the UPDATE takes the
 # group's row lock as the general path's SELECT FOR UPDATE would, and its conditions are exactly that path's
 # "nothing else changes" case. When it matches no row, the general path runs and decides.
-_REPEAT_SQL = """
+_REPEAT_SQL = (
+    """
 WITH g AS (
     UPDATE {group} AS grp
     SET alert_count = grp.alert_count + %(count)s::integer, last_alert_at = %(now)s::timestamptz
@@ -47,31 +69,37 @@ WITH g AS (
       AND grp.fingerprints @> %(expected)s::jsonb
       AND inc.id = grp.incident_id AND inc.state = ANY(%(open_states)s::text[])
     RETURNING grp.id AS group_id, inc.id AS incident_id, inc.state AS state
-), p AS (
-    INSERT INTO {payload} (integration_id, format, received_at, raw_body, remote_addr, user_agent)
-    SELECT %(integration)s::bigint, %(format)s::text, %(now)s::timestamptz, %(raw_body)s::text,
-           %(remote_addr)s::inet, %(user_agent)s::text
-    FROM g
-    RETURNING id
+), p AS ("""
+    + PAYLOAD_SQL.replace("{source}", "g")
+    + ")"
+    + ALERTS_SQL.replace("{source}", "g")
+    + "RETURNING id, payload_id, incident_id, (SELECT state FROM g)"
 )
-INSERT INTO {alert} (integration_id, payload_id, group_id, incident_id, dedup_key, fingerprint, status,
-                     severity, summary, labels, labels_text, annotations, details, starts_at, ends_at,
-                     received_at)
-SELECT %(integration)s::bigint, p.id, g.group_id, g.incident_id, %(dedup_key)s::text, v.fingerprint,
-       %(status)s::text, v.severity, v.summary, v.labels, v.labels_text, v.annotations, v.details, v.starts_at,
-       v.ends_at, %(now)s::timestamptz
-FROM g, p, (VALUES {values}) AS v(fingerprint, severity, summary, labels, labels_text, annotations, details,
-                                  starts_at, ends_at)
-RETURNING id, payload_id, incident_id, (SELECT state FROM g)
-"""
 # Each VALUES row, typed: the statement is prepared on the server (below), where nothing infers types.
-_REPEAT_ROW = (
+_ALERT_ROW = (
     "(%(fp{i})s::text, %(sev{i})s::text, %(sum{i})s::text, %(lab{i})s::jsonb, %(labt{i})s::text, "
     "%(ann{i})s::jsonb, %(det{i})s::jsonb, %(sa{i})s::timestamptz, %(ea{i})s::timestamptz)"
 )
 
 
-def alerts_repeat(
+def pure_firing(batch: AlertBatch) -> bool:
+    """Whether every event of the batch fires (on PostgreSQL): the only batches the one-statement paths take."""
+    return (
+        connection.vendor == "postgresql"
+        and bool(batch.events)
+        and not batch.all_resolved
+        and all(event.action == Action.FIRING for event in batch.events)
+    )
+
+
+def firing_states(batch: AlertBatch) -> dict[str, dict]:
+    """The group's fingerprint states once every alert of the batch fires (`ingest._apply`'s result)."""
+    return {
+        event.fingerprint: {"firing": True, "starts_at": state_start(batch, event)} for event in batch.events
+    }
+
+
+def rows_params(
     *,
     integration: Integration,
     batch: AlertBatch,
@@ -79,30 +107,14 @@ def alerts_repeat(
     remote_addr: str | None,
     user_agent: str,
     now: datetime,
-) -> Repeat | None:
-    """The one-statement path for a pure repeat (PostgreSQL), or None when the general path must run."""
-    if (
-        connection.vendor != "postgresql"
-        or not batch.events
-        or batch.all_resolved
-        or any(event.action != Action.FIRING for event in batch.events)
-    ):
-        return None
-    expected = {
-        event.fingerprint: {
-            "firing": True,
-            "starts_at": state_start(batch, event),
-        }
-        for event in batch.events
-    }
+) -> tuple[str, dict[str, object]]:
+    """The VALUES list of the alerts and the parameters of PAYLOAD_SQL and ALERTS_SQL."""
     values = []
     params: dict[str, object] = {
         "count": len(batch.events),
         "now": now,
         "integration": integration.pk,
         "dedup_key": batch.dedup_key,
-        "expected": json.dumps(expected),
-        "open_states": [str(state) for state in OPEN_STATES],
         "format": batch.format,
         "raw_body": raw_body,
         "remote_addr": remote_addr,
@@ -110,7 +122,7 @@ def alerts_repeat(
         "status": AlertStatus.FIRING.value,
     }
     for i, event in enumerate(batch.events):
-        values.append(_REPEAT_ROW.format(i=i))
+        values.append(_ALERT_ROW.format(i=i))
         params.update(
             {
                 f"fp{i}": event.fingerprint,
@@ -124,26 +136,50 @@ def alerts_repeat(
                 f"ea{i}": event.ends_at,
             }
         )
+    return ", ".join(values), params
+
+
+def alerts_repeat(
+    *,
+    integration: Integration,
+    batch: AlertBatch,
+    raw_body: str,
+    remote_addr: str | None,
+    user_agent: str,
+    now: datetime,
+    rows: tuple[str, dict[str, object]] | None = None,
+) -> Repeat | None:
+    """The one-statement path for a pure repeat (PostgreSQL), or None when another path must run. `rows` is
+    `rows_params(...)` when the caller has it already."""
+    if not pure_firing(batch):
+        return None
+    values, params = rows or rows_params(
+        integration=integration,
+        batch=batch,
+        raw_body=raw_body,
+        remote_addr=remote_addr,
+        user_agent=user_agent,
+        now=now,
+    )
     sql = _REPEAT_SQL.format(
         group=AlertGroup._meta.db_table,
         incident=Incident._meta.db_table,
         payload=AlertPayload._meta.db_table,
         alert=Alert._meta.db_table,
-        values=", ".join(values),
+        values=values,
     )
-    # A server-side prepared statement on Django's own connection (same transaction, if any): this is the
-    # hot path, and parsing and planning the statement cost as much as running it. Django's cursor binds
-    # parameters on the client and cannot prepare.
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=True)
-        rows = cursor.fetchall()
-    if not rows:
+    params = {
+        **params,
+        "expected": json.dumps(firing_states(batch)),
+        "open_states": [str(state) for state in OPEN_STATES],
+    }
+    rows_written = prepared(sql, params)
+    if not rows_written:
         return None
-    _, payload_id, incident_id, state = rows[0]
+    _, payload_id, incident_id, state = rows_written[0]
     return Repeat(
         payload_id=payload_id,
         incident_id=incident_id,
         incident_state=state,
-        alert_ids=[row[0] for row in rows],
+        alert_ids=[row[0] for row in rows_written],
     )

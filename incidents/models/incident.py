@@ -132,6 +132,15 @@ class Incident(FSMModelMixin, models.Model):
     on_hold_since = models.DateTimeField(_("on hold since"), null=True, blank=True)
     time_on_hold = models.DurationField(_("total time on hold"), default=timedelta)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    engaged_at = models.DateTimeField(
+        _("engaged at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When its SLA clocks, escalation and reporting rules started. Empty for a moment after an alert "
+            "opened it: the timer sweep engages those (incidents.services.incident_engage)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("incident")

@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 from django.test import override_settings
 
+from escalation.timers import timer_sweep
 from incidents.models import Alert, AlertGroup, Incident, IncidentState, MajorIncidentFlag
 from tests.services import require_postgres
 
@@ -122,6 +123,8 @@ def test_a_concurrent_storm_opens_one_storm_incident_and_one_pending_flag_each(l
     assert Incident.objects.filter(service=billing).count() == 2
     assert Incident.objects.count() == 3
     assert MajorIncidentFlag.objects.filter(kind="storm", state="pending").count() == 1
-    # Two new billing incidents are more than VIGIL_SPIKE_INCIDENTS: one pending spike flag. (The storm
-    # incident takes the integration's service, none here, so it does not count towards billing's.)
+    # Two new billing incidents are more than VIGIL_SPIKE_INCIDENTS: one pending spike flag once the sweep
+    # has engaged them (alert-opened incidents engage there). (The storm incident takes the integration's
+    # service, none here, so it does not count towards billing's.)
+    timer_sweep()
     assert MajorIncidentFlag.objects.filter(kind="spike", state="pending", service=billing).count() == 1

@@ -9,6 +9,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from escalation.models import Notification, Override, Schedule
+from escalation.timers import timer_sweep
 from incidents.models import AlertGroup, Incident, IncidentState, MajorIncidentFlag, TimelineEvent
 from incidents.services import incident_create, incident_transition
 
@@ -86,10 +87,14 @@ def test_ticket_spike_flags_a_possible_major_incident_and_pages_on_call(api):  #
     integration = IntegrationFactory(kind="generic")
     for i in range(3):
         fire(api, integration.key, f"b{i}", service="billing")
+    # Alert-opened incidents are checked when they engage, in the timer sweep.
+    timer_sweep()
     assert not MajorIncidentFlag.objects.exists()
-    # Incidents from any source count: the fourth comes from a person.
+    # Incidents from any source count: the fourth comes from a person (checked as it opens).
     incident_create(by=None, title="Billing is down", impact=2, urgency=2, service=service)
+    assert MajorIncidentFlag.objects.get().count == 4
     fire(api, integration.key, "b4", service="billing")
+    timer_sweep()
     flag = MajorIncidentFlag.objects.get()
     assert flag.kind == MajorIncidentFlag.Kind.SPIKE
     assert flag.service == service
@@ -97,6 +102,7 @@ def test_ticket_spike_flags_a_possible_major_incident_and_pages_on_call(api):  #
     assert Notification.objects.filter(recipient=commander, reason="incident.possible_major").exists()
     # Further incidents update the pending flag, they do not raise another one.
     fire(api, integration.key, "b5", service="billing")
+    timer_sweep()
     assert MajorIncidentFlag.objects.get().count == 6
 
 
@@ -108,4 +114,5 @@ def test_spikes_are_per_service(api):  # type: ignore[no-untyped-def]
     for i in range(2):
         fire(api, integration.key, f"a{i}", service="one")
         fire(api, integration.key, f"b{i}", service="two")
+    timer_sweep()
     assert not MajorIncidentFlag.objects.exists()

@@ -1,0 +1,203 @@
+"""The hot path of a new alert group: the first alerts of a dedup key open their incident in one SQL statement
+(PostgreSQL). The group, the incident, its two timeline lines, the timer that engages it (SLA clocks,
+escalation, webhooks: `incidents.services.incident_engage`), the payload and the alerts are written together,
+and a single statement is atomic.
+
+`ingest.alerts_ingest` tries it after the repeat statement. It declines (returns None, having written
+nothing) whenever the general path has something to decide: an open group for the key already (a concurrent
+request's too: the INSERT waits for it and then does nothing), an active silence, a storm, a reopen window.
+
+Rows are built from model instances, so the models' defaults stay the only ones: `_row` turns an instance
+into its columns and typed parameters as the ORM's INSERT would."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, models
+from django.utils.translation import gettext as _
+
+from escalation.models import Timer
+
+from ..models import (
+    Alert,
+    AlertGroup,
+    AlertPayload,
+    Incident,
+    IncidentState,
+    Integration,
+    PriorityMatrixCell,
+    Service,
+    Silence,
+    Source,
+    TimelineEvent,
+)
+from ..models.catalog import default_priority
+from ..services import ENGAGE_TIMER
+from .payloads import AlertBatch, clean_text
+from .repeat import ALERTS_SQL, PAYLOAD_SQL, firing_states
+from .statements import RowPlan, prepared, row_plan
+
+TITLE_MAX = 200
+STORM_WINDOW_SECONDS = 60
+
+
+def incident_fields(integration: Integration, batch: AlertBatch) -> dict[str, Any]:
+    """Title, description, impact and urgency of the incident a new group opens (both paths)."""
+    impact, urgency = integration.impact_urgency_for(batch.severity)
+    title = clean_text(batch.title.strip())[:TITLE_MAX] or _("Alert from %(name)s") % {
+        "name": integration.name
+    }
+    return {"title": title, "description": batch.description, "impact": impact, "urgency": urgency}
+
+
+def opened_note(count: int, integration: Integration) -> str:
+    return _("Opened by %(count)d alert(s) from %(name)s.") % {"count": count, "name": integration.name}
+
+
+def started_fingerprints(batch: AlertBatch) -> list[str]:
+    """The fingerprints a new group starts with, in order, once each."""
+    return list(dict.fromkeys(event.fingerprint for event in batch.events))
+
+
+@dataclass
+class Opened:
+    payload_id: int
+    incident_id: int
+    alert_ids: list[int]
+
+
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@cache
+def _plans() -> dict[str, RowPlan]:
+    """The rows the statement inserts, by CTE: which columns are SQL rather than parameters."""
+    cell = _table(PriorityMatrixCell)
+    return {
+        "grp": row_plan(
+            AlertGroup,
+            "grp",
+            (("incident_id", f"nextval(pg_get_serial_sequence('{Incident._meta.db_table}', 'id'))"),),
+        ),
+        "inc": row_plan(
+            Incident,
+            "inc",
+            (
+                ("id", "grp.incident_id"),
+                (
+                    "priority",
+                    f"coalesce((SELECT priority FROM {cell} WHERE impact = %(inc_impact)s::smallint "
+                    "AND urgency = %(inc_urgency)s::smallint), %(default_priority)s::smallint)",
+                ),
+                (
+                    "service_id",
+                    f"coalesce((SELECT id FROM {_table(Service)} WHERE upper(name) = "
+                    "upper(%(service_name)s::text) ORDER BY name LIMIT 1), %(integration_service)s::bigint)",
+                ),
+            ),
+        ),
+        "created": row_plan(
+            TimelineEvent,
+            "created",
+            (
+                ("incident_id", "inc.id"),
+                ("data", "jsonb_build_object('priority', inc.priority, 'source', %(inc_source)s::text)"),
+            ),
+        ),
+        "opened": row_plan(TimelineEvent, "opened", (("incident_id", "inc.id"),)),
+        "engage": row_plan(Timer, "engage", (("subject_id", "inc.id"),)),
+    }
+
+
+@cache
+def _statement(values: str, storm: bool) -> str:
+    """The statement for a batch's VALUES list of alerts, with or without the storm condition."""
+    plans = _plans()
+    storm_condition = ""
+    if storm:
+        storm_condition = (
+            f"AND (SELECT count(*) FROM (SELECT 1 FROM {_table(AlertGroup)} WHERE integration_id = "
+            "%(integration)s::bigint AND NOT is_storm AND opened_at > %(storm_since)s::timestamptz "
+            "LIMIT %(storm_rate)s::integer) AS recent) < %(storm_rate)s::integer"
+        )
+    return f"""
+WITH grp AS (
+    INSERT INTO {_table(AlertGroup)} ({plans["grp"].columns})
+    SELECT {plans["grp"].values}
+    WHERE NOT EXISTS (SELECT 1 FROM {_table(AlertGroup)} WHERE integration_id = %(integration)s::bigint
+                      AND dedup_key = %(dedup_key)s::text AND is_open)
+      AND NOT EXISTS (SELECT 1 FROM {_table(Silence)} WHERE starts_at <= %(now)s::timestamptz
+                      AND ends_at > %(now)s::timestamptz)
+      {storm_condition}
+    ON CONFLICT (integration_id, dedup_key) WHERE is_open DO NOTHING
+    RETURNING id AS group_id, incident_id
+), inc AS (
+    INSERT INTO {_table(Incident)} ({plans["inc"].columns}) SELECT {plans["inc"].values} FROM grp
+    RETURNING id, priority
+), timeline AS (
+    -- One INSERT, so that the lines are numbered in the order the timeline shows them (both are at `now`).
+    INSERT INTO {_table(TimelineEvent)} ({plans["created"].columns})
+    SELECT {plans["created"].values} FROM inc UNION ALL SELECT {plans["opened"].values} FROM inc
+), engage AS (
+    INSERT INTO {_table(Timer)} ({plans["engage"].columns}) SELECT {plans["engage"].values} FROM inc
+), p AS ({PAYLOAD_SQL.replace("{source}", "grp")})
+{ALERTS_SQL.replace("{source}", "grp")}
+RETURNING id, payload_id, incident_id
+""".format(payload=_table(AlertPayload), alert=_table(Alert), values=values)
+
+
+def alerts_open(
+    *,
+    integration: Integration,
+    batch: AlertBatch,
+    now: datetime,
+    rows: tuple[str, dict[str, object]],
+    storm_locked: bool,
+) -> Opened | None:
+    """Opens the batch's group and incident in one statement, or writes nothing and answers None. `rows` is
+    `repeat.rows_params(...)`. With storm folding on, the caller holds `ingest._storm_lock` (`storm_locked`):
+    the statement then declines when this group would be over the integration's storm rate."""
+    values, params = rows
+    fields = incident_fields(integration, batch)
+    started = started_fingerprints(batch)
+    rows_of = {
+        "grp": AlertGroup(
+            integration_id=integration.pk,
+            dedup_key=batch.dedup_key,
+            source_key=batch.source_key,
+            fingerprints=firing_states(batch),
+            alert_count=len(batch.events),
+            opened_at=now,
+            last_alert_at=now,
+        ),
+        "inc": Incident(**fields, source=Source.ALERT, reported_at=now),
+        "created": TimelineEvent(kind=TimelineEvent.Kind.CREATED, created_at=now, to_state=IncidentState.NEW),
+        "opened": TimelineEvent(
+            kind=TimelineEvent.Kind.ALERT,
+            created_at=now,
+            note=opened_note(len(started), integration),
+            data={"integration": integration.pk, "dedup_key": batch.dedup_key, "fingerprints": started},
+        ),
+        "engage": Timer(
+            subject_type_id=ContentType.objects.get_for_model(Incident).pk, kind=ENGAGE_TIMER, due_at=now
+        ),
+    }
+    params = {
+        **params,
+        "default_priority": default_priority(fields["impact"], fields["urgency"]),
+        "service_name": batch.service_name or None,
+        "integration_service": integration.service_id,
+        "storm_since": now - timedelta(seconds=STORM_WINDOW_SECONDS),
+        "storm_rate": integration.storm_rate_per_minute,
+    }
+    for name, plan in _plans().items():
+        params.update(plan.params(rows_of[name]))
+    storm = storm_locked and bool(integration.storm_rate_per_minute)
+    written = prepared(_statement(values, storm), params)
+    if not written:
+        return None
+    return Opened(payload_id=written[0][1], incident_id=written[0][2], alert_ids=[row[0] for row in written])
