@@ -223,6 +223,39 @@ async def open_loop(port: int, path: str, make: Any, seconds: float, rate: float
     }
 
 
+def _ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # the process ended
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the gunicorn workers, by PostgreSQL's processes and by this client."""
+    ticks = {"server": 0, "postgres": 0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == server_pid:
+            ticks["server"] += _ticks(int(entry.name))
+        elif name.startswith("postgres"):
+            ticks["postgres"] += _ticks(int(entry.name))
+    hz = os.sysconf("SC_CLK_TCK")
+    own = os.times()
+    return {
+        "server": ticks["server"] / hz,
+        "postgres": ticks["postgres"] / hz,
+        "client": own.user + own.system,
+    }
+
+
 def machine() -> str:
     model = ""
     cpuinfo = Path("/proc/cpuinfo")
@@ -256,10 +289,19 @@ async def run(args: argparse.Namespace, port: int, scenarios: dict) -> list[tupl
             if round_ == 0:
                 await closed_loop(port, path, make, 2, args.connections, offset)  # warm-up
                 offset += 10**6
+            before = cpu_seconds(args.server_pid)
             peak = await closed_loop(port, path, make, args.duration, args.connections, offset)
+            after = cpu_seconds(args.server_pid)
+            done = max(1, round(peak["rps"] * args.duration))
+            peak["cpu"] = {part: (after[part] - before[part]) * 1000 / done for part in after}
             offset += 10**6
             peaks[name].append(peak)
-            print(f"round {round_ + 1}: {name:40} {peak['rps']:7.0f} req/s", flush=True)
+            cpu = peak["cpu"]
+            print(
+                f"round {round_ + 1}: {name:40} {peak['rps']:7.0f} req/s, CPU ms a request: server "
+                f"{cpu['server']:.2f} PostgreSQL {cpu['postgres']:.2f} client {cpu['client']:.2f}",
+                flush=True,
+            )
     rows = []
     for name, (path, make) in scenarios.items():
         rates = sorted(p["rps"] for p in peaks[name])
@@ -268,6 +310,10 @@ async def run(args: argparse.Namespace, port: int, scenarios: dict) -> list[tupl
             "low": rates[0],
             "high": rates[-1],
             "errors": sum(p["errors"] for p in peaks[name]),
+            "cpu": {
+                part: statistics.median(p["cpu"][part] for p in peaks[name])
+                for part in ("server", "postgres")
+            },
         }
         half = await open_loop(port, path, make, args.duration, peak["rps"] / 2, offset)
         offset += 10**6
@@ -291,6 +337,7 @@ def main() -> None:
     prepare_database(env)
     keys = create_integrations(env)
     server = subprocess.Popen([*GUNICORN, "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env)
+    args.server_pid = server.pid
     try:
         for _ in range(100):
             try:
@@ -306,15 +353,16 @@ def main() -> None:
     bare = {name.split(", ")[1]: peak["rps"] for name, peak, _ in rows if name.startswith("bare")}
     print(
         "\n| scenario | max req/s (median; range) | vs bare view | p50 at half max (ms) | p99 at half max (ms) "
-        "| errors |"
+        "| errors | CPU ms a request: gunicorn + PostgreSQL |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, peak, half in rows:
         keys_kind = "one key" if ("one" in name) else "fresh keys"
         ratio = peak["rps"] / bare[keys_kind] if bare.get(keys_kind) else float("nan")
         print(
             f"| {name} | {peak['rps']:.0f} ({peak['low']:.0f}-{peak['high']:.0f}) | {ratio:.0%} | "
-            f"{half['p50']:.1f} | {half['p99']:.1f} | {peak['errors'] + half['errors']} |"
+            f"{half['p50']:.1f} | {half['p99']:.1f} | {peak['errors'] + half['errors']} | "
+            f"{peak['cpu']['server']:.2f} + {peak['cpu']['postgres']:.2f} |"
         )
 
 

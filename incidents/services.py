@@ -107,12 +107,15 @@ def incident_create(
     source: str = Source.API,
     reported_at: Any = None,
     engage_later: bool = False,
+    created_note: str = "",
+    created_data: dict[str, Any] | None = None,
     **fields: Any,
 ) -> Incident:
     """Open an incident. `by` is the reporter (None when Vigil itself opens it, for example from an alert).
 
     `engage_later` leaves SLA clocks, escalation and webhooks to the `incident.engage` timer (for ingestion,
-    so that the general path and the one-statement path of incidents.integrations.opening behave alike)."""
+    so that the general path and the one-statement path of incidents.integrations.opening behave alike).
+    `created_note` and `created_data` add to the "created" line of the timeline (what opened it)."""
     if by is not None and not by.has_perm("incidents.add_incident"):
         raise PermissionDenied(_("You may not report incidents."))
     unknown = set(fields) - set(EDITABLE_FIELDS)
@@ -140,7 +143,8 @@ def incident_create(
             by=by,
             at=now,
             to_state=incident.state,
-            data={"priority": incident.priority, "source": source},
+            note=created_note,
+            data={"priority": incident.priority, "source": source, **(created_data or {})},
         )
         if engage_later:
             timer_schedule(subject=incident, kind=ENGAGE_TIMER, due_at=incident.reported_at)

@@ -35,7 +35,7 @@ from ..models import (
 )
 from ..models.incident import OPEN_STATES
 from ..services import incident_create, incident_transition
-from .opening import alerts_open, incident_fields, opened_note
+from .opening import alerts_open, created_data, incident_fields, opened_note
 from .payloads import Action, AlertBatch, AlertEvent, clean_text, labels_text
 from .repeat import alerts_repeat, pure_firing, rows_params, state_start
 from .spikes import flag_raise
@@ -203,9 +203,9 @@ def _storm_lock(integration: Integration) -> None:
     """Serialises the new groups of an integration with storm folding, from before the group is claimed to the
     commit, so that every storm count sees all the groups opened before it. Unserialised, a burst whose
     transactions all counted before any of them committed saw only its own group each: it opened one incident
-    per alert and never folded. `NO KEY UPDATE`, not `UPDATE`: every concurrent ingestion's payload, group and
-    alert rows hold a KEY SHARE lock on the integration through their foreign key, which `FOR UPDATE` would
-    wait on (two requests, each holding one and waiting for the other's, would deadlock)."""
+    per alert and never folded. `NO KEY UPDATE`, not `UPDATE`: rows whose foreign key constraint points at the
+    integration (a silence) take a KEY SHARE lock on it, which `FOR UPDATE` would wait
+    on. The ingestion's own rows have no such constraint, so that concurrent requests never lock it."""
     if not integration.storm_rate_per_minute:
         return
     no_key = connection.features.has_select_for_no_key_update
@@ -292,6 +292,8 @@ def _incident_for_new_group(
         source=Source.ALERT,
         reported_at=now,
         engage_later=True,
+        created_note=opened_note(batch, integration),
+        created_data=created_data(batch, integration),
         **({"service": service} if service else {}),
     )
     return incident, True
@@ -440,7 +442,7 @@ def alerts_ingest(
         result.silenced = silence is not None
         result.incident = incident
         if group is not None:
-            _group_update(group, batch, integration, created=created, opened=result.opened, now=now)
+            _group_update(group, batch, integration, created=created, now=now)
     return result
 
 
@@ -500,43 +502,31 @@ def _group_update(
     integration: Integration,
     *,
     created: bool,
-    opened: bool,
     now: datetime,
 ) -> None:
     """Applies the batch to its (locked) group, writes what changed on the incident's timeline, and closes
-    the group (and resolves the incident) when nothing fires any more. A group just created for a storm or a
-    reopened incident has had its timeline line written there already."""
+    the group (and resolves the incident) when nothing fires any more. A group just created has had its line
+    written already: the new incident's "created" line, or the storm's or the reopened incident's own."""
     started, resolved = _apply(group, batch)
     group.alert_count += len(batch.events)
     group.last_alert_at = now
     incident_id = group.incident_id
-    if incident_id is not None:
-        if opened:
+    if incident_id is not None and not created:
+        if started:
             _timeline(
                 incident_id,
-                opened_note(len(started) or len(batch.events), integration),
-                # After the incident's own "created" line, which incident_create wrote at its own now.
-                timezone.now(),
-                integration=integration.pk,
-                dedup_key=batch.dedup_key,
+                _("Firing again or newly firing: %(list)s") % {"list": ", ".join(started[:20])},
+                now,
                 fingerprints=started,
             )
-        elif not created:
-            if started:
-                _timeline(
-                    incident_id,
-                    _("Firing again or newly firing: %(list)s") % {"list": ", ".join(started[:20])},
-                    now,
-                    fingerprints=started,
-                )
-            if resolved and group.firing_fingerprints:
-                _timeline(
-                    incident_id,
-                    _("Resolved at the source: %(list)s; still firing: %(count)d.")
-                    % {"list": ", ".join(resolved[:20]), "count": len(group.firing_fingerprints)},
-                    now,
-                    fingerprints=resolved,
-                )
+        if resolved and group.firing_fingerprints:
+            _timeline(
+                incident_id,
+                _("Resolved at the source: %(list)s; still firing: %(count)d.")
+                % {"list": ", ".join(resolved[:20]), "count": len(group.firing_fingerprints)},
+                now,
+                fingerprints=resolved,
+            )
     if not group.firing_fingerprints:
         _close_group(group, now)
     group.save(

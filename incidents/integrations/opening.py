@@ -10,6 +10,7 @@ request's too: the INSERT waits for it and then does nothing), an active silence
 Rows are built from model instances, so the models' defaults stay the only ones: `_row` turns an instance
 into its columns and typed parameters as the ORM's INSERT would."""
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -53,8 +54,20 @@ def incident_fields(integration: Integration, batch: AlertBatch) -> dict[str, An
     return {"title": title, "description": batch.description, "impact": impact, "urgency": urgency}
 
 
-def opened_note(count: int, integration: Integration) -> str:
+def opened_note(batch: AlertBatch, integration: Integration) -> str:
+    """The note of the "created" line of an incident that alerts opened (both paths)."""
+    count = len(started_fingerprints(batch))
     return _("Opened by %(count)d alert(s) from %(name)s.") % {"count": count, "name": integration.name}
+
+
+def created_data(batch: AlertBatch, integration: Integration) -> dict[str, Any]:
+    """What the "created" line of an incident that alerts opened records, beside its priority (both paths)."""
+    return {
+        "source": Source.ALERT.value,
+        "integration": integration.pk,
+        "dedup_key": batch.dedup_key,
+        "fingerprints": started_fingerprints(batch),
+    }
 
 
 def started_fingerprints(batch: AlertBatch) -> list[str]:
@@ -75,13 +88,22 @@ def _table(model: type[models.Model]) -> str:
 
 @cache
 def _plans() -> dict[str, RowPlan]:
-    """The rows the statement inserts, by CTE: which columns are SQL rather than parameters."""
+    """The rows the statement inserts, by CTE: which columns are SQL, which each request gives."""
     cell = _table(PriorityMatrixCell)
     return {
         "grp": row_plan(
             AlertGroup,
             "grp",
             (("incident_id", f"nextval(pg_get_serial_sequence('{Incident._meta.db_table}', 'id'))"),),
+            (
+                "integration_id",
+                "dedup_key",
+                "source_key",
+                "fingerprints",
+                "alert_count",
+                "opened_at",
+                "last_alert_at",
+            ),
         ),
         "inc": row_plan(
             Incident,
@@ -99,17 +121,20 @@ def _plans() -> dict[str, RowPlan]:
                     "upper(%(service_name)s::text) ORDER BY name LIMIT 1), %(integration_service)s::bigint)",
                 ),
             ),
+            ("title", "description", "impact", "urgency", "source", "reported_at", "updated_at"),
         ),
         "created": row_plan(
             TimelineEvent,
             "created",
             (
                 ("incident_id", "inc.id"),
-                ("data", "jsonb_build_object('priority', inc.priority, 'source', %(inc_source)s::text)"),
+                ("data", "jsonb_build_object('priority', inc.priority) || %(created_data)s::jsonb"),
             ),
+            ("kind", "created_at", "to_state", "note"),
         ),
-        "opened": row_plan(TimelineEvent, "opened", (("incident_id", "inc.id"),)),
-        "engage": row_plan(Timer, "engage", (("subject_id", "inc.id"),)),
+        "engage": row_plan(
+            Timer, "engage", (("subject_id", "inc.id"),), ("subject_type_id", "kind", "due_at", "created_at")
+        ),
     }
 
 
@@ -138,10 +163,8 @@ WITH grp AS (
 ), inc AS (
     INSERT INTO {_table(Incident)} ({plans["inc"].columns}) SELECT {plans["inc"].values} FROM grp
     RETURNING id, priority
-), timeline AS (
-    -- One INSERT, so that the lines are numbered in the order the timeline shows them (both are at `now`).
-    INSERT INTO {_table(TimelineEvent)} ({plans["created"].columns})
-    SELECT {plans["created"].values} FROM inc UNION ALL SELECT {plans["opened"].values} FROM inc
+), created AS (
+    INSERT INTO {_table(TimelineEvent)} ({plans["created"].columns}) SELECT {plans["created"].values} FROM inc
 ), engage AS (
     INSERT INTO {_table(Timer)} ({plans["engage"].columns}) SELECT {plans["engage"].values} FROM inc
 ), p AS ({PAYLOAD_SQL.replace("{source}", "grp")})
@@ -163,9 +186,10 @@ def alerts_open(
     the statement then declines when this group would be over the integration's storm rate."""
     values, params = rows
     fields = incident_fields(integration, batch)
-    started = started_fingerprints(batch)
-    rows_of = {
-        "grp": AlertGroup(
+    plans = _plans()
+    params = {
+        **params,
+        **plans["grp"].params(
             integration_id=integration.pk,
             dedup_key=batch.dedup_key,
             source_key=batch.source_key,
@@ -174,28 +198,26 @@ def alerts_open(
             opened_at=now,
             last_alert_at=now,
         ),
-        "inc": Incident(**fields, source=Source.ALERT, reported_at=now),
-        "created": TimelineEvent(kind=TimelineEvent.Kind.CREATED, created_at=now, to_state=IncidentState.NEW),
-        "opened": TimelineEvent(
-            kind=TimelineEvent.Kind.ALERT,
+        **plans["inc"].params(**fields, source=Source.ALERT, reported_at=now, updated_at=now),
+        **plans["created"].params(
+            kind=TimelineEvent.Kind.CREATED,
             created_at=now,
-            note=opened_note(len(started), integration),
-            data={"integration": integration.pk, "dedup_key": batch.dedup_key, "fingerprints": started},
+            to_state=IncidentState.NEW,
+            note=opened_note(batch, integration),
         ),
-        "engage": Timer(
-            subject_type_id=ContentType.objects.get_for_model(Incident).pk, kind=ENGAGE_TIMER, due_at=now
+        **plans["engage"].params(
+            subject_type_id=ContentType.objects.get_for_model(Incident).pk,
+            kind=ENGAGE_TIMER,
+            due_at=now,
+            created_at=now,
         ),
-    }
-    params = {
-        **params,
+        "created_data": json.dumps(created_data(batch, integration)),
         "default_priority": default_priority(fields["impact"], fields["urgency"]),
         "service_name": batch.service_name or None,
         "integration_service": integration.service_id,
         "storm_since": now - timedelta(seconds=STORM_WINDOW_SECONDS),
         "storm_rate": integration.storm_rate_per_minute,
     }
-    for name, plan in _plans().items():
-        params.update(plan.params(rows_of[name]))
     storm = storm_locked and bool(integration.storm_rate_per_minute)
     written = prepared(_statement(values, storm), params)
     if not written:

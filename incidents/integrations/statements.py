@@ -6,13 +6,16 @@ own `$n` placeholders and runs it on Django's connection (in its transaction, if
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache, lru_cache
 from typing import Any
 
 import psycopg
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+_NEVER = 2**31
 
 
 @lru_cache(maxsize=256)
@@ -30,24 +33,35 @@ def prepared(sql: str, params: dict[str, Any]) -> list[tuple]:
     """Runs `sql` (with `%(name)s` placeholders) as a statement prepared on the server; its rows."""
     native, names = _native(sql)
     connection.ensure_connection()
+    if connection.connection.prepare_threshold is None:
+        # Django turns psycopg's automatic preparation off, which also turns off `prepare=True`. A threshold no
+        # statement reaches keeps it off for every other statement.
+        connection.connection.prepare_threshold = _NEVER
     with psycopg.RawCursor(connection.connection) as cursor:
         cursor.execute(native, [params[name] for name in names], prepare=True)
         return cursor.fetchall()
 
 
+# Defaults that give the same value every time, so a plan computes them once.
+_CONSTANT_DEFAULTS = (dict, list, timedelta)
+
+
 @dataclass(frozen=True)
 class RowPlan:
-    """How to insert a model's row: its columns, their value expressions, and the fields given as parameters."""
+    """How to insert a model's row: its columns, their value expressions, the fields each row gives, and the
+    parameters of every other field (their defaults, computed once)."""
 
     columns: str
     values: str
-    fields: tuple[tuple[models.Field, str], ...]
+    given: tuple[tuple[models.Field, str], ...]
+    defaults: dict[str, Any]
 
-    def params(self, obj: models.Model) -> dict[str, Any]:
-        """The parameters of `obj`'s row, as the ORM's INSERT would send them (defaults, auto_now)."""
-        return {
-            name: field.get_db_prep_save(field.pre_save(obj, True), connection) for field, name in self.fields
-        }
+    def params(self, **values: Any) -> dict[str, Any]:
+        """The parameters of one row: `values` by attname for the given fields, the defaults for the rest."""
+        params = dict(self.defaults)
+        for field, name in self.given:
+            params[name] = field.get_db_prep_save(values[field.attname], connection)
+        return params
 
 
 def _cast(field: models.Field) -> str:
@@ -57,12 +71,16 @@ def _cast(field: models.Field) -> str:
 
 
 @cache
-def row_plan(model: type[models.Model], prefix: str, sql: tuple[tuple[str, str], ...] = ()) -> RowPlan:
+def row_plan(
+    model: type[models.Model], prefix: str, sql: tuple[tuple[str, str], ...] = (), given: tuple[str, ...] = ()
+) -> RowPlan:
     """The plan of `model`'s rows: every concrete column but the primary key, as a typed parameter named
     `<prefix>_<attname>`, except those `sql` gives as SQL expressions ((attname, expression) pairs; the
-    primary key only if it is one of them)."""
+    primary key only if it is one of them). The fields named in `given` take their value from each row;
+    every other takes its default, which must be the same every time (a model that gains a field with a
+    changing default, or an auto_now one, fails here until the hot path gives it)."""
     expressions = dict(sql)
-    columns, values, fields = [], [], []
+    columns, values, fields, defaults = [], [], [], {}
     for field in model._meta.concrete_fields:
         if field.primary_key and field.attname not in expressions:
             continue
@@ -71,6 +89,17 @@ def row_plan(model: type[models.Model], prefix: str, sql: tuple[tuple[str, str],
             values.append(expressions[field.attname])
             continue
         name = f"{prefix}_{field.attname}"
-        fields.append((field, name))
         values.append(f"%({name})s::{_cast(field)}")
-    return RowPlan(columns=", ".join(columns), values=", ".join(values), fields=tuple(fields))
+        if field.attname in given:
+            fields.append((field, name))
+            continue
+        changing = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        changing = changing or (
+            field.has_default() and callable(field.default) and field.default not in _CONSTANT_DEFAULTS
+        )
+        if changing:
+            raise ImproperlyConfigured(f"{model.__name__}.{field.attname} must be given to row_plan()")
+        defaults[name] = field.get_db_prep_save(field.get_default(), connection)
+    return RowPlan(
+        columns=", ".join(columns), values=", ".join(values), given=tuple(fields), defaults=defaults
+    )

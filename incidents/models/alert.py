@@ -49,11 +49,15 @@ class AlertGroup(models.Model):
     one key can never open two incidents. `fingerprints` tracks each alert of the group, so the group closes
     only when every one of them has resolved."""
 
+    # Written by every new alert group: no database constraint towards the integration row that concurrent
+    # requests share (see AlertPayload), no single-column index where a composite one below leads.
     integration = models.ForeignKey(
         "incidents.Integration",
         verbose_name=_("integration"),
         on_delete=models.PROTECT,
         related_name="alert_groups",
+        db_constraint=False,
+        db_index=False,
     )
     dedup_key = models.CharField(_("dedup key"), max_length=255)
     source_key = models.TextField(
@@ -66,6 +70,7 @@ class AlertGroup(models.Model):
         null=True,
         blank=True,
         related_name="alert_groups",
+        db_index=False,
     )
     is_open = models.BooleanField(_("open"), default=True)
     is_storm = models.BooleanField(

@@ -58,9 +58,9 @@ class Incident(FSMModelMixin, models.Model):
 
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    state = FSMField(
-        _("state"), default=IncidentState.NEW, choices=IncidentState.choices, protected=True, db_index=True
-    )
+    # Every index is written on each new incident, alerts' included: none on a single column that a composite
+    # index below leads with (state, service, team, assignee).
+    state = FSMField(_("state"), default=IncidentState.NEW, choices=IncidentState.choices, protected=True)
     service = models.ForeignKey(
         "incidents.Service",
         verbose_name=_("service"),
@@ -68,6 +68,7 @@ class Incident(FSMModelMixin, models.Model):
         null=True,
         blank=True,
         related_name="incidents",
+        db_index=False,
     )
     category = models.ForeignKey(
         "incidents.IncidentCategory",
@@ -92,6 +93,7 @@ class Incident(FSMModelMixin, models.Model):
         null=True,
         blank=True,
         related_name="assigned_incidents",
+        db_index=False,
     )
     team = models.ForeignKey(
         "escalation.Team",
@@ -100,6 +102,7 @@ class Incident(FSMModelMixin, models.Model):
         null=True,
         blank=True,
         related_name="incidents",
+        db_index=False,
     )
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,

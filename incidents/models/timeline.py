@@ -17,7 +17,11 @@ class TimelineEvent(models.Model):
         ALERT = "alert", _("alert")
 
     incident = models.ForeignKey(
-        "incidents.Incident", verbose_name=_("incident"), on_delete=models.CASCADE, related_name="timeline"
+        "incidents.Incident",
+        verbose_name=_("incident"),
+        on_delete=models.CASCADE,
+        related_name="timeline",
+        db_index=False,  # timeline_incident_created leads with it
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     actor = models.ForeignKey(
