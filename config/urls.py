@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from incidents.api.urls import inbound_urlpatterns
+
 from .health import healthz, readyz
 
 api_v1 = [
@@ -15,6 +17,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # Alerts come first: most requests are theirs (incidents/api/urls.py).
+    path("api/v1/", include(inbound_urlpatterns)),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),

@@ -27,3 +27,5 @@ class IncidentsConfig(AppConfig):
         from .subjects import IncidentAdapter
 
         subject_adapter_register(model=Incident, adapter=IncidentAdapter())
+        # Connects the signals that keep this process's integration cache true.
+        from .integrations import selectors  # noqa: F401

@@ -21,6 +21,16 @@ def as_role(api):  # type: ignore[no-untyped-def]
     return login
 
 
+@pytest.fixture(autouse=True)
+def _integration_cache():  # type: ignore[no-untyped-def]
+    """Each test reads integrations afresh: the per-process cache must not carry one test's rows into another."""
+    from incidents.integrations.selectors import integration_cache_clear
+
+    integration_cache_clear()
+    yield
+    integration_cache_clear()
+
+
 def _is_transactional(request: pytest.FixtureRequest) -> bool:
     marker = request.node.get_closest_marker("django_db")
     if marker is not None and marker.kwargs.get("transaction"):

@@ -252,6 +252,9 @@ LOGIN_URL = "admin:login"
 
 # Integrations (docs/integrations.md). Alert bodies over 512 KiB answer 413 before anything reads them.
 INTEGRATION_MAX_BODY_BYTES = env.int("VIGIL_INTEGRATION_MAX_BODY_BYTES", default=512 * 1024)
+# How long a web process reuses an integration it read by its key (0: read it on every request). Changes made
+# in another process (a disabled integration, a rotated key) take effect there within this time.
+VIGIL_INTEGRATION_CACHE_SECONDS = env.float("VIGIL_INTEGRATION_CACHE_SECONDS", default=1.0)
 VIGIL_MAX_BODY_BYTES_BY_PREFIX.update(
     {"/api/v1/integrations/": INTEGRATION_MAX_BODY_BYTES, "/api/v1/events/": INTEGRATION_MAX_BODY_BYTES}
 )

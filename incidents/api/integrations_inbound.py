@@ -8,7 +8,7 @@ answers it 503 + Retry-After instead. The PagerDuty endpoint answers in PagerDut
 import ipaddress
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from django.db import OperationalError
 from django.utils.translation import gettext as _
@@ -26,7 +26,7 @@ from ..integrations.alertmanager import alertmanager_parse
 from ..integrations.generic import generic_parse
 from ..integrations.heartbeats import heartbeat_check_in
 from ..integrations.ingest import IngestResult, alerts_ingest
-from ..integrations.limits import IngestRateThrottle, integration_cap_check, signature_check
+from ..integrations.limits import IngestRateThrottle, InvalidSignature, integration_cap_check, signature_check
 from ..integrations.pagerduty import pagerduty_parse, routing_key_of
 from ..integrations.payloads import AlertBatch, InvalidJSON, InvalidPayload, body_decode
 from ..integrations.selectors import integration_by_key
@@ -76,7 +76,9 @@ def _incident_brief(result: IngestResult) -> dict[str, Any] | None:
 class _InboundView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [IngestRateThrottle]
+    # Per client address, only requests refused for their key or signature count (`refuse`): accepted ones are
+    # limited per integration (the hard cap, storm folding), and cost no counter on the way.
+    throttle_classes: list = []
     # The body is read raw: it is stored and signature-checked exactly as it was sent.
     parser_classes: list = []
     renderer_classes = [JSONRenderer]
@@ -91,21 +93,38 @@ class _InboundView(APIView):
         if KEY_FORMAT.fullmatch(key):
             integration = integration_by_key(key)
         if integration is None:
-            raise IntegrationNotFound()
+            self.refuse(IntegrationNotFound())
         if not integration.enabled:
-            raise IntegrationDisabled(_("Integration %(name)s is disabled.") % {"name": integration.name})
+            self.refuse(
+                IntegrationDisabled(_("Integration %(name)s is disabled.") % {"name": integration.name})
+            )
         if self.kind is not None and integration.kind != self.kind:
-            raise WrongEndpoint(
-                _("Integration %(name)s is a %(kind)s integration: send its alerts to the %(kind)s endpoint.")
-                % {"name": integration.name, "kind": integration.get_kind_display()},
-                kind=integration.kind,
+            self.refuse(
+                WrongEndpoint(
+                    _(
+                        "Integration %(name)s is a %(kind)s integration: send its alerts to the %(kind)s endpoint."
+                    )
+                    % {"name": integration.name, "kind": integration.get_kind_display()},
+                    kind=integration.kind,
+                )
             )
         return integration
+
+    def refuse(self, error: VigilError) -> NoReturn:
+        """Raises `error`, or the throttle's answer when this address has been refused too often this minute
+        (THROTTLE_INTEGRATIONS): whoever guesses keys meets the limit, senders with a good key never do."""
+        throttle = IngestRateThrottle()
+        if not throttle.allow_request(self.request, self):
+            self.throttled(self.request, throttle.wait())
+        raise error
 
     def admit(self, request: Request, integration: Integration, raw: bytes) -> None:
         """The signature (when the integration has a secret) and the hard cap."""
         if integration.hmac_secret:
-            signature_check(secret=integration.hmac_secret, headers=request.headers, body=raw)
+            try:
+                signature_check(secret=integration.hmac_secret, headers=request.headers, body=raw)
+            except InvalidSignature as error:
+                self.refuse(error)
         if self.hard_cap:
             integration_cap_check(
                 integration_id=integration.pk, name=integration.name, limit=integration.hard_cap_per_minute

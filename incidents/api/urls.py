@@ -26,7 +26,12 @@ urlpatterns = [
         IncidentTransitionView.as_view(),
         name="incident-transition",
     ),
-    # The endpoints monitoring tools post to: the integration key in the path (or in `routing_key`).
+]
+
+# The endpoints monitoring tools post to: the integration key in the path (or in `routing_key`). The URLconf
+# tries them first (config/urls.py): they take most of the requests, and each pattern tried before costs.
+inbound_urlpatterns = [
+    path("events/v2/enqueue", PagerDutyEventsView.as_view(), name="pagerduty-enqueue"),
     path(
         "integrations/<str:key>/alertmanager/",
         AlertmanagerWebhookView.as_view(),
@@ -34,5 +39,4 @@ urlpatterns = [
     ),
     path("integrations/<str:key>/generic/", GenericWebhookView.as_view(), name="integration-generic"),
     path("integrations/<str:key>/heartbeat/", HeartbeatView.as_view(), name="integration-heartbeat"),
-    path("events/v2/enqueue", PagerDutyEventsView.as_view(), name="pagerduty-enqueue"),
 ]

@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 
 from incidents.integrations.limits import IngestRateThrottle, signature_expected
-from incidents.models import Alert, AlertPayload, Incident
+from incidents.models import Alert, AlertPayload, Incident, Integration
 
 from .factories import IntegrationFactory
 from .integration_support import PD_URL, am_url, capture, generic_url, post_raw
@@ -248,10 +248,14 @@ def two_per_minute(monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(IngestRateThrottle, "THROTTLE_RATES", {"integrations": "2/minute"})
 
 
+UNKNOWN_KEY = "0" * 32
+
+
 def test_per_address_throttle_answers_alertmanager_503_never_429(api, am, two_per_minute):  # type: ignore[no-untyped-def]
+    # Refused keys count towards the address's limit; the third refusal within the minute is throttled.
     for _ in range(2):
-        assert post_raw(api, am_url(am.key), capture(1)["body_raw"]).status_code == 200
-    refused = post_raw(api, am_url(am.key), capture(1)["body_raw"])
+        assert post_raw(api, am_url(UNKNOWN_KEY), capture(1)["body_raw"]).status_code == 404
+    refused = post_raw(api, am_url(UNKNOWN_KEY), capture(1)["body_raw"])
     assert refused.status_code == 503
     assert refused.json()["code"] == "unavailable"
     assert int(refused["Retry-After"]) >= 1
@@ -259,10 +263,29 @@ def test_per_address_throttle_answers_alertmanager_503_never_429(api, am, two_pe
 
 def test_per_address_throttle_answers_generic_429(api, generic, two_per_minute):  # type: ignore[no-untyped-def]
     for _ in range(2):
-        assert post_raw(api, generic_url(generic.key), json.dumps({"title": "x"})).status_code == 202
-    refused = post_raw(api, generic_url(generic.key), json.dumps({"title": "x"}))
+        assert post_raw(api, generic_url(UNKNOWN_KEY), json.dumps({"title": "x"})).status_code == 404
+    refused = post_raw(api, generic_url(UNKNOWN_KEY), json.dumps({"title": "x"}))
     assert refused.status_code == 429
     assert refused["Retry-After"]
+
+
+def test_per_address_throttle_counts_bad_signatures(api, two_per_minute):  # type: ignore[no-untyped-def]
+    integration = IntegrationFactory(kind="generic", hmac_secret="s3cret")
+    statuses = [
+        post_raw(api, generic_url(integration.key), json.dumps({"title": "x"})).status_code for _ in range(3)
+    ]
+    assert statuses == [401, 401, 429]
+
+
+def test_per_address_throttle_never_counts_accepted_alerts(api, generic, am, two_per_minute):  # type: ignore[no-untyped-def]
+    for i in range(5):
+        assert (
+            post_raw(
+                api, generic_url(generic.key), json.dumps({"title": "x", "dedup_key": f"k{i}"})
+            ).status_code
+            == 202
+        )
+        assert post_raw(api, am_url(am.key), capture(1)["body_raw"]).status_code == 200
 
 
 @pytest.mark.parametrize("remote_addr", ["", "unix:/run/gunicorn.sock", "not-an-ip"])
@@ -270,3 +293,29 @@ def test_odd_remote_addresses_are_stored_as_none(api, generic, remote_addr):  # 
     response = post_raw(api, generic_url(generic.key), json.dumps({"title": "x"}), REMOTE_ADDR=remote_addr)
     assert response.status_code == 202
     assert AlertPayload.objects.get().remote_addr is None
+
+
+def test_a_change_from_another_process_takes_effect_within_the_cache_time(api, monkeypatch):  # type: ignore[no-untyped-def]
+    from incidents.integrations import selectors
+
+    now = [1000.0]
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: now[0])
+    integration = IntegrationFactory(kind="generic")
+    body = json.dumps({"title": "x"})
+    assert post_raw(api, generic_url(integration.key), body).status_code == 202
+    # Another process disables it: no signal reaches this one (a queryset update sends none either).
+    Integration.objects.filter(pk=integration.pk).update(enabled=False)
+    now[0] += 0.5
+    assert post_raw(api, generic_url(integration.key), body).status_code == 202
+    now[0] += 0.6  # past VIGIL_INTEGRATION_CACHE_SECONDS (1 s) since it was read
+    assert post_raw(api, generic_url(integration.key), body).status_code == 401
+
+
+def test_a_change_in_this_process_takes_effect_at_once(api):  # type: ignore[no-untyped-def]
+    from incidents.integrations.services import integration_update
+
+    integration = IntegrationFactory(kind="generic")
+    body = json.dumps({"title": "x"})
+    assert post_raw(api, generic_url(integration.key), body).status_code == 202
+    integration_update(integration_id=integration.pk, by=None, changes={"enabled": False})
+    assert post_raw(api, generic_url(integration.key), body).status_code == 401
