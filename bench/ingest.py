@@ -231,9 +231,9 @@ def _ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-def cpu_seconds(server_pid: int) -> dict[str, float]:
-    """CPU seconds used so far by the gunicorn workers, by PostgreSQL's processes and by this client."""
-    ticks = {"server": 0, "postgres": 0}
+def cpu_ticks(server_pid: int) -> dict[int, tuple[str, int]]:
+    """CPU ticks used so far by each gunicorn worker and each PostgreSQL process, by pid."""
+    ticks = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -244,16 +244,20 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
         parent = int(stat.rsplit(")", 1)[1].split()[1])
         if parent == server_pid:
-            ticks["server"] += _ticks(int(entry.name))
+            ticks[int(entry.name)] = ("server", _ticks(int(entry.name)))
         elif name.startswith("postgres"):
-            ticks["postgres"] += _ticks(int(entry.name))
+            ticks[int(entry.name)] = ("postgres", _ticks(int(entry.name)))
+    return ticks
+
+
+def cpu_used(before: dict[int, tuple[str, int]], after: dict[int, tuple[str, int]]) -> dict[str, float]:
+    """CPU seconds the server and PostgreSQL used between two readings (processes that ended in between,
+    such as autovacuum workers, are left out; new ones count from zero)."""
+    used = {"server": 0.0, "postgres": 0.0}
+    for pid, (part, ticks) in after.items():
+        used[part] += ticks - before.get(pid, (part, 0))[1]
     hz = os.sysconf("SC_CLK_TCK")
-    own = os.times()
-    return {
-        "server": ticks["server"] / hz,
-        "postgres": ticks["postgres"] / hz,
-        "client": own.user + own.system,
-    }
+    return {part: value / hz for part, value in used.items()}
 
 
 def machine() -> str:
@@ -289,11 +293,14 @@ async def run(args: argparse.Namespace, port: int, scenarios: dict) -> list[tupl
             if round_ == 0:
                 await closed_loop(port, path, make, 2, args.connections, offset)  # warm-up
                 offset += 10**6
-            before = cpu_seconds(args.server_pid)
+            before, client_before = cpu_ticks(args.server_pid), os.times()
             peak = await closed_loop(port, path, make, args.duration, args.connections, offset)
-            after = cpu_seconds(args.server_pid)
+            used, client_after = cpu_used(before, cpu_ticks(args.server_pid)), os.times()
+            used["client"] = (
+                client_after.user + client_after.system - client_before.user - client_before.system
+            )
             done = max(1, round(peak["rps"] * args.duration))
-            peak["cpu"] = {part: (after[part] - before[part]) * 1000 / done for part in after}
+            peak["cpu"] = {part: seconds * 1000 / done for part, seconds in used.items()}
             offset += 10**6
             peaks[name].append(peak)
             cpu = peak["cpu"]
