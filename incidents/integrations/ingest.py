@@ -455,7 +455,9 @@ def _one_statement(
     now: datetime,
 ) -> IngestResult | None:
     """The hot paths (PostgreSQL, every alert firing): a repeat on an open group, else a new group opening its
-    incident, each one statement. None when neither applies and nothing was written."""
+    incident. One statement does either when the integration has neither storm folding nor a reopen window;
+    otherwise the repeat is tried alone, then the opening under the storm lock (no opening with a reopen
+    window: the general path decides). None when nothing applies and nothing was written."""
     rows = rows_params(
         integration=integration,
         batch=batch,
@@ -464,35 +466,37 @@ def _one_statement(
         user_agent=user_agent,
         now=now,
     )
-    repeat = alerts_repeat(
-        integration=integration,
-        batch=batch,
-        raw_body=raw_body,
-        remote_addr=remote_addr,
-        user_agent=user_agent,
-        now=now,
-        rows=rows,
-    )
-    if repeat is not None:
-        return IngestResult(
-            payload_id=repeat.payload_id,
-            dedup_key=batch.dedup_key,
-            incident=Incident(pk=repeat.incident_id, state=repeat.incident_state),
-            alert_ids=repeat.alert_ids,
+    if not integration.storm_rate_per_minute and not integration.reopen_window_minutes:
+        written = alerts_open(
+            integration=integration, batch=batch, now=now, rows=rows, repeat=True, storm_locked=False
         )
-    if integration.reopen_window_minutes:
+    else:
+        written = alerts_repeat(
+            integration=integration,
+            batch=batch,
+            raw_body=raw_body,
+            remote_addr=remote_addr,
+            user_agent=user_agent,
+            now=now,
+            rows=rows,
+        )
+        if written is None and not integration.reopen_window_minutes:
+            with transaction.atomic() if integration.storm_rate_per_minute else contextlib.nullcontext():
+                _storm_lock(integration)
+                written = alerts_open(
+                    integration=integration, batch=batch, now=now, rows=rows, repeat=False, storm_locked=True
+                )
+    if written is None:
         return None
-    with transaction.atomic() if integration.storm_rate_per_minute else contextlib.nullcontext():
-        _storm_lock(integration)
-        opened = alerts_open(integration=integration, batch=batch, now=now, rows=rows, storm_locked=True)
-    if opened is None:
-        return None
+    opened = written.incident_state is None
     return IngestResult(
-        payload_id=opened.payload_id,
+        payload_id=written.payload_id,
         dedup_key=batch.dedup_key,
-        incident=Incident(pk=opened.incident_id, state=IncidentState.NEW),
-        opened=True,
-        alert_ids=opened.alert_ids,
+        incident=Incident(
+            pk=written.incident_id, state=IncidentState.NEW if opened else written.incident_state
+        ),
+        opened=opened,
+        alert_ids=written.alert_ids,
     )
 
 

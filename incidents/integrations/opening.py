@@ -11,7 +11,6 @@ Rows are built from model instances, so the models' defaults stay the only ones:
 into its columns and typed parameters as the ORM's INSERT would."""
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -38,7 +37,7 @@ from ..models import (
 from ..models.catalog import default_priority
 from ..services import ENGAGE_TIMER
 from .payloads import AlertBatch, clean_text
-from .repeat import ALERTS_SQL, PAYLOAD_SQL, firing_states
+from .repeat import ALERTS_SQL, PAYLOAD_SQL, REPEAT_CTE, Written, firing_states, repeat_params
 from .statements import RowPlan, prepared, row_plan
 
 TITLE_MAX = 200
@@ -73,13 +72,6 @@ def created_data(batch: AlertBatch, integration: Integration) -> dict[str, Any]:
 def started_fingerprints(batch: AlertBatch) -> list[str]:
     """The fingerprints a new group starts with, in order, once each."""
     return list(dict.fromkeys(event.fingerprint for event in batch.events))
-
-
-@dataclass
-class Opened:
-    payload_id: int
-    incident_id: int
-    alert_ids: list[int]
 
 
 def _table(model: type[models.Model]) -> str:
@@ -139,8 +131,10 @@ def _plans() -> dict[str, RowPlan]:
 
 
 @cache
-def _statement(values: str, storm: bool) -> str:
-    """The statement for a batch's VALUES list of alerts, with or without the storm condition."""
+def _statement(values: str, *, storm: bool, repeat: bool) -> str:
+    """The statement for a batch's VALUES list of alerts; with the storm condition; starting with the repeat
+    (REPEAT_CTE: the group is open and the batch repeats it) when `repeat`, the opening taking over when no
+    group of the key is open."""
     plans = _plans()
     storm_condition = ""
     if storm:
@@ -149,8 +143,11 @@ def _statement(values: str, storm: bool) -> str:
             "%(integration)s::bigint AND NOT is_storm AND opened_at > %(storm_since)s::timestamptz "
             "LIMIT %(storm_rate)s::integer) AS recent) < %(storm_rate)s::integer"
         )
+    repeat_cte = REPEAT_CTE + "," if repeat else ""
+    repeated = "UNION ALL SELECT group_id, incident_id FROM g" if repeat else ""
+    state = "(SELECT state FROM g)" if repeat else "NULL::text"
     return f"""
-WITH grp AS (
+WITH {repeat_cte} grp AS (
     INSERT INTO {_table(AlertGroup)} ({plans["grp"].columns})
     SELECT {plans["grp"].values}
     WHERE NOT EXISTS (SELECT 1 FROM {_table(AlertGroup)} WHERE integration_id = %(integration)s::bigint
@@ -167,10 +164,18 @@ WITH grp AS (
     INSERT INTO {_table(TimelineEvent)} ({plans["created"].columns}) SELECT {plans["created"].values} FROM inc
 ), engage AS (
     INSERT INTO {_table(Timer)} ({plans["engage"].columns}) SELECT {plans["engage"].values} FROM inc
-), p AS ({PAYLOAD_SQL.replace("{source}", "grp")})
-{ALERTS_SQL.replace("{source}", "grp")}
-RETURNING id, payload_id, incident_id
-""".format(payload=_table(AlertPayload), alert=_table(Alert), values=values)
+), t AS (
+    SELECT group_id, incident_id FROM grp {repeated}
+), p AS ({PAYLOAD_SQL.replace("{source}", "t")})
+{ALERTS_SQL.replace("{source}", "t")}
+RETURNING id, payload_id, incident_id, {state}
+""".format(
+        group=_table(AlertGroup),
+        incident=_table(Incident),
+        payload=_table(AlertPayload),
+        alert=_table(Alert),
+        values=values,
+    )
 
 
 def alerts_open(
@@ -179,16 +184,19 @@ def alerts_open(
     batch: AlertBatch,
     now: datetime,
     rows: tuple[str, dict[str, object]],
+    repeat: bool,
     storm_locked: bool,
-) -> Opened | None:
-    """Opens the batch's group and incident in one statement, or writes nothing and answers None. `rows` is
-    `repeat.rows_params(...)`. With storm folding on, the caller holds `ingest._storm_lock` (`storm_locked`):
-    the statement then declines when this group would be over the integration's storm rate."""
+) -> Written | None:
+    """Opens the batch's group and incident in one statement (or, with `repeat`, applies a pure repeat to the
+    open group instead), or writes nothing and answers None. `rows` is `repeat.rows_params(...)`. With storm
+    folding on, the caller holds `ingest._storm_lock` (`storm_locked`): the statement then declines when this
+    group would be over the integration's storm rate."""
     values, params = rows
     fields = incident_fields(integration, batch)
     plans = _plans()
     params = {
         **params,
+        **(repeat_params(batch) if repeat else {}),
         **plans["grp"].params(
             integration_id=integration.pk,
             dedup_key=batch.dedup_key,
@@ -219,7 +227,13 @@ def alerts_open(
         "storm_rate": integration.storm_rate_per_minute,
     }
     storm = storm_locked and bool(integration.storm_rate_per_minute)
-    written = prepared(_statement(values, storm), params)
+    written = prepared(_statement(values, storm=storm, repeat=repeat), params)
     if not written:
         return None
-    return Opened(payload_id=written[0][1], incident_id=written[0][2], alert_ids=[row[0] for row in written])
+    _, payload_id, incident_id, state = written[0]
+    return Written(
+        payload_id=payload_id,
+        incident_id=incident_id,
+        incident_state=state,
+        alert_ids=[row[0] for row in written],
+    )

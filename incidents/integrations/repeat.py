@@ -15,12 +15,13 @@ from .statements import prepared
 
 
 @dataclass
-class Repeat:
-    """What the statement wrote: the payload, the alerts, and the incident they joined (its id and state)."""
+class Written:
+    """What a one-statement path wrote: the payload, the alerts, and their incident: the state it was in when
+    the alerts repeated an open group, None when they opened it (opening.py)."""
 
     payload_id: int
     incident_id: int
-    incident_state: str
+    incident_state: str | None
     alert_ids: list[int]
 
 
@@ -58,10 +59,9 @@ FROM {source}, p, (VALUES {values}) AS v(fingerprint, severity, summary, labels,
 # a monitor re-sending its trigger): the commonest request, and one whose only effects are the stored rows
 # and the group's counters. One statement does it all (a single statement is atomic): the UPDATE takes the
 # group's row lock as the general path's SELECT FOR UPDATE would, and its conditions are exactly that path's
-# "nothing else changes" case. When it matches no row, the general path runs and decides.
-_REPEAT_SQL = (
-    """
-WITH g AS (
+# "nothing else changes" case. When it matches no row, another path runs and decides. The opening statement
+# (opening.py) starts with the same CTE when it may both repeat and open.
+REPEAT_CTE = """g AS (
     UPDATE {group} AS grp
     SET alert_count = grp.alert_count + %(count)s::integer, last_alert_at = %(now)s::timestamptz
     FROM {incident} AS inc
@@ -69,7 +69,11 @@ WITH g AS (
       AND grp.fingerprints @> %(expected)s::jsonb
       AND inc.id = grp.incident_id AND inc.state = ANY(%(open_states)s::text[])
     RETURNING grp.id AS group_id, inc.id AS incident_id, inc.state AS state
-), p AS ("""
+)"""
+_REPEAT_SQL = (
+    "WITH "
+    + REPEAT_CTE
+    + ", p AS ("
     + PAYLOAD_SQL.replace("{source}", "g")
     + ")"
     + ALERTS_SQL.replace("{source}", "g")
@@ -139,6 +143,14 @@ def rows_params(
     return ", ".join(values), params
 
 
+def repeat_params(batch: AlertBatch) -> dict[str, object]:
+    """REPEAT_CTE's own parameters (beside those of `rows_params`)."""
+    return {
+        "expected": json.dumps(firing_states(batch)),
+        "open_states": [str(state) for state in OPEN_STATES],
+    }
+
+
 def alerts_repeat(
     *,
     integration: Integration,
@@ -148,7 +160,7 @@ def alerts_repeat(
     user_agent: str,
     now: datetime,
     rows: tuple[str, dict[str, object]] | None = None,
-) -> Repeat | None:
+) -> Written | None:
     """The one-statement path for a pure repeat (PostgreSQL), or None when another path must run. `rows` is
     `rows_params(...)` when the caller has it already."""
     if not pure_firing(batch):
@@ -168,16 +180,11 @@ def alerts_repeat(
         alert=Alert._meta.db_table,
         values=values,
     )
-    params = {
-        **params,
-        "expected": json.dumps(firing_states(batch)),
-        "open_states": [str(state) for state in OPEN_STATES],
-    }
-    rows_written = prepared(sql, params)
+    rows_written = prepared(sql, {**params, **repeat_params(batch)})
     if not rows_written:
         return None
     _, payload_id, incident_id, state = rows_written[0]
-    return Repeat(
+    return Written(
         payload_id=payload_id,
         incident_id=incident_id,
         incident_state=state,

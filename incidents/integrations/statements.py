@@ -4,9 +4,11 @@ Django's cursor binds parameters on the client and cannot prepare, and psycopg c
 anew on every call for statements as long as these: `prepared` converts each statement once to PostgreSQL's
 own `$n` placeholders and runs it on Django's connection (in its transaction, if any)."""
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import Enum
 from functools import cache, lru_cache
 from typing import Any
 
@@ -57,10 +59,18 @@ class RowPlan:
     defaults: dict[str, Any]
 
     def params(self, **values: Any) -> dict[str, Any]:
-        """The parameters of one row: `values` by attname for the given fields, the defaults for the rest."""
+        """The parameters of one row: `values` by attname for the given fields, the defaults for the rest.
+
+        Given values go as they are (psycopg adapts strings, numbers and datetimes; choices are plain
+        strings), JSON as its text: the field's own preparation costs more than the rest of the row."""
         params = dict(self.defaults)
         for field, name in self.given:
-            params[name] = field.get_db_prep_save(values[field.attname], connection)
+            value = values[field.attname]
+            if isinstance(field, models.JSONField):
+                value = json.dumps(value, cls=field.encoder)
+            elif isinstance(value, Enum):
+                value = value.value
+            params[name] = value
         return params
 
 

@@ -160,3 +160,19 @@ def test_acknowledged_before_the_sweep_is_engaged_first_and_never_paged(api):  #
     # The page the engagement wrote was cancelled by the acknowledge in the same transaction: never sent.
     assert not Notification.objects.filter(reason=PAGE_REASON).exclude(state=NotificationState.CANCELLED)
     assert Timer.objects.get(kind=ENGAGE_TIMER).state == TimerState.FIRED
+
+
+def test_without_storm_folding_one_statement_repeats_or_opens(api):  # type: ignore[no-untyped-def]
+    require_postgres()
+    integration = IntegrationFactory(kind="generic", storm_rate_per_minute=0)
+    first, _ = fire_counting(api, integration.key, "disk")
+    # The integration is cached now: a repeat and a new key each take one statement, no Django query.
+    again, repeat_queries = fire_counting(api, integration.key, "disk")
+    other, open_queries = fire_counting(api, integration.key, "cpu")
+    assert again == first != other
+    assert repeat_queries == open_queries == 0
+    group = AlertGroup.objects.get(incident_id=first)
+    assert group.alert_count == 2
+    assert group.alerts.count() == 2
+    assert TimelineEvent.objects.filter(incident_id=first).count() == 1  # a repeat writes no line
+    assert Incident.objects.count() == 2
