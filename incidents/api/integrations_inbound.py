@@ -110,6 +110,11 @@ class _InboundView(APIView):
             )
         return integration
 
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> tuple[Any, str]:
+        """Always JSON (the only renderer): no negotiation to run on every alert."""
+        renderer = self.renderer_classes[0]()
+        return renderer, renderer.media_type
+
     def refuse(self, error: VigilError) -> NoReturn:
         """Raises `error`, or the throttle's answer when this address has been refused too often this minute
         (THROTTLE_INTEGRATIONS): whoever guesses keys meets the limit, senders with a good key never do."""

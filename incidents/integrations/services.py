@@ -90,7 +90,8 @@ def integration_update(
 
 
 def integration_rotate_key(*, integration_id: int, by: AbstractBaseUser | None) -> tuple[Integration, str]:
-    """A new key for the integration; the old one stops working at once."""
+    """A new key for the integration; the old one stops working (in other web processes within
+    VIGIL_INTEGRATION_CACHE_SECONDS, see selectors.integration_by_key)."""
     _check(by, "change")
     key = key_generate()
     with transaction.atomic():

@@ -21,14 +21,15 @@ _NEVER = 2**31
 
 
 @lru_cache(maxsize=256)
-def _native(sql: str) -> tuple[str, tuple[str, ...]]:
-    """The statement with `$n` placeholders, and the parameter name of each n."""
+def _native(sql: str) -> tuple[bytes, tuple[str, ...]]:
+    """The statement with `$n` placeholders, encoded (psycopg would encode it on every call), and the
+    parameter name of each n."""
     names: dict[str, int] = {}
 
     def number(match: re.Match) -> str:
         return f"${names.setdefault(match.group(1), len(names) + 1)}"
 
-    return _PLACEHOLDER.sub(number, sql), tuple(names)
+    return _PLACEHOLDER.sub(number, sql).encode(), tuple(names)
 
 
 def prepared(sql: str, params: dict[str, Any]) -> list[tuple]:
