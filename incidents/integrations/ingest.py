@@ -33,7 +33,7 @@ from ..models import (
     Source,
     TimelineEvent,
 )
-from ..models.incident import OPEN_STATES
+from ..models.incident import OPEN_STATES, incident_reference
 from ..services import incident_create, incident_transition
 from .opening import alerts_open, created_data, incident_fields, opened_note
 from .payloads import Action, AlertBatch, AlertEvent, clean_text, labels_text
@@ -50,13 +50,25 @@ ALERT_STATUS = {
 }
 
 
+@dataclass(frozen=True)
+class IncidentRef:
+    """The incident a request touched, as its answer shows it: no model instance to build on the hot path."""
+
+    pk: int
+    state: str
+
+    @property
+    def reference(self) -> str:
+        return incident_reference(self.pk)
+
+
 @dataclass
 class IngestResult:
     """What one request did: the incident it touched (if any), and whether a silence held it back."""
 
     payload_id: int
     dedup_key: str
-    incident: Incident | None = None
+    incident: IncidentRef | None = None
     opened: bool = False
     silenced: bool = False
     alert_ids: list[int] = field(default_factory=list)
@@ -440,7 +452,7 @@ def alerts_ingest(
         )
         result.alert_ids = [alert.pk for alert in alerts if alert.pk]
         result.silenced = silence is not None
-        result.incident = incident
+        result.incident = IncidentRef(incident.pk, incident.state) if incident is not None else None
         if group is not None:
             _group_update(group, batch, integration, created=created, now=now)
     return result
@@ -492,9 +504,7 @@ def _one_statement(
     return IngestResult(
         payload_id=written.payload_id,
         dedup_key=batch.dedup_key,
-        incident=Incident(
-            pk=written.incident_id, state=IncidentState.NEW if opened else written.incident_state
-        ),
+        incident=IncidentRef(written.incident_id, IncidentState.NEW if opened else written.incident_state),
         opened=opened,
         alert_ids=written.alert_ids,
     )

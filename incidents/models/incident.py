@@ -49,6 +49,11 @@ class ResolutionCode(models.TextChoices):
     SOURCE_RECOVERED = "source_recovered", _("the monitored source recovered")
 
 
+def incident_reference(pk: int) -> str:
+    """The reference people quote for incident `pk`: `INC-000123`."""
+    return f"INC-{pk:06d}"
+
+
 class Incident(FSMModelMixin, models.Model):
     """Something that interrupts or degrades a service, from report to closure.
 
@@ -173,7 +178,7 @@ class Incident(FSMModelMixin, models.Model):
 
     @property
     def reference(self) -> str:
-        return f"INC-{self.pk:06d}" if self.pk else "INC-(unsaved)"
+        return incident_reference(self.pk) if self.pk else "INC-(unsaved)"
 
     @property
     def is_open(self) -> bool:
