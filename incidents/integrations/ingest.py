@@ -483,15 +483,7 @@ def _one_statement(
             integration=integration, batch=batch, now=now, rows=rows, repeat=True, storm_locked=False
         )
     else:
-        written = alerts_repeat(
-            integration=integration,
-            batch=batch,
-            raw_body=raw_body,
-            remote_addr=remote_addr,
-            user_agent=user_agent,
-            now=now,
-            rows=rows,
-        )
+        written = alerts_repeat(batch=batch, rows=rows)
         if written is None and not integration.reopen_window_minutes:
             with transaction.atomic() if integration.storm_rate_per_minute else contextlib.nullcontext():
                 _storm_lock(integration)

@@ -1,14 +1,16 @@
 """The hot path of a new alert group: the first alerts of a dedup key open their incident in one SQL statement
-(PostgreSQL). The group, the incident, its two timeline lines, the timer that engages it (SLA clocks,
+(PostgreSQL). The group, the incident, its "created" timeline line, the timer that engages it (SLA clocks,
 escalation, webhooks: `incidents.services.incident_engage`), the payload and the alerts are written together,
-and a single statement is atomic.
+and a single statement is atomic. For an integration without storm folding or reopen window, the same
+statement starts with the repeat (`repeat.REPEAT_CTE`), so that one round trip serves either case.
 
-`ingest.alerts_ingest` tries it after the repeat statement. It declines (returns None, having written
-nothing) whenever the general path has something to decide: an open group for the key already (a concurrent
-request's too: the INSERT waits for it and then does nothing), an active silence, a storm, a reopen window.
+`ingest.alerts_ingest` tries it first. It declines (returns None, having written nothing) whenever the
+general path has something to decide: an open group for the key that the batch does not merely repeat (a
+concurrent request's new group too: the INSERT waits for it and then does nothing), an active silence, a
+storm, a reopen window. A test checks that this path and the general path write the same rows.
 
-Rows are built from model instances, so the models' defaults stay the only ones: `_row` turns an instance
-into its columns and typed parameters as the ORM's INSERT would."""
+Rows come from the models' own defaults: `statements.row_plan` lists a model's columns as the ORM's INSERT
+would, with the values each request gives."""
 
 import json
 from datetime import datetime, timedelta
@@ -37,7 +39,7 @@ from ..models import (
 from ..models.catalog import default_priority
 from ..services import ENGAGE_TIMER
 from .payloads import AlertBatch, clean_text
-from .repeat import ALERTS_SQL, PAYLOAD_SQL, REPEAT_CTE, Written, firing_states, repeat_params
+from .repeat import ALERTS_SQL, PAYLOAD_SQL, REPEAT_CTE, Written, firing_states, repeat_params, written
 from .statements import RowPlan, prepared, row_plan
 
 TITLE_MAX = 200
@@ -227,13 +229,4 @@ def alerts_open(
         "storm_rate": integration.storm_rate_per_minute,
     }
     storm = storm_locked and bool(integration.storm_rate_per_minute)
-    written = prepared(_statement(values, storm=storm, repeat=repeat), params)
-    if not written:
-        return None
-    _, payload_id, incident_id, state = written[0]
-    return Written(
-        payload_id=payload_id,
-        incident_id=incident_id,
-        incident_state=state,
-        alert_ids=[row[0] for row in written],
-    )
+    return written(prepared(_statement(values, storm=storm, repeat=repeat), params))

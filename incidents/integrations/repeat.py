@@ -151,28 +151,26 @@ def repeat_params(batch: AlertBatch) -> dict[str, object]:
     }
 
 
-def alerts_repeat(
-    *,
-    integration: Integration,
-    batch: AlertBatch,
-    raw_body: str,
-    remote_addr: str | None,
-    user_agent: str,
-    now: datetime,
-    rows: tuple[str, dict[str, object]] | None = None,
-) -> Written | None:
+def written(rows: list[tuple]) -> Written | None:
+    """What a one-statement path returned (alert id, payload id, incident id, state per alert), or None when
+    it wrote nothing."""
+    if not rows:
+        return None
+    _, payload_id, incident_id, state = rows[0]
+    return Written(
+        payload_id=payload_id,
+        incident_id=incident_id,
+        incident_state=state,
+        alert_ids=[row[0] for row in rows],
+    )
+
+
+def alerts_repeat(*, batch: AlertBatch, rows: tuple[str, dict[str, object]]) -> Written | None:
     """The one-statement path for a pure repeat (PostgreSQL), or None when another path must run. `rows` is
-    `rows_params(...)` when the caller has it already."""
+    `rows_params(...)`."""
     if not pure_firing(batch):
         return None
-    values, params = rows or rows_params(
-        integration=integration,
-        batch=batch,
-        raw_body=raw_body,
-        remote_addr=remote_addr,
-        user_agent=user_agent,
-        now=now,
-    )
+    values, params = rows
     sql = _REPEAT_SQL.format(
         group=AlertGroup._meta.db_table,
         incident=Incident._meta.db_table,
@@ -180,13 +178,4 @@ def alerts_repeat(
         alert=Alert._meta.db_table,
         values=values,
     )
-    rows_written = prepared(sql, {**params, **repeat_params(batch)})
-    if not rows_written:
-        return None
-    _, payload_id, incident_id, state = rows_written[0]
-    return Written(
-        payload_id=payload_id,
-        incident_id=incident_id,
-        incident_state=state,
-        alert_ids=[row[0] for row in rows_written],
-    )
+    return written(prepared(sql, {**params, **repeat_params(batch)}))
