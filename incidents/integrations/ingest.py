@@ -35,13 +35,12 @@ from ..models import (
 )
 from ..models.incident import OPEN_STATES, incident_reference
 from ..services import incident_create, incident_transition
-from .opening import alerts_open, created_data, incident_fields, opened_note
+from .opening import STORM_WINDOW, alerts_open, created_data, incident_fields, opened_note
 from .payloads import Action, AlertBatch, AlertEvent, clean_text, labels_text
 from .repeat import alerts_repeat, pure_firing, rows_params, state_start
 from .spikes import flag_raise
 
 STORM_KEY = "vigil:storm"
-STORM_WINDOW = timedelta(minutes=1)
 
 ALERT_STATUS = {
     Action.FIRING: AlertStatus.FIRING,
@@ -69,7 +68,6 @@ class IngestResult:
     payload_id: int
     dedup_key: str
     incident: IncidentRef | None = None
-    opened: bool = False
     silenced: bool = False
     alert_ids: list[int] = field(default_factory=list)
 
@@ -283,11 +281,11 @@ def _storm_incident(integration: Integration, count: int, now: datetime) -> Inci
 
 def _incident_for_new_group(
     integration: Integration, batch: AlertBatch, service: Service | None, now: datetime
-) -> tuple[Incident, bool]:
-    """The incident a new group belongs to: reopened, the storm's, or a new one. (incident, whether new)."""
+) -> Incident:
+    """The incident a new group belongs to: reopened, the storm's, or a new one."""
     reopened = _reopen(integration, batch, now)
     if reopened is not None:
-        return reopened, False
+        return reopened
     storm_count = _in_storm(integration, now)
     if storm_count:
         incident = _storm_incident(integration, storm_count, now)
@@ -297,8 +295,8 @@ def _incident_for_new_group(
             now,
             dedup_key=batch.dedup_key,
         )
-        return incident, False
-    incident = incident_create(
+        return incident
+    return incident_create(
         by=None,
         **incident_fields(integration, batch),
         source=Source.ALERT,
@@ -308,7 +306,6 @@ def _incident_for_new_group(
         created_data=created_data(batch, integration),
         **({"service": service} if service else {}),
     )
-    return incident, True
 
 
 def _apply(group: AlertGroup, batch: AlertBatch) -> tuple[list[str], list[str]]:
@@ -424,7 +421,7 @@ def alerts_ingest(
                     integration, batch.dedup_key, source_key=batch.source_key, now=now
                 )
                 if created:
-                    group.incident, result.opened = _incident_for_new_group(integration, batch, service, now)
+                    group.incident = _incident_for_new_group(integration, batch, service, now)
         incident = _incident_of(group) if group is not None else None
         alerts = Alert.objects.bulk_create(
             [
@@ -492,12 +489,11 @@ def _one_statement(
                 )
     if written is None:
         return None
-    opened = written.incident_state is None
     return IngestResult(
         payload_id=written.payload_id,
         dedup_key=batch.dedup_key,
-        incident=IncidentRef(written.incident_id, IncidentState.NEW if opened else written.incident_state),
-        opened=opened,
+        # No state: the statement opened the incident, so it is new.
+        incident=IncidentRef(written.incident_id, written.incident_state or IncidentState.NEW),
         alert_ids=written.alert_ids,
     )
 

@@ -43,7 +43,8 @@ from .repeat import ALERTS_SQL, PAYLOAD_SQL, REPEAT_CTE, Written, firing_states,
 from .statements import RowPlan, prepared, row_plan
 
 TITLE_MAX = 200
-STORM_WINDOW_SECONDS = 60
+# Storm folding counts the new groups an integration opened within this window (both paths).
+STORM_WINDOW = timedelta(minutes=1)
 
 
 def incident_fields(integration: Integration, batch: AlertBatch) -> dict[str, Any]:
@@ -225,7 +226,7 @@ def alerts_open(
         "default_priority": default_priority(fields["impact"], fields["urgency"]),
         "service_name": batch.service_name or None,
         "integration_service": integration.service_id,
-        "storm_since": now - timedelta(seconds=STORM_WINDOW_SECONDS),
+        "storm_since": now - STORM_WINDOW,
         "storm_rate": integration.storm_rate_per_minute,
     }
     storm = storm_locked and bool(integration.storm_rate_per_minute)
