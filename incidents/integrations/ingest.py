@@ -476,17 +476,13 @@ def _one_statement(
         now=now,
     )
     if not integration.storm_rate_per_minute and not integration.reopen_window_minutes:
-        written = alerts_open(
-            integration=integration, batch=batch, now=now, rows=rows, repeat=True, storm_locked=False
-        )
+        written = alerts_open(integration=integration, batch=batch, now=now, rows=rows, repeat=True)
     else:
         written = alerts_repeat(batch=batch, rows=rows)
         if written is None and not integration.reopen_window_minutes:
             with transaction.atomic() if integration.storm_rate_per_minute else contextlib.nullcontext():
                 _storm_lock(integration)
-                written = alerts_open(
-                    integration=integration, batch=batch, now=now, rows=rows, repeat=False, storm_locked=True
-                )
+                written = alerts_open(integration=integration, batch=batch, now=now, rows=rows, repeat=False)
     if written is None:
         return None
     return IngestResult(

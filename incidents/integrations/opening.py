@@ -188,12 +188,11 @@ def alerts_open(
     now: datetime,
     rows: tuple[str, dict[str, object]],
     repeat: bool,
-    storm_locked: bool,
 ) -> Written | None:
     """Opens the batch's group and incident in one statement (or, with `repeat`, applies a pure repeat to the
-    open group instead), or writes nothing and answers None. `rows` is `repeat.rows_params(...)`. With storm
-    folding on, the caller holds `ingest._storm_lock` (`storm_locked`): the statement then declines when this
-    group would be over the integration's storm rate."""
+    open group instead), or writes nothing and answers None. For a `pure_firing` batch; `rows` is
+    `repeat.rows_params(...)`. With storm folding on, the caller must hold `ingest._storm_lock`: the statement
+    then declines when this group would be over the integration's storm rate."""
     values, params = rows
     fields = incident_fields(integration, batch)
     plans = _plans()
@@ -229,5 +228,5 @@ def alerts_open(
         "storm_since": now - STORM_WINDOW,
         "storm_rate": integration.storm_rate_per_minute,
     }
-    storm = storm_locked and bool(integration.storm_rate_per_minute)
+    storm = bool(integration.storm_rate_per_minute)
     return written(prepared(_statement(values, storm=storm, repeat=repeat), params))

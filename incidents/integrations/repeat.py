@@ -1,6 +1,7 @@
-"""The hot path of ingestion: a repeat of alerts already firing in an open group of an open incident,
-as one SQL statement (PostgreSQL). `ingest.alerts_ingest` tries it first and takes the general path when it
-declines (returns None)."""
+"""The hot path of ingestion: a repeat of alerts already firing in an open group of an open incident, as one
+SQL statement (PostgreSQL), and what it shares with the opening statement (opening.py): the payload and alert
+rows, their parameters, and what a statement wrote. `ingest._one_statement` runs them when every alert of a
+batch fires (`pure_firing`); the general path takes over when they decline (None)."""
 
 import json
 from dataclasses import dataclass
@@ -166,10 +167,8 @@ def written(rows: list[tuple]) -> Written | None:
 
 
 def alerts_repeat(*, batch: AlertBatch, rows: tuple[str, dict[str, object]]) -> Written | None:
-    """The one-statement path for a pure repeat (PostgreSQL), or None when another path must run. `rows` is
-    `rows_params(...)`."""
-    if not pure_firing(batch):
-        return None
+    """The one-statement path for a pure repeat, or None when another path must run. For a `pure_firing`
+    batch; `rows` is `rows_params(...)`."""
     values, params = rows
     sql = _REPEAT_SQL.format(
         group=AlertGroup._meta.db_table,
