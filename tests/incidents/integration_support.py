@@ -51,3 +51,11 @@ def pd_body(capture_: dict[str, Any], key: str) -> str:
     body = dict(capture_["body"])
     body["routing_key"] = key
     return json.dumps(body)
+
+
+def fire_generic(api: APIClient, key: str, dedup_key: str, **fields: Any) -> dict[str, Any]:
+    """Fires an alert at the generic endpoint and answers its 202 body."""
+    body = {"title": f"Alert {dedup_key}", "dedup_key": dedup_key, **fields}
+    response = post_raw(api, generic_url(key), json.dumps(body))
+    assert response.status_code == 202, response.content
+    return response.json()

@@ -2,7 +2,6 @@
 the incident engages (SLA clocks, escalation, webhooks, spike check) from the `incident.engage` timer, or the
 first time anything locks it, whichever comes first."""
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -32,17 +31,14 @@ from tests.escalation.engine_factories import (
 from tests.services import require_postgres
 
 from .factories import IntegrationFactory, ServiceFactory, UserFactory
-from .integration_support import generic_url, post_raw
+from .integration_support import fire_generic
 
 pytestmark = pytest.mark.django_db
 
 
 def fire(api, key, dedup_key, **fields):  # type: ignore[no-untyped-def]
-
-    body = {"title": f"Disk full on {dedup_key}", "severity": "critical", "dedup_key": dedup_key, **fields}
-    response = post_raw(api, generic_url(key), json.dumps(body))
-    assert response.status_code == 202, response.content
-    return response.json()["incident"]["id"]
+    """A critical alert (P1 by default): the id of the incident it opened or joined."""
+    return fire_generic(api, key, dedup_key, severity="critical", **fields)["incident"]["id"]
 
 
 def fire_counting(api, key, dedup_key, **fields):  # type: ignore[no-untyped-def]

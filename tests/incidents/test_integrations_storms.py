@@ -14,23 +14,16 @@ from incidents.models import AlertGroup, Incident, IncidentState, MajorIncidentF
 from incidents.services import incident_create, incident_transition
 
 from .factories import IntegrationFactory, ServiceFactory, UserFactory
-from .integration_support import generic_url, post_raw
+from .integration_support import fire_generic, generic_url, post_raw
 
 pytestmark = pytest.mark.django_db
 
 
-def fire(api, key, dedup_key, **fields):  # type: ignore[no-untyped-def]
-    body = {"title": f"Alert {dedup_key}", "dedup_key": dedup_key, **fields}
-    response = post_raw(api, generic_url(key), json.dumps(body))
-    assert response.status_code == 202, response.content
-    return response.json()
-
-
 def test_above_the_rate_new_alerts_fold_into_one_storm_incident(api):  # type: ignore[no-untyped-def]
     integration = IntegrationFactory(kind="generic", name="crm", storm_rate_per_minute=3)
-    own = [fire(api, integration.key, f"k{i}")["incident"]["id"] for i in range(3)]
+    own = [fire_generic(api, integration.key, f"k{i}")["incident"]["id"] for i in range(3)]
     assert len(set(own)) == 3
-    folded = [fire(api, integration.key, f"k{i}")["incident"]["id"] for i in range(3, 10)]
+    folded = [fire_generic(api, integration.key, f"k{i}")["incident"]["id"] for i in range(3, 10)]
     assert len(set(folded)) == 1
     storm = Incident.objects.get(pk=folded[0])
     assert storm.title == "Alert storm from crm"
@@ -47,14 +40,14 @@ def test_above_the_rate_new_alerts_fold_into_one_storm_incident(api):  # type: i
         TimelineEvent.objects.filter(incident=storm, note__startswith="Possible major incident").count() == 1
     )
     # A repeat of a folded key joins the storm, it does not open anything.
-    assert fire(api, integration.key, "k5")["incident"]["id"] == storm.pk
+    assert fire_generic(api, integration.key, "k5")["incident"]["id"] == storm.pk
 
 
 def test_the_storm_resolves_when_every_folded_alert_has_resolved(api):  # type: ignore[no-untyped-def]
     integration = IntegrationFactory(kind="generic", storm_rate_per_minute=1)
-    fire(api, integration.key, "first")
-    storm_id = fire(api, integration.key, "a")["incident"]["id"]
-    fire(api, integration.key, "b")
+    fire_generic(api, integration.key, "first")
+    storm_id = fire_generic(api, integration.key, "a")["incident"]["id"]
+    fire_generic(api, integration.key, "b")
     post_raw(api, generic_url(integration.key), json.dumps({"status": "resolved", "dedup_key": "a"}))
     assert Incident.objects.get(pk=storm_id).state != IncidentState.RESOLVED
     post_raw(api, generic_url(integration.key), json.dumps({"status": "resolved", "dedup_key": "b"}))
@@ -63,15 +56,15 @@ def test_the_storm_resolves_when_every_folded_alert_has_resolved(api):  # type: 
 
 def test_a_storm_resolved_by_hand_starts_a_new_storm(api):  # type: ignore[no-untyped-def]
     integration = IntegrationFactory(kind="generic", storm_rate_per_minute=1)
-    fire(api, integration.key, "first")
-    storm_id = fire(api, integration.key, "a")["incident"]["id"]
+    fire_generic(api, integration.key, "first")
+    storm_id = fire_generic(api, integration.key, "a")["incident"]["id"]
     incident_transition(incident_id=storm_id, name="resolve", by=None)
-    assert fire(api, integration.key, "b")["incident"]["id"] != storm_id
+    assert fire_generic(api, integration.key, "b")["incident"]["id"] != storm_id
 
 
 def test_storm_folding_off_with_rate_zero(api):  # type: ignore[no-untyped-def]
     integration = IntegrationFactory(kind="generic", storm_rate_per_minute=0)
-    ids = {fire(api, integration.key, f"k{i}")["incident"]["id"] for i in range(30)}
+    ids = {fire_generic(api, integration.key, f"k{i}")["incident"]["id"] for i in range(30)}
     assert len(ids) == 30
 
 
@@ -86,14 +79,14 @@ def test_ticket_spike_flags_a_possible_major_incident_and_pages_on_call(api):  #
     )
     integration = IntegrationFactory(kind="generic")
     for i in range(3):
-        fire(api, integration.key, f"b{i}", service="billing")
+        fire_generic(api, integration.key, f"b{i}", service="billing")
     # Alert-opened incidents are checked when they engage, in the timer sweep.
     timer_sweep()
     assert not MajorIncidentFlag.objects.exists()
     # Incidents from any source count: the fourth comes from a person (checked as it opens).
     incident_create(by=None, title="Billing is down", impact=2, urgency=2, service=service)
     assert MajorIncidentFlag.objects.get().count == 4
-    fire(api, integration.key, "b4", service="billing")
+    fire_generic(api, integration.key, "b4", service="billing")
     timer_sweep()
     flag = MajorIncidentFlag.objects.get()
     assert flag.kind == MajorIncidentFlag.Kind.SPIKE
@@ -101,7 +94,7 @@ def test_ticket_spike_flags_a_possible_major_incident_and_pages_on_call(api):  #
     assert flag.count == 5
     assert Notification.objects.filter(recipient=commander, reason="incident.possible_major").exists()
     # Further incidents update the pending flag, they do not raise another one.
-    fire(api, integration.key, "b5", service="billing")
+    fire_generic(api, integration.key, "b5", service="billing")
     timer_sweep()
     assert MajorIncidentFlag.objects.get().count == 6
 
@@ -112,7 +105,7 @@ def test_spikes_are_per_service(api):  # type: ignore[no-untyped-def]
     ServiceFactory(name="two")
     integration = IntegrationFactory(kind="generic")
     for i in range(2):
-        fire(api, integration.key, f"a{i}", service="one")
-        fire(api, integration.key, f"b{i}", service="two")
+        fire_generic(api, integration.key, f"a{i}", service="one")
+        fire_generic(api, integration.key, f"b{i}", service="two")
     timer_sweep()
     assert not MajorIncidentFlag.objects.exists()
