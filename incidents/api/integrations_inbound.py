@@ -1,9 +1,10 @@
 """The endpoints monitoring tools post to. They authenticate by the integration key (in the path, or PagerDuty's
-`routing_key`), not by a user: no session, no CSRF, a throttle scope of their own.
+`routing_key`), not by a user: no session, no CSRF, and a throttle of their own that counts only the
+requests refused for their key or signature, per client address.
 
 Every answer is JSON. Alertmanager retries only on 5xx and drops what gets a 429, so its endpoint never
-answers 429: over the integration's rate its alerts fold into a storm incident, and the server-wide throttle
-answers it 503 + Retry-After instead. The PagerDuty endpoint answers in PagerDuty's shapes."""
+answers 429: over the integration's rate its alerts fold into a storm incident, and the throttle of refused
+requests answers it 503 + Retry-After instead. The PagerDuty endpoint answers in PagerDuty's shapes."""
 
 import ipaddress
 import re

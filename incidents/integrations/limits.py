@@ -125,7 +125,8 @@ def signature_check(
 
 
 class IngestRateThrottle(SimpleRateThrottle):
-    """The ingestion endpoints' own throttle scope (`integrations`), per client address, fixed window.
+    """The ingestion endpoints' own throttle scope (`integrations`), per client address, fixed window,
+    counted for refused requests only (`_InboundView.refuse` in incidents/api/integrations_inbound.py).
 
     They must not fall under the `anon` rate meant for people: monitoring tools post far more often."""
 

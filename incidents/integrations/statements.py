@@ -1,4 +1,4 @@
-"""The ingestion hot paths' statements: prepared on the server, with their rows built from model instances.
+"""The ingestion hot paths' statements: prepared on the server, with their rows planned from the models.
 
 Django's cursor binds parameters on the client and cannot prepare, and psycopg converts `%(name)s` placeholders
 anew on every call for statements as long as these: `prepared` converts each statement once to PostgreSQL's
