@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import Channel, CommunicationRule, ReportingRule, StakeholderGroup, WebhookSubscription
 from .notify import notify_group, payload_for
 from .outbox import notification_write
-from .registry import event_register, event_type
+from .registry import event_listeners, event_register, event_type
 from .subjects import SubjectInfo, subject_describe, subject_key
 
 # The engine's own events.
@@ -87,6 +87,8 @@ def event_emit(
                 context={"event": event, "data": data, "at": at},
                 at=at,
             )
+    for listener in event_listeners(event):
+        listener(subject=subject, event=event, at=at, by=by, data=data, info=info)
     return event_id
 
 

@@ -37,7 +37,10 @@ class EventType:
     app: str
 
 
+EventListener = Callable[..., None]
+
 _events: dict[str, EventType] = {}
+_listeners: dict[str, list[EventListener]] = {}
 _timer_handlers: dict[str, TimerHandler] = {}
 _subject_types: dict[str, SubjectType] = {}
 
@@ -69,6 +72,21 @@ def event_types() -> list[EventType]:
 def event_choices() -> list[tuple[str, str | Promise]]:
     """(name, label) of every registered event: the choices of communication rules and subscriptions."""
     return [(event.name, event.label) for event in event_types()]
+
+
+def event_listener_register(name: str, listener: EventListener) -> None:
+    """Call `listener(subject=, event=, at=, by=, data=, info=)` whenever `name` is emitted, inside the
+    emitting transaction (after the webhook and communication plan rows are written): how an app above
+    reacts to another app's events (a post-mortem opened when a major incident resolves, a checklist when an
+    incident of a category opens) without either importing the other. A listener that raises rolls the
+    cause back with it, so listeners only write rows; anything slow goes to a timer or a task."""
+    listeners = _listeners.setdefault(name, [])
+    if all(_qualname(existing) != _qualname(listener) for existing in listeners):
+        listeners.append(listener)
+
+
+def event_listeners(name: str) -> list[EventListener]:
+    return list(_listeners.get(name, ()))
 
 
 def timer_handler_register(kind: str, handler: TimerHandler) -> None:

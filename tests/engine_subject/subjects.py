@@ -45,3 +45,8 @@ class ChoreSubject(SubjectType):
 
 def on_expire_timer(timer: Timer, now: datetime) -> None:
     Chore.objects.filter(pk=timer.subject_id).update(state=Chore.State.DONE)
+
+
+def on_chore_opened(*, subject: Any, event: str, at: datetime, data: dict[str, Any], **kwargs: Any) -> None:
+    """Another app reacting to the chore's event, in the emitting transaction."""
+    ChoreLog.objects.create(chore=subject, what="heard", at=at, data={"event": event, "id": data["event_id"]})

@@ -145,6 +145,7 @@ def test_a_subject_the_engine_has_never_heard_of_gets_clocks_pages_and_the_commu
     assert log.count("escalated") == 3
     assert "acknowledged" in log
     assert "notified" in log
+    assert log.count("heard") == 1, "the listener registered for chore.opened ran once"
 
 
 def test_a_policy_for_another_subject_type_does_not_apply(chore_world):
