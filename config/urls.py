@@ -26,6 +26,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The public pages: the major-incident reporting form (/declare/) and the status page (/status/).
+    path("", include("incidents.major.urls")),
 ]
 
 

@@ -41,9 +41,11 @@ def event_emit(
     by: AbstractBaseUser | None = None,
     data: dict[str, Any] | None = None,
     info: SubjectInfo | None = None,
+    audiences: list[str] | None = None,
 ) -> str:
     """Write one signed webhook delivery per subscription that wants `event`, and the communication plan's
-    notifications for it. Returns the event id (part of every idempotency key it produced)."""
+    notifications for it (only for the rules of these `audiences`, when given: a status update meant for
+    management only). Returns the event id (part of every idempotency key it produced)."""
     event_type(event)  # an event nobody declared is a bug, found here rather than by a receiver
     at = at or timezone.now()
     info = info or subject_describe(subject)
@@ -72,6 +74,8 @@ def event_emit(
         .filter(Q(priority__isnull=True) | Q(priority=info.priority))
         .order_by(F("priority").asc(nulls_last=True), "pk")
     )
+    if audiences is not None:
+        rules = rules.filter(audience__in=audiences)
     for rule in rules:
         for group in StakeholderGroup.objects.filter(audience=rule.audience).prefetch_related(
             "users", "teams"

@@ -4,10 +4,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .calendars import business_add
-from .models import EscalationPolicy, SlaClock, SlaClockState, SlaPolicy
+from .models import CommunicationRule, EscalationPolicy, SlaClock, SlaClockState, SlaPolicy
 from .subjects import SubjectInfo, subject_filter
 
 
@@ -15,6 +15,22 @@ def escalation_policy_for(*, sla_policy: SlaPolicy | None) -> EscalationPolicy |
     if sla_policy is not None and sla_policy.escalation_policy_id:
         return sla_policy.escalation_policy
     return EscalationPolicy.objects.filter(is_default=True).first()
+
+
+def communication_cadence(*, event: str, priority: int | None) -> dict[str, timedelta]:
+    """Per audience, how often the communication plan expects `event` for a subject of this priority: the
+    shortest `update_interval` of the active rules that apply (a priority's rule or an "any" rule)."""
+    rules = CommunicationRule.objects.filter(
+        Q(priority__isnull=True) | Q(priority=priority),
+        is_active=True,
+        event=event,
+        update_interval__isnull=False,
+    ).values_list("audience", "update_interval")
+    cadence: dict[str, timedelta] = {}
+    for audience, interval in rules:
+        if interval > timedelta(0) and (audience not in cadence or interval < cadence[audience]):
+            cadence[audience] = interval
+    return cadence
 
 
 def sla_clocks_of(subject: models.Model) -> QuerySet[SlaClock]:

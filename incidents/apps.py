@@ -25,10 +25,14 @@ class IncidentsConfig(AppConfig):
         from escalation.registry import subject_type_register, timer_handler_register
 
         from .events import events_register
+        from .major.subjects import MajorIncidentSubject, TaskSubject
         from .services import ENGAGE_TIMER, on_engage_timer
         from .subjects import IncidentSubject
 
         subject_type_register(IncidentSubject())
+        # Major incidents (incidents/major/): paged, reminded and told about through the engine too.
+        subject_type_register(MajorIncidentSubject())
+        subject_type_register(TaskSubject())
         events_register()
         timer_handler_register(ENGAGE_TIMER, on_engage_timer)
         # Connects the signals that keep this process's integration cache true.

@@ -111,6 +111,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
@@ -273,3 +274,10 @@ CELERY_BEAT_SCHEDULE["integrations-heartbeat-sweep"] = {
     "schedule": VIGIL_HEARTBEAT_SWEEP_INTERVAL,
     "options": {"expires": VIGIL_HEARTBEAT_SWEEP_INTERVAL},
 }
+
+# Major incidents (docs/major-incidents.md): declarations per person from the /declare/ form within the window
+# (then 429 with the time to retry), and status-page subscription requests per client address.
+VIGIL_DECLARE_LIMIT = env.int("VIGIL_DECLARE_LIMIT", default=5)
+VIGIL_DECLARE_WINDOW_SECONDS = env.int("VIGIL_DECLARE_WINDOW_SECONDS", default=600)
+VIGIL_SUBSCRIBE_LIMIT = env.int("VIGIL_SUBSCRIBE_LIMIT", default=5)
+VIGIL_SUBSCRIBE_WINDOW_SECONDS = env.int("VIGIL_SUBSCRIBE_WINDOW_SECONDS", default=3600)

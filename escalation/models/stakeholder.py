@@ -45,7 +45,8 @@ class StakeholderGroup(models.Model):
 
 class CommunicationRule(models.Model):
     """One line of the communication plan: for subjects of this priority (empty: any), this audience hears
-    about this event over this channel, rendered from this template; `owner` answers for it."""
+    about this event over this channel, rendered from this template; `owner` answers for it; and, when
+    `update_interval` is set, expects to hear it again at least that often (a cadence)."""
 
     priority = models.PositiveSmallIntegerField(_("priority"), null=True, blank=True)
     event = models.CharField(_("event"), max_length=60, choices=event_choices)
@@ -72,6 +73,16 @@ class CommunicationRule(models.Model):
         related_name="+",
     )
     is_active = models.BooleanField(_("active"), default=True)
+    update_interval = models.DurationField(
+        _("update at least every"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The cadence: this audience expects this event again within this time while the subject is "
+            "open (for example a status update every 30 minutes). The app that emits the event reminds its "
+            "owner when it falls due. Empty: no cadence."
+        ),
+    )
 
     class Meta:
         verbose_name = _("communication rule")

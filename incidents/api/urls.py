@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from ..models import Incident
@@ -19,6 +19,8 @@ router.register("alerts", AlertViewSet, basename="alert")
 
 urlpatterns = [
     *router.urls,
+    # Major incidents, their command data and tasks (incidents/major/api/).
+    path("", include("incidents.major.api.urls")),
     path("incidents/<int:pk>/timeline/", IncidentTimelineView.as_view(), name="incident-timeline"),
     path("incidents/<int:pk>/comments/", IncidentCommentView.as_view(), name="incident-comments"),
     re_path(

@@ -132,7 +132,8 @@ def spike_check(*, incident: Incident, now: datetime) -> MajorIncidentFlag | Non
 
 def flag_decide(*, flag_id: int, state: str, by: Any) -> MajorIncidentFlag:
     """Record the commander's decision on a possible major incident (declared or dismissed), who took it and
-    when, with a line on the incident's timeline. Deciding again with the same state changes nothing."""
+    when, with a line on the incident's timeline. Deciding again with the same state changes nothing.
+    Declaring declares the major incident, in the same transaction (incidents.major.services)."""
     with transaction.atomic():
         flag = MajorIncidentFlag.objects.select_for_update().get(pk=flag_id)
         if flag.state == state:
@@ -150,4 +151,9 @@ def flag_decide(*, flag_id: int, state: str, by: Any) -> MajorIncidentFlag:
                 note=_("Possible major incident: %(decision)s.") % {"decision": flag.get_state_display()},
                 data={"major_incident_flag": flag.pk, "state": state},
             )
+        if state == MajorIncidentFlag.State.DECLARED:
+            # Imported here: the major-incident services build on incidents.services, which imports this module.
+            from ..major.services import major_incident_declare_from_flag
+
+            major_incident_declare_from_flag(flag=flag, by=by)
     return flag

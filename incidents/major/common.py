@@ -1,0 +1,101 @@
+"""What every major-incident service shares: the row lock, who may see and do what, the log."""
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from config.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+
+from ..models import MajorIncident, MajorIncidentLogEntry, MajorIncidentState
+
+# After these, the major incident's command data is history: nothing is assigned, planned or spent any more.
+FINISHED_STATES = (MajorIncidentState.CLOSED, MajorIncidentState.CANCELLED)
+
+
+class ConditionNotMet(Conflict):
+    """The transition exists from this state, but what it needs is missing (a commander, a reason)."""
+
+    code = "condition_not_met"
+
+
+def sees_all_major_incidents(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    return bool(user is None or (user.is_authenticated and user.has_perm("incidents.view_majorincident")))
+
+
+def own_declarations(user: AbstractBaseUser) -> Q:
+    """A reporter's own: those they declared, and those their report was joined to."""
+    return Q(declared_by=user) | Q(links__incident__reporter=user)
+
+
+def lock(major_incident_id: int) -> MajorIncident:
+    """The major incident's row, locked for the caller's transaction; NotFound when there is none."""
+    major_incident = MajorIncident.objects.select_for_update().filter(pk=major_incident_id).first()
+    if major_incident is None:
+        raise NotFound(_("Major incident %(id)s does not exist.") % {"id": major_incident_id})
+    return major_incident
+
+
+def check_can_see(*, major_incident: MajorIncident, by: AbstractBaseUser | None) -> None:
+    """Agents and managers see every major incident; a reporter sees their own declarations (404 otherwise)."""
+    if sees_all_major_incidents(by):
+        return
+    if by is not None and MajorIncident.objects.filter(own_declarations(by), pk=major_incident.pk).exists():
+        return
+    raise NotFound(_("Major incident %(id)s does not exist.") % {"id": major_incident.pk})
+
+
+def require(by: AbstractBaseUser | None, permission: str, message: str) -> None:
+    """403 unless `by` holds the permission (None is Vigil itself: a timer, a flag, the tests' setup)."""
+    if by is not None and not by.has_perm(permission):
+        raise PermissionDenied(message)
+
+
+def check_commandable(major_incident: MajorIncident) -> None:
+    """Command data (roles, team, plan, logistics, costs) changes until the major incident is closed."""
+    if major_incident.state in FINISHED_STATES:
+        raise Conflict(
+            _("Major incident %(ref)s is %(state)s: its command data is history.")
+            % {"ref": major_incident.reference, "state": major_incident.get_state_display()},
+            state=major_incident.state,
+        )
+
+
+def log(
+    major_incident: MajorIncident,
+    *,
+    kind: str,
+    by: AbstractBaseUser | None,
+    at: datetime | None = None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    **fields: Any,
+) -> MajorIncidentLogEntry:
+    """One line of the major incident's log, in the caller's transaction."""
+    return MajorIncidentLogEntry.objects.create(
+        major_incident=major_incident,
+        kind=kind,
+        actor=by,
+        created_at=at or timezone.now(),
+        note=note,
+        data=data or {},
+        **fields,
+    )
+
+
+def one_person(*, user: Any, person: Any, field: str = "user") -> None:
+    """Exactly one of a user and an outside person: 400 naming the field otherwise."""
+    if (user is None) == (person is None):
+        raise InvalidInput(
+            _("Name exactly one person: a user or an outside person."),
+            fields={field: [_("Give a user or an outside person, not both and not neither.")]},
+        )
+
+
+def display_name(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
