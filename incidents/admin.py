@@ -268,3 +268,8 @@ class IncidentAdmin(admin.ModelAdmin):
 
 # Integrations, alerts, silences and possible major incidents (issue 4, inbound): registered by importing.
 from .integrations import admin as integrations_admin  # noqa: E402, F401
+
+# Major incidents (issue 9): registered by importing; agents declare one from selected incidents.
+from .major import admin as major_admin  # noqa: E402
+
+IncidentAdmin.actions = [*IncidentAdmin.actions, major_admin.declare_major_incident]

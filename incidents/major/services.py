@@ -318,6 +318,7 @@ def major_incident_join(
             by=by,
             data={"incident": report.pk, "title": title},
         )
+    report.refresh_from_db()
     return report
 
 
