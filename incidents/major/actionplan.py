@@ -179,7 +179,11 @@ def _lock_task(task_id: int, by: AbstractBaseUser | None) -> Task:
     if task is None:
         raise NotFound(_("Task %(id)s does not exist.") % {"id": task_id})
     _lock_parent(major_incident_id=task.major_incident_id, incident_id=task.incident_id, by=by)
-    return Task.objects.select_for_update().select_related("major_incident", "incident").get(pk=task_id)
+    return (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("major_incident", "incident")
+        .get(pk=task_id)
+    )
 
 
 def task_update(*, task_id: int, by: AbstractBaseUser | None, changes: dict[str, Any]) -> Task:
