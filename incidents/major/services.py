@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed, has_transition_perm
+from django_fsm import can_proceed
 
 from config.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
 from escalation import services as engine
@@ -34,7 +34,7 @@ from ..models import (
     Source,
     TimelineEvent,
 )
-from ..models.major_incident import DeclaredVia
+from ..models.major_incident import TRANSITION_PERMISSION, DeclaredVia
 from ..services import incident_create, incident_transition
 from .actionplan import template_for, template_instantiate
 from .command import role_assign_locked
@@ -464,7 +464,9 @@ def major_incident_transition(
                 state=major_incident.state,
                 allowed=allowed_transitions(major_incident),
             )
-        if by is not None and not has_transition_perm(method, by):
+        # Every transition needs the same permission; django-fsm's has_transition_perm would also check the
+        # conditions, and answer 403 where the commander is missing (409 below says why).
+        if by is not None and not by.has_perm(TRANSITION_PERMISSION):
             raise PermissionDenied(_("You may not %(name)s major incidents.") % {"name": name})
         _check_conditions(major_incident, name=name, no_problem_reason=no_problem_reason, reason=reason)
         at = timezone.now()

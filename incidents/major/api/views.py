@@ -322,7 +322,15 @@ class FinanceView(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, pk: int) -> Response:
         major_incident = _visible(request, pk)
-        return Response({"major_incident": major_incident.pk, "currencies": finance_summary(major_incident)})
+        rows = [
+            {
+                **row,
+                **{k: str(row[k]) for k in ("allocated", "spent", "remaining")},
+                "spent_by_category": {k: str(v) for k, v in row["spent_by_category"].items()},
+            }
+            for row in finance_summary(major_incident)
+        ]
+        return Response({"major_incident": major_incident.pk, "currencies": rows})
 
 
 class EscalateView(APIView):
