@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from escalation.models import ContactMethod, EscalationLevel, EscalationPolicy
+from escalation.models import ContactMethod, EscalationLevel, EscalationPolicy, NotificationRule
 from incidents.major.services import major_incident_declare
 from incidents.models import MajorIncident, MajorIncidentConfiguration, OutsidePerson
 from tests.escalation.factories import RotationFactory, ScheduleFactory
@@ -45,4 +45,7 @@ def outside_person(**kwargs) -> OutsidePerson:  # type: ignore[no-untyped-def]
 
 
 def webhook_contact(user: AbstractBaseUser, url: str) -> ContactMethod:
-    return ContactMethod.objects.create(user=user, channel="webhook", address=url, label="pager")
+    """A pager the person is paged on at once, whatever the priority."""
+    method = ContactMethod.objects.create(user=user, channel="webhook", address=url, label="pager")
+    NotificationRule.objects.create(user=user, contact_method=method, delay=timedelta(0), max_priority=4)
+    return method
