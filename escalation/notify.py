@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from .models import Channel, ContactMethod, NotificationRule, StakeholderGroup
+from .models.stakeholder import plain_address_channel
 from .outbox import notification_write
 from .subjects import SubjectInfo
 from .timers import timer_schedule
@@ -212,11 +213,10 @@ def notify_group(
     full = {**context, "subject": info, "recipient": None, "reason": reason}
     title, body = message_render(template=template, context=full)
     for address in addresses:
-        kind = Channel.EMAIL if "@" in address and "://" not in address else Channel.APPRISE
         notification_write(
             subject=subject,
             reason=reason,
-            channel=kind,
+            channel=plain_address_channel(address),
             address=address,
             idempotency_key=_key(key, "a", hashlib.sha256(address.encode()).hexdigest()[:16]),
             title=title,
