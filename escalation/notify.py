@@ -16,6 +16,7 @@ from django.template.loader import get_template
 from django.utils import translation
 
 from .models import Channel, ContactMethod, NotificationRule, StakeholderGroup
+from .models.stakeholder import plain_address_channel
 from .outbox import notification_write
 from .subjects import SubjectInfo, subject_record
 from .timers import timer_schedule
@@ -260,7 +261,7 @@ def notify_group(
     full = {**context, "subject": info, "recipient": None, "reason": reason}
     title, body = message_render(template=template, context=full, subject=subject)
     for address in addresses:
-        kind = Channel.EMAIL if "@" in address and "://" not in address else Channel.APPRISE
+        kind = plain_address_channel(address)
         notification_write(
             subject=subject,
             reason=reason,
