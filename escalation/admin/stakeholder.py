@@ -16,7 +16,16 @@ class StakeholderGroupAdmin(admin.ModelAdmin):
 
 @admin.register(CommunicationRule)
 class CommunicationRuleAdmin(admin.ModelAdmin):
-    list_display = ("event", "priority", "audience", "channel", "template", "owner", "is_active")
+    list_display = (
+        "event",
+        "priority",
+        "audience",
+        "channel",
+        "template",
+        "update_interval",
+        "owner",
+        "is_active",
+    )
     list_filter = ("event", "audience", "priority", "is_active")
 
 

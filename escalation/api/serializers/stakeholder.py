@@ -5,7 +5,7 @@ from rest_framework import serializers
 from config.serializers import ModelCleanMixin, StrictFieldsMixin
 
 from ...models import CommunicationRule, ReportingRule, StakeholderGroup
-from .base import EventField, SubjectTypeField
+from .base import EventField, SecondsField, SubjectTypeField
 
 
 # Each plain address is checked for its kind by `StakeholderGroup.clean()`, here as in the admin.
@@ -19,10 +19,24 @@ class CommunicationRuleSerializer(StrictFieldsMixin, serializers.ModelSerializer
     priority = serializers.IntegerField(min_value=1, max_value=4, required=False, allow_null=True)
     event = EventField()
     template = serializers.RegexField(r"^[a-z0-9_]{1,100}$", required=False)
+    # The cadence: this audience expects the event again within this time (empty: no cadence).
+    update_interval_seconds = SecondsField(
+        source="update_interval", min_value=60, required=False, allow_null=True
+    )
 
     class Meta:
         model = CommunicationRule
-        fields = ["id", "priority", "event", "audience", "channel", "template", "owner", "is_active"]
+        fields = [
+            "id",
+            "priority",
+            "event",
+            "audience",
+            "channel",
+            "template",
+            "owner",
+            "is_active",
+            "update_interval_seconds",
+        ]
 
 
 class ReportingRuleSerializer(StrictFieldsMixin, serializers.ModelSerializer):

@@ -181,7 +181,8 @@ def test_the_status_page_shows_public_updates_and_not_private_ones(client):
     assert feed["Content-Type"].startswith("application/atom+xml")
     body = feed.content.decode()
     assert "Payments are failing" in body
-    assert "OOM-killed" not in body and "secret" not in body
+    assert "OOM-killed" not in body
+    assert "secret" not in body
 
 
 def test_subscriptions_are_confirmed_by_a_signed_link_and_ended_in_one_click(client):

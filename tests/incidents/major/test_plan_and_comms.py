@@ -270,3 +270,24 @@ def test_resource_requests_record_who_asked_and_who_provided():
     with pytest.raises(Conflict):
         resource_request_decide(request_id=request.pk, by=provider, state="refused")
     assert Task.objects.count() == 0
+
+
+def test_managers_set_a_cadence_on_the_communication_plan(api, as_role):
+    as_role("managers")
+    response = api.post(
+        "/api/v1/communication-rules/",
+        {
+            "event": "major_incident.status_update",
+            "audience": "sla_owners",
+            "priority": 1,
+            "update_interval_seconds": 1800,
+        },
+    )
+    assert response.status_code == 201, response.json()
+    assert CommunicationRule.objects.get().update_interval == timedelta(minutes=30)
+    refused = api.post(
+        "/api/v1/communication-rules/",
+        {"event": "major_incident.status_update", "audience": "management", "update_interval_seconds": 5},
+    )
+    assert refused.status_code == 400
+    assert "update_interval_seconds" in refused.json()["fields"]
