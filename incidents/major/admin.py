@@ -327,6 +327,8 @@ class MajorIncidentAdmin(admin.ModelAdmin):
         """Each inline row through its service."""
         major_incident = form.instance
         by = request.user
+        # What the admin's history message reads (formset.save() would set them; the services save instead).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for inline_form in formset.forms:
             if not inline_form.has_changed() or not inline_form.cleaned_data:
                 continue

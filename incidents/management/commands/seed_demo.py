@@ -19,6 +19,7 @@ from incidents.demo import (
     integration_curl,
 )
 from incidents.events import IncidentEvent
+from incidents.major.demo import demo_major_incidents
 from incidents.models import Incident
 
 
@@ -37,6 +38,7 @@ class Command(BaseCommand):
                 everyone=list(people.values()),
                 management_news=[IncidentEvent.CREATED, IncidentEvent.RESOLVED],
             )
+            configured += demo_major_incidents(manager=people["maria"], services=services)
             integrations = demo_integrations(service=services["checkout"])
             added = demo_incidents(people=people, teams=teams, services=services)
         # Written after the commit: a key is only worth showing once the digest that accepts it is stored.
