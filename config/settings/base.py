@@ -161,6 +161,9 @@ SPECTACULAR_SETTINGS = {
         "TimelineEventKindEnum": "incidents.models.timeline.TimelineEvent.Kind",
         "MajorIncidentFlagKindEnum": "incidents.models.flag.MajorIncidentFlag.Kind",
         "SlaClockKindEnum": "escalation.models.sla.SlaClockKind",
+        "CommandRoleEnum": "incidents.models.command.CommandRole",
+        "TaskPriorityEnum": "incidents.models.command.TaskPriority",
+        "ResourceRequestKindEnum": "incidents.models.major_logistics.ResourceRequest.Kind",
     },
 }
 

@@ -47,14 +47,18 @@ def test_seeding_twice_changes_nothing_and_shows_each_key_once():
         "escalation.WorkingInterval": 10,
         "escalation.Schedule": 1,
         "escalation.RotationMember": 2,
-        "escalation.EscalationPolicy": 1,
-        "escalation.EscalationLevel": 2,
+        # Platform default, and the major-incident commanders' policy (incidents/major/demo.py).
+        "escalation.EscalationPolicy": 2,
+        "escalation.EscalationLevel": 4,
         "escalation.SlaPolicy": 4,
         "escalation.ContactMethod": 4,
         "escalation.NotificationRule": 4,
         "escalation.StakeholderGroup": 2,
-        "escalation.CommunicationRule": 2,
+        "escalation.CommunicationRule": 4,
         "incidents.Integration": 3,
+        "incidents.MajorIncidentConfiguration": 1,
+        "incidents.StatusPageService": 4,
+        "incidents.ActionPlanStep": 5,
         "incidents.Incident": 6,
     }
     assert {label: after_first[label] for label in expected} == expected

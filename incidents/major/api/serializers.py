@@ -163,7 +163,7 @@ class MajorIncidentUpdateSerializer(_MajorIncidentWriteSerializer):
     resolution_summary = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
 
 
-class TransitionSerializer(StrictFieldsMixin, serializers.Serializer):
+class MajorIncidentTransitionSerializer(StrictFieldsMixin, serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
     no_problem_reason = serializers.CharField(
         required=False, allow_blank=True, max_length=10_000, default="", help_text=_("For resolve.")

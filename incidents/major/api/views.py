@@ -140,7 +140,7 @@ class MajorIncidentTransitionView(APIView):
 
     @extend_schema(
         operation_id="v1_major_incidents_transition",
-        request=s.TransitionSerializer,
+        request=s.MajorIncidentTransitionSerializer,
         responses={200: s.MajorIncidentSerializer},
         parameters=[
             OpenApiParameter(
@@ -152,7 +152,7 @@ class MajorIncidentTransitionView(APIView):
         ],
     )
     def post(self, request: Request, pk: int, transition: str) -> Response:
-        data = _valid(s.TransitionSerializer, request)
+        data = _valid(s.MajorIncidentTransitionSerializer, request)
         if transition == "acknowledge":
             major_incident = services.major_incident_acknowledge(major_incident_id=pk, by=request.user)
         else:
