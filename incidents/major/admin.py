@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -253,6 +254,8 @@ class MajorIncidentAdmin(admin.ModelAdmin):
         LogInline,
     ]
     change_form_template = "admin/incidents/majorincident/change_form.html"
+    # Links people paste without a scheme (bridge) are https, as Django 6 will assume.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[MajorIncident]:
         return major_incident_list(user=request.user)
