@@ -7,8 +7,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.template import TemplateDoesNotExist
@@ -20,8 +19,6 @@ from .models.stakeholder import plain_address_channel
 from .outbox import notification_write
 from .subjects import SubjectInfo, subject_record
 from .timers import timer_schedule
-
-User = get_user_model()
 
 PAGE_TIMER = "escalation.page"
 
@@ -52,7 +49,7 @@ def message_render(
     return " ".join(title_text.split()), body_text.strip() + "\n"
 
 
-def _language(user: AbstractBaseUser | None) -> str | None:
+def _language(user: User | None) -> str | None:
     profile = getattr(user, "vigil_profile", None) if user is not None else None
     return (profile.language or None) if profile is not None else None
 
@@ -76,9 +73,7 @@ def payload_for(*, subject: models.Model, info: SubjectInfo, reason: str, at: da
     }
 
 
-def user_channels(
-    *, user: AbstractBaseUser, priority: int | None
-) -> list[tuple[ContactMethod | None, timedelta]]:
+def user_channels(*, user: User, priority: int | None) -> list[tuple[ContactMethod | None, timedelta]]:
     """The user's contact methods with their delays, by their notification rules for this priority.
 
     No rule: every active e-mail contact method at once; no contact method either: the account's e-mail."""
@@ -90,7 +85,9 @@ def user_channels(
         .select_related("contact_method")
         .order_by("delay", "id")
     )
-    found = [(rule.contact_method, rule.delay) for rule in rules]
+    found: list[tuple[ContactMethod | None, timedelta]] = [
+        (rule.contact_method, rule.delay) for rule in rules
+    ]
     if found:
         return found
     methods = ContactMethod.objects.filter(user=user, is_active=True, channel=Channel.EMAIL)
@@ -111,7 +108,7 @@ def notify_user_now(
     *,
     subject: models.Model,
     info: SubjectInfo,
-    user: AbstractBaseUser,
+    user: User,
     method: ContactMethod | None,
     reason: str,
     key: str,
@@ -150,7 +147,7 @@ def page_users(
     *,
     subject: models.Model,
     info: SubjectInfo,
-    users: list[AbstractBaseUser],
+    users: list[User],
     reason: str,
     key: str,
     template: str,
@@ -193,7 +190,7 @@ def notify_user_at_once(
     *,
     subject: models.Model,
     info: SubjectInfo,
-    user: AbstractBaseUser,
+    user: User,
     channel: str,
     reason: str,
     key: str,
@@ -221,7 +218,7 @@ def notify_user_at_once(
         )
 
 
-def group_recipients(group: StakeholderGroup) -> tuple[list[AbstractBaseUser], list[str]]:
+def group_recipients(group: StakeholderGroup) -> tuple[list[User], list[str]]:
     users = {u.pk: u for u in group.users.filter(is_active=True)}
     for team in group.teams.all():
         for member in team.members.filter(is_active=True):

@@ -23,10 +23,11 @@ class SubjectTypeField(serializers.ChoiceField):
         labels = [subject_type.model._meta.label_lower for subject_type in subject_types()]
         super().__init__(choices=[(label, label) for label in labels], **kwargs)
 
-    def to_representation(self, value: ContentType) -> str:
+    # The field's Python value is a ContentType, its wire value the label: DRF's stubs type both as str.
+    def to_representation(self, value: ContentType) -> str:  # type: ignore[override]
         return f"{value.app_label}.{value.model}"
 
-    def to_internal_value(self, data: Any) -> ContentType:
+    def to_internal_value(self, data: Any) -> ContentType:  # type: ignore[override]
         label = super().to_internal_value(data)
         subject_type = subject_type_for(label)
         if subject_type is None:  # unregistered since the field was made
@@ -58,10 +59,11 @@ class SecondsField(serializers.IntegerField):
         self.lowest = min_value
         super().__init__(**kwargs)
 
-    def to_representation(self, value: timedelta) -> int:
+    # The field's Python value is a timedelta, its wire value whole seconds: DRF's stubs type both as int.
+    def to_representation(self, value: timedelta) -> int:  # type: ignore[override]
         return int(value.total_seconds())
 
-    def to_internal_value(self, data: Any) -> timedelta:
+    def to_internal_value(self, data: Any) -> timedelta:  # type: ignore[override]
         seconds = super().to_internal_value(data)
         if not self.lowest <= seconds <= MAX_SECONDS:
             raise serializers.ValidationError(

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from config.serializers import ModelCleanMixin, StrictFieldsMixin
@@ -10,8 +10,6 @@ from config.serializers import ModelCleanMixin, StrictFieldsMixin
 from ...channels import private_address
 from ...models import ContactMethod, NotificationRule
 from .base import SecondsField
-
-User = get_user_model()
 
 
 # The address is checked for its channel by `ContactMethod.clean()`, here as in the admin.

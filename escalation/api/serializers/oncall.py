@@ -1,5 +1,7 @@
 """On-call schedules with their rotations and overrides, and the answer to "who is on call"."""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -48,7 +50,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "team", "time_zone", "description", "rotations", "overrides"]
 
     @extend_schema_field(OverrideSerializer(many=True))
-    def get_overrides(self, schedule: Schedule) -> list[dict]:
+    def get_overrides(self, schedule: Schedule) -> Any:
         now = timezone.now()
         current = [o for o in schedule.overrides.all() if o.end > now]
         return OverrideSerializer(sorted(current, key=lambda o: (o.start, o.pk)), many=True).data

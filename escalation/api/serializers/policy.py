@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -11,8 +11,6 @@ from config.serializers import StrictFieldsMixin
 
 from ...models import Escalation, EscalationLevel, EscalationPolicy
 from .base import SecondsField, SubjectRolesField
-
-User = get_user_model()
 
 
 class EscalationLevelSerializer(StrictFieldsMixin, serializers.ModelSerializer):

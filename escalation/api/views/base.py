@@ -36,7 +36,7 @@ class OwnRowsViewSet(viewsets.ModelViewSet):
             return qs
         return qs.filter(user=self.request.user)
 
-    def _owner(self, serializer: serializers.Serializer) -> Any:
+    def _owner(self, serializer: serializers.BaseSerializer) -> Any:
         owner = serializer.validated_data.get("user", self.request.user)
         if owner != self.request.user and not self._manages_all("add"):
             raise PermissionDenied()

@@ -8,6 +8,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.permissions import acting_user
+
 from ...models import Notification, WebhookSubscription
 from ..serializers.outbox import NotificationSerializer
 from ..serializers.webhook import WebhookSubscriptionSerializer
@@ -20,8 +22,8 @@ class WebhookSubscriptionViewSet(ManagedViewSet):
     queryset = WebhookSubscription.objects.order_by("name", "id")
     serializer_class = WebhookSubscriptionSerializer
 
-    def perform_create(self, serializer: serializers.Serializer) -> None:
-        serializer.save(created_by=self.request.user)
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        serializer.save(created_by=acting_user(self.request))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
