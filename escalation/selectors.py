@@ -28,7 +28,11 @@ def communication_cadence(*, event: str, priority: int | None) -> dict[str, time
     ).values_list("audience", "update_interval")
     cadence: dict[str, timedelta] = {}
     for audience, interval in rules:
-        if interval > timedelta(0) and (audience not in cadence or interval < cadence[audience]):
+        if (
+            interval is not None
+            and interval > timedelta(0)
+            and (audience not in cadence or interval < cadence[audience])
+        ):
             cadence[audience] = interval
     return cadence
 

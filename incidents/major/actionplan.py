@@ -9,7 +9,7 @@ Other apps create tasks with `task_create(incident=..., ...)` (a plain incident)
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -64,17 +64,15 @@ def task_remind(task: Task) -> None:
     )
 
 
-def _log_task(
-    task: Task, *, by: AbstractBaseUser | None, at: datetime, note: str, data: dict[str, Any]
-) -> None:
+def _log_task(task: Task, *, by: User | None, at: datetime, note: str, data: dict[str, Any]) -> None:
     """Tasks of a major incident are on its log; a plain incident's on its timeline."""
-    if task.major_incident_id:
+    if task.major_incident is not None:
         log(task.major_incident, kind=MajorIncidentLogEntry.Kind.TASK, by=by, at=at, note=note, data=data)
-    else:
+    elif task.incident is not None:
         from ..models import TimelineEvent
 
         TimelineEvent.objects.create(
-            incident_id=task.incident_id,
+            incident=task.incident,
             kind=TimelineEvent.Kind.CHANGE,
             actor=by,
             created_at=at,
@@ -83,9 +81,7 @@ def _log_task(
         )
 
 
-def _lock_parent(
-    *, major_incident_id: int | None, incident_id: int | None, by: AbstractBaseUser | None
-) -> Any:
+def _lock_parent(*, major_incident_id: int | None, incident_id: int | None, by: User | None) -> Any:
     """Lock the task's major incident or incident for the caller's transaction, after checking visibility."""
     if major_incident_id is not None:
         from .common import lock
@@ -117,11 +113,11 @@ def _check_owner(owner_user: Any, owner_person: Any, *, required: bool) -> None:
 
 def task_create(
     *,
-    by: AbstractBaseUser | None,
+    by: User | None,
     title: str,
     major_incident: MajorIncident | None = None,
     incident: Incident | None = None,
-    owner_user: AbstractBaseUser | None = None,
+    owner_user: User | None = None,
     owner_person: OutsidePerson | None = None,
     owner_required: bool = True,
     **fields: Any,
@@ -174,7 +170,7 @@ def task_create(
     return task
 
 
-def _lock_task(task_id: int, by: AbstractBaseUser | None) -> Task:
+def _lock_task(task_id: int, by: User | None) -> Task:
     task = Task.objects.filter(pk=task_id).first()
     if task is None:
         raise NotFound(_("Task %(id)s does not exist.") % {"id": task_id})
@@ -186,7 +182,7 @@ def _lock_task(task_id: int, by: AbstractBaseUser | None) -> Task:
     )
 
 
-def task_update(*, task_id: int, by: AbstractBaseUser | None, changes: dict[str, Any]) -> Task:
+def task_update(*, task_id: int, by: User | None, changes: dict[str, Any]) -> Task:
     """Change a task's editable fields; it keeps exactly one owner (naming one replaces the other)."""
     unknown = set(changes) - set(TASK_FIELDS)
     if unknown:
@@ -221,11 +217,11 @@ def task_update(*, task_id: int, by: AbstractBaseUser | None, changes: dict[str,
 
 
 def allowed_task_transitions(task: Task) -> list[str]:
-    available = {t.name for t in task.get_available_state_transitions()}
+    available = {t.name for t in task.get_available_state_transitions()}  # type: ignore[attr-defined]  # django-fsm's mixin, untyped
     return [name for name in Task.TRANSITIONS if name in available]
 
 
-def task_transition(*, task_id: int, name: str, by: AbstractBaseUser | None, note: str = "") -> Task:
+def task_transition(*, task_id: int, name: str, by: User | None, note: str = "") -> Task:
     """Start, complete, cancel or reopen a task: 409 with the allowed ones when not possible from its state."""
     if name not in Task.TRANSITIONS:
         raise NotFound(_("There is no transition named %(name)s.") % {"name": name})
@@ -272,7 +268,7 @@ def template_for(major_incident: MajorIncident) -> ActionPlanTemplate | None:
 
 
 def template_instantiate(
-    major_incident: MajorIncident, *, template: ActionPlanTemplate, by: AbstractBaseUser | None, at: datetime
+    major_incident: MajorIncident, *, template: ActionPlanTemplate, by: User | None, at: datetime
 ) -> list[Task]:
     """The template's steps as tasks on the major incident (the caller holds its lock): each owned by the
     holder of its step's role (the commander when it names none), or waiting for one."""
@@ -311,7 +307,7 @@ def template_instantiate(
     return tasks
 
 
-def template_apply(*, major_incident_id: int, template_id: int, by: AbstractBaseUser | None) -> list[Task]:
+def template_apply(*, major_incident_id: int, template_id: int, by: User | None) -> list[Task]:
     """Add a template's tasks to a major incident's plan later (when the cause becomes known, say)."""
     from .common import lock
 

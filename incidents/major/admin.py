@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
 
 from config.errors import VigilError
+from config.permissions import acting_user
 
 from ..models import (
     ActionPlanStep,
@@ -306,12 +307,14 @@ class MajorIncidentAdmin(admin.ModelAdmin):
             changed = {f: v for f, v in fields.items() if f in form.changed_data}
             if "services" in changed:
                 changed["services"] = list(changed["services"])
-            saved = services.major_incident_update(major_incident_id=obj.pk, by=request.user, changes=changed)
+            saved = services.major_incident_update(
+                major_incident_id=obj.pk, by=acting_user(request), changes=changed
+            )
         else:
             chosen = list(fields.pop("services", []) or [])
             title, severity = fields.pop("title"), fields.pop("severity")
             saved = services.major_incident_declare(
-                by=request.user,
+                by=acting_user(request),
                 title=title,
                 severity=severity,
                 services=chosen or None,
@@ -464,12 +467,14 @@ class MajorIncidentAdmin(admin.ModelAdmin):
         get_object_or_404(self.get_queryset(request), pk=pk)
         try:
             if name == "acknowledge":
-                major_incident = services.major_incident_acknowledge(major_incident_id=pk, by=request.user)
+                major_incident = services.major_incident_acknowledge(
+                    major_incident_id=pk, by=acting_user(request)
+                )
             else:
                 major_incident = services.major_incident_transition(
                     major_incident_id=pk,
                     name=name,
-                    by=request.user,
+                    by=acting_user(request),
                     note=request.POST.get("note", ""),
                     no_problem_reason=request.POST.get("no_problem_reason", ""),
                     resolution_summary=request.POST.get("resolution_summary", ""),
@@ -496,7 +501,7 @@ class MajorIncidentAdmin(admin.ModelAdmin):
             assignment = command.role_assign(
                 major_incident_id=pk,
                 role=request.POST.get("role", ""),
-                by=request.user,
+                by=acting_user(request),
                 user=user,
                 person=person,
                 note=request.POST.get("note", ""),
@@ -570,7 +575,7 @@ class TaskAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Task, form: Any, change: bool) -> None:
         changes = {k: form.cleaned_data[k] for k in form.changed_data if k in actionplan.TASK_FIELDS}
-        actionplan.task_update(task_id=obj.pk, by=request.user, changes=changes)
+        actionplan.task_update(task_id=obj.pk, by=acting_user(request), changes=changes)
         obj.refresh_from_db()
 
 
@@ -591,14 +596,13 @@ class StatusSubscriptionAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.action(description=_("Declare a major incident from the selected incidents"), permissions=["change"])
-def declare_major_incident(
+def incidents_declare_action(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Incident]
 ) -> Any:
     """The admin's action on incidents: one major incident gathers them, the highest priority as the primary."""
     try:
         major_incident = services.incidents_declare(
-            incident_ids=list(queryset.values_list("pk", flat=True)), by=request.user
+            incident_ids=list(queryset.values_list("pk", flat=True)), by=acting_user(request)
         )
     except VigilError as error:
         modeladmin.message_user(request, error.detail, level=messages.ERROR)

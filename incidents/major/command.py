@@ -4,7 +4,7 @@ transaction and locks the major incident; the `_` helpers expect the caller to h
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,11 +28,11 @@ from ..models import (
 from .common import check_can_see, check_commandable, display_name, lock, log, one_person, require
 
 
-def _holder_label(user: AbstractBaseUser | None, person: OutsidePerson | None) -> str:
+def _holder_label(user: User | None, person: OutsidePerson | None) -> str:
     return display_name(user) if user is not None else str(person)
 
 
-def _holder_data(user: AbstractBaseUser | None, person: OutsidePerson | None) -> dict[str, Any]:
+def _holder_data(user: User | None, person: OutsidePerson | None) -> dict[str, Any]:
     if user is not None:
         return {"user_id": user.pk, "username": user.get_username()}
     return {"person_id": getattr(person, "pk", None), "person": str(person)}
@@ -50,9 +50,9 @@ def role_assign_locked(
     major_incident: MajorIncident,
     *,
     role: str,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     person: OutsidePerson | None = None,
-    by: AbstractBaseUser | None,
+    by: User | None,
     at: datetime,
     note: str = "",
 ) -> RoleAssignment:
@@ -114,8 +114,8 @@ def role_assign(
     *,
     major_incident_id: int,
     role: str,
-    by: AbstractBaseUser | None,
-    user: AbstractBaseUser | None = None,
+    by: User | None,
+    user: User | None = None,
     person: OutsidePerson | None = None,
     note: str = "",
 ) -> RoleAssignment:
@@ -130,7 +130,7 @@ def role_assign(
         )
 
 
-def role_end(*, major_incident_id: int, role: str, by: AbstractBaseUser | None, note: str = "") -> None:
+def role_end(*, major_incident_id: int, role: str, by: User | None, note: str = "") -> None:
     """The role is no longer held. The commander's role is handed over, never left empty once the response
     has started (409)."""
     with transaction.atomic():
@@ -163,10 +163,10 @@ def role_end(*, major_incident_id: int, role: str, by: AbstractBaseUser | None, 
 def _team_join(
     major_incident: MajorIncident,
     *,
-    user: AbstractBaseUser | None,
+    user: User | None,
     person: OutsidePerson | None,
     responsibility: str,
-    by: AbstractBaseUser | None,
+    by: User | None,
     at: datetime,
 ) -> TeamMember:
     existing = TeamMember.objects.filter(
@@ -192,8 +192,8 @@ def _team_join(
 def member_add(
     *,
     major_incident_id: int,
-    by: AbstractBaseUser | None,
-    user: AbstractBaseUser | None = None,
+    by: User | None,
+    user: User | None = None,
     person: OutsidePerson | None = None,
     responsibility: str = "",
 ) -> TeamMember:
@@ -209,7 +209,7 @@ def member_add(
         )
 
 
-def member_leave(*, member_id: int, by: AbstractBaseUser | None) -> TeamMember:
+def member_leave(*, member_id: int, by: User | None) -> TeamMember:
     """The member leaves the team; when they left is kept."""
     member = TeamMember.objects.filter(pk=member_id).first()
     if member is None:
@@ -234,7 +234,7 @@ def member_leave(*, member_id: int, by: AbstractBaseUser | None) -> TeamMember:
 
 
 def objective_add(
-    *, major_incident_id: int, by: AbstractBaseUser | None, text: str, position: int | None = None
+    *, major_incident_id: int, by: User | None, text: str, position: int | None = None
 ) -> Objective:
     if not text.strip():
         raise InvalidInput(
@@ -255,7 +255,7 @@ def objective_add(
     return objective
 
 
-def objective_update(*, objective_id: int, by: AbstractBaseUser | None, changes: dict[str, Any]) -> Objective:
+def objective_update(*, objective_id: int, by: User | None, changes: dict[str, Any]) -> Objective:
     """Change the text or position, or mark it achieved (`achieved`: true / false)."""
     objective = Objective.objects.filter(pk=objective_id).first()
     if objective is None:

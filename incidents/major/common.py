@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,11 +22,11 @@ class ConditionNotMet(Conflict):
     code = "condition_not_met"
 
 
-def sees_all_major_incidents(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+def sees_all_major_incidents(user: User | AnonymousUser | None) -> bool:
     return bool(user is None or (user.is_authenticated and user.has_perm("incidents.view_majorincident")))
 
 
-def own_declarations(user: AbstractBaseUser) -> Q:
+def own_declarations(user: User) -> Q:
     """A reporter's own: those they declared, and those their report was joined to."""
     return Q(declared_by=user) | Q(links__incident__reporter=user)
 
@@ -39,7 +39,7 @@ def lock(major_incident_id: int) -> MajorIncident:
     return major_incident
 
 
-def check_can_see(*, major_incident: MajorIncident, by: AbstractBaseUser | None) -> None:
+def check_can_see(*, major_incident: MajorIncident, by: User | None) -> None:
     """Agents and managers see every major incident; a reporter sees their own declarations (404 otherwise)."""
     if sees_all_major_incidents(by):
         return
@@ -48,7 +48,7 @@ def check_can_see(*, major_incident: MajorIncident, by: AbstractBaseUser | None)
     raise NotFound(_("Major incident %(id)s does not exist.") % {"id": major_incident.pk})
 
 
-def require(by: AbstractBaseUser | None, permission: str, message: str) -> None:
+def require(by: User | None, permission: str, message: str) -> None:
     """403 unless `by` holds the permission (None is Vigil itself: a timer, a flag, the tests' setup)."""
     if by is not None and not by.has_perm(permission):
         raise PermissionDenied(message)
@@ -68,7 +68,7 @@ def log(
     major_incident: MajorIncident,
     *,
     kind: str,
-    by: AbstractBaseUser | None,
+    by: User | None,
     at: datetime | None = None,
     note: str = "",
     data: dict[str, Any] | None = None,
@@ -95,7 +95,7 @@ def one_person(*, user: Any, person: Any, field: str = "user") -> None:
         )
 
 
-def display_name(user: AbstractBaseUser | None) -> str:
+def display_name(user: User | None) -> str:
     if user is None:
         return ""
-    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
+    return user.get_full_name() or user.get_username()

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core import signing
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -117,7 +117,7 @@ def _clean_audiences(audiences: Any) -> list[str]:
 def status_update_publish(
     *,
     major_incident_id: int,
-    by: AbstractBaseUser | None,
+    by: User | None,
     status: str,
     audiences: list[str],
     impact: str = "",
@@ -216,7 +216,10 @@ def subscription_from_token(token: str, purpose: str) -> StatusSubscription | No
         return None
     if not isinstance(data, dict) or data.get("p") != purpose:
         return None
-    return StatusSubscription.objects.filter(pk=data.get("id")).first()
+    subscription_id = data.get("id")
+    if not isinstance(subscription_id, int):
+        return None
+    return StatusSubscription.objects.filter(pk=subscription_id).first()
 
 
 def _mail_subscribers(major_incident: MajorIncident, *, update: StatusUpdate, at: datetime) -> None:
@@ -305,7 +308,7 @@ class EscalationTarget:
 def major_incident_escalate(
     *,
     major_incident_id: int,
-    by: AbstractBaseUser | None,
+    by: User | None,
     target: str,
     note: str = "",
     group: StakeholderGroup | None = None,
@@ -321,8 +324,11 @@ def major_incident_escalate(
             _("Unknown target."),
             fields={"target": [_("One of: %(t)s.") % {"t": ", ".join(EscalationTarget.ALL)}]},
         )
-    needed = {EscalationTarget.GROUP: ("group", group), EscalationTarget.TEAM: ("team", team)}
-    needed[EscalationTarget.PERSON] = ("person", person)
+    needed: dict[str, tuple[str, object]] = {
+        EscalationTarget.GROUP: ("group", group),
+        EscalationTarget.TEAM: ("team", team),
+        EscalationTarget.PERSON: ("person", person),
+    }
     if target in needed and needed[target][1] is None:
         field = needed[target][0]
         raise InvalidInput(_("Say whom to bring in."), fields={field: [_("This field is required.")]})
@@ -347,7 +353,7 @@ def major_incident_escalate(
         reached: list[str] = []
         if target == EscalationTarget.MANAGEMENT:
             groups = list(StakeholderGroup.objects.filter(audience=Audience.MANAGEMENT))
-        elif target == EscalationTarget.GROUP:
+        elif target == EscalationTarget.GROUP and group is not None:
             groups, data["group"] = [group], group.name
         else:
             groups = []
@@ -374,7 +380,7 @@ def major_incident_escalate(
                 at=now,
             )
             reached.append(stakeholders.name)
-        if target == EscalationTarget.TEAM:
+        if target == EscalationTarget.TEAM and team is not None:
             people = [u for u in team_oncall(team=team, at=now) if u.is_active] or list(
                 team.members.filter(is_active=True)
             )
@@ -390,7 +396,7 @@ def major_incident_escalate(
             )
             data["team"] = team.name
             reached += [u.get_username() for u in people]
-        if target == EscalationTarget.PERSON:
+        if target == EscalationTarget.PERSON and person is not None:
             notification_write(
                 subject=major_incident,
                 reason=event,

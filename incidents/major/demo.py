@@ -4,7 +4,7 @@ status updates and a general action plan template. Idempotent like the rest of t
 
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from escalation.demo import PLATFORM_SCHEDULE
 from escalation.models import Audience, CommunicationRule, EscalationLevel, EscalationPolicy, Schedule
@@ -35,7 +35,7 @@ GENERAL_PLAN = [
 ]
 
 
-def demo_major_incidents(*, manager: AbstractBaseUser, services: dict[str, Service]) -> int:
+def demo_major_incidents(*, manager: User, services: dict[str, Service]) -> int:
     created = 0
     policy, new = EscalationPolicy.objects.get_or_create(
         name=COMMANDERS_POLICY,

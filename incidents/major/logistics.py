@@ -3,7 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -26,9 +26,7 @@ def _valid(row: models.Model) -> None:
         ) from None
 
 
-def _locked_for(
-    major_incident_id: int, by: AbstractBaseUser | None, permission: str, message: str
-) -> MajorIncident:
+def _locked_for(major_incident_id: int, by: User | None, permission: str, message: str) -> MajorIncident:
     require(by, permission, message)
     major_incident = lock(major_incident_id)
     check_can_see(major_incident=major_incident, by=by)
@@ -37,7 +35,7 @@ def _locked_for(
 
 
 def resource_request_create(
-    *, major_incident_id: int, by: AbstractBaseUser | None, kind: str, description: str, note: str = ""
+    *, major_incident_id: int, by: User | None, kind: str, description: str, note: str = ""
 ) -> ResourceRequest:
     with transaction.atomic():
         major_incident = _locked_for(
@@ -67,7 +65,7 @@ def resource_request_create(
 
 
 def resource_request_decide(
-    *, request_id: int, by: AbstractBaseUser | None, state: str, note: str = ""
+    *, request_id: int, by: User | None, state: str, note: str = ""
 ) -> ResourceRequest:
     """Provided (by `by`), refused or cancelled; only a request still waiting can be decided (409)."""
     if state not in (
@@ -113,7 +111,7 @@ def resource_request_decide(
 def cost_add(
     *,
     major_incident_id: int,
-    by: AbstractBaseUser | None,
+    by: User | None,
     category: str,
     amount: Decimal,
     currency: str,
@@ -155,7 +153,7 @@ def cost_add(
 
 
 def funds_allocate(
-    *, major_incident_id: int, by: AbstractBaseUser | None, amount: Decimal, currency: str, note: str = ""
+    *, major_incident_id: int, by: User | None, amount: Decimal, currency: str, note: str = ""
 ) -> FundAllocation:
     with transaction.atomic():
         major_incident = _locked_for(

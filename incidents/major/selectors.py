@@ -7,7 +7,7 @@ from decimal import Decimal
 from difflib import SequenceMatcher
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -29,7 +29,7 @@ REFERENCE = re.compile(r"^\s*MI-?0*(\d{1,18})\s*$", re.IGNORECASE)
 SIMILAR_TITLE = 0.6
 
 
-def major_incident_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[MajorIncident]:
+def major_incident_list(*, user: User | AnonymousUser) -> QuerySet[MajorIncident]:
     """The major incidents a user may see: all for agents and managers, their own declarations for reporters."""
     qs = MajorIncident.objects.select_related("declared_by", "category", "primary_incident").prefetch_related(
         "services",
@@ -45,7 +45,7 @@ def major_incident_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[M
         return qs.none()
     if sees_all_major_incidents(user):
         return qs
-    return qs.filter(own_declarations(user)).distinct()  # type: ignore[arg-type]
+    return qs.filter(own_declarations(user)).distinct()
 
 
 def major_incident_search(qs: QuerySet[MajorIncident], term: str) -> QuerySet[MajorIncident]:
@@ -123,7 +123,7 @@ def review_data(major_incident: MajorIncident) -> dict[str, Any]:
             {
                 "role": r.role,
                 "holder": r.holder_name,
-                "user": r.user.get_username() if r.user_id else None,
+                "user": r.user.get_username() if r.user is not None else None,
                 "from": r.assigned_at.isoformat(),
                 "until": r.ended_at.isoformat() if r.ended_at else None,
             }

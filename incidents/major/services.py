@@ -5,7 +5,7 @@ incident, checks access, changes the data, writes the log and tells the engine, 
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,6 +46,9 @@ from .selectors import review_data
 # The report behind a declaration becomes an incident of this impact and urgency (P1, P2, P3 by default).
 SEVERITY_IMPACT_URGENCY = {Severity.SEV1: (1, 1), Severity.SEV2: (2, 2), Severity.SEV3: (3, 2)}
 
+# The source of the primary incident a declaration opens.
+VIA_SOURCE: dict[str, str] = {DeclaredVia.FORM: Source.FORM, DeclaredVia.ADMIN: Source.ADMIN}
+
 # Fields people may edit directly; the state changes only through transitions, milestones with them.
 EDITABLE_FIELDS = (
     "title",
@@ -68,7 +71,7 @@ def _link(
     major_incident: MajorIncident,
     incident: Incident,
     *,
-    by: AbstractBaseUser | None,
+    by: User | None,
     at: datetime,
     primary: bool,
 ) -> MajorIncidentLink:
@@ -115,7 +118,7 @@ def _link(
     return link
 
 
-def _commander_on_call(config: MajorIncidentConfiguration, at: datetime) -> AbstractBaseUser | None:
+def _commander_on_call(config: MajorIncidentConfiguration, at: datetime) -> User | None:
     if config.commander_schedule is None:
         return None
     return next((u for u in oncall_users(schedule=config.commander_schedule, at=at) if u.is_active), None)
@@ -123,7 +126,7 @@ def _commander_on_call(config: MajorIncidentConfiguration, at: datetime) -> Abst
 
 def major_incident_declare(
     *,
-    by: AbstractBaseUser | None,
+    by: User | None,
     title: str,
     severity: int = Severity.SEV2,
     summary: str = "",
@@ -132,7 +135,7 @@ def major_incident_declare(
     via: str = DeclaredVia.API,
     cause: str = "",
     category: IncidentCategory | None = None,
-    commander: AbstractBaseUser | None = None,
+    commander: User | None = None,
     commander_person: OutsidePerson | None = None,
     flag: MajorIncidentFlag | None = None,
     **fields: Any,
@@ -169,8 +172,8 @@ def major_incident_declare(
                 description=summary,
                 impact=impact,
                 urgency=urgency,
-                source={DeclaredVia.FORM: Source.FORM, DeclaredVia.ADMIN: Source.ADMIN}.get(via, Source.API),
-                service=(services or [None])[0],
+                source=VIA_SOURCE.get(via, Source.API),
+                service=services[0] if services else None,
                 category=category,
             )
             gathered = [Incident.objects.select_for_update().get(pk=report.pk)]
@@ -188,7 +191,7 @@ def major_incident_declare(
             detected_at=fields.pop("detected_at", None) or gathered[0].reported_at,
             **{k: v for k, v in fields.items() if k != "services"},
         )
-        chosen = services or [i.service for i in gathered if i.service_id]
+        chosen = services or [i.service for i in gathered if i.service is not None]
         major_incident.services.set({s.pk for s in chosen if s is not None})
         log(
             major_incident,
@@ -228,15 +231,14 @@ def major_incident_declare(
     return major_incident
 
 
-def major_incident_declare_from_flag(
-    *, flag: MajorIncidentFlag, by: AbstractBaseUser | None
-) -> MajorIncident:
+def major_incident_declare_from_flag(*, flag: MajorIncidentFlag, by: User | None) -> MajorIncident:
     """A possible major incident confirmed: declared with the flag's incident as the primary one and, for a
     ticket spike, the service's other new incidents of the window linked. The caller holds the flag's lock."""
-    if flag.incident_id is None:
+    primary = flag.incident
+    if primary is None:
         raise Conflict(_("The flag's incident is gone: declare the major incident from the form or the API."))
-    incidents = [flag.incident]
-    if flag.kind == MajorIncidentFlag.Kind.SPIKE and flag.service_id:
+    incidents = [primary]
+    if flag.kind == MajorIncidentFlag.Kind.SPIKE and flag.service_id is not None:
         since = flag.raised_at - timedelta(minutes=flag.window_minutes)
         incidents += list(
             Incident.objects.filter(
@@ -246,10 +248,9 @@ def major_incident_declare_from_flag(
                 major_incident_link__isnull=True,
                 state__in=["new", "acknowledged", "in_progress", "on_hold"],
             )
-            .exclude(pk=flag.incident_id)
+            .exclude(pk=primary.pk)
             .order_by("reported_at")
         )
-    primary = flag.incident
     return major_incident_declare(
         by=by,
         title=primary.title,
@@ -259,14 +260,14 @@ def major_incident_declare_from_flag(
         incidents=incidents,
         via=DeclaredVia.FLAG,
         flag=flag,
-        services=[flag.service] if flag.service_id else None,
+        services=[flag.service] if flag.service is not None else None,
     )
 
 
 def major_incident_join(
     *,
     major_incident_id: int,
-    by: AbstractBaseUser,
+    by: User,
     title: str,
     description: str = "",
     service: Service | None = None,
@@ -322,9 +323,7 @@ def major_incident_join(
     return report
 
 
-def major_incident_link(
-    *, major_incident_id: int, incident_id: int, by: AbstractBaseUser | None
-) -> MajorIncidentLink:
+def major_incident_link(*, major_incident_id: int, incident_id: int, by: User | None) -> MajorIncidentLink:
     require(by, "incidents.change_majorincident", _("You may not change major incidents."))
     with transaction.atomic():
         major_incident = lock(major_incident_id)
@@ -335,7 +334,7 @@ def major_incident_link(
         return _link(major_incident, incident, by=by, at=timezone.now(), primary=False)
 
 
-def major_incident_unlink(*, major_incident_id: int, incident_id: int, by: AbstractBaseUser | None) -> None:
+def major_incident_unlink(*, major_incident_id: int, incident_id: int, by: User | None) -> None:
     require(by, "incidents.change_majorincident", _("You may not change major incidents."))
     with transaction.atomic():
         major_incident = lock(major_incident_id)
@@ -357,7 +356,7 @@ def major_incident_unlink(*, major_incident_id: int, incident_id: int, by: Abstr
         )
 
 
-def major_incident_acknowledge(*, major_incident_id: int, by: AbstractBaseUser | None) -> MajorIncident:
+def major_incident_acknowledge(*, major_incident_id: int, by: User | None) -> MajorIncident:
     """The page is answered: paging stops and the acknowledge clock is met. Acknowledging again does nothing."""
     with transaction.atomic():
         major_incident = lock(major_incident_id)
@@ -368,7 +367,7 @@ def major_incident_acknowledge(*, major_incident_id: int, by: AbstractBaseUser |
     return major_incident
 
 
-def _acknowledge(major_incident: MajorIncident, *, by: AbstractBaseUser | None, at: datetime) -> None:
+def _acknowledge(major_incident: MajorIncident, *, by: User | None, at: datetime) -> None:
     major_incident.acknowledged_at = at
     MajorIncident.objects.filter(pk=major_incident.pk).update(acknowledged_at=at)
     engine.subject_acknowledge(subject=major_incident, by=by, at=at)
@@ -377,7 +376,7 @@ def _acknowledge(major_incident: MajorIncident, *, by: AbstractBaseUser | None, 
 
 
 def major_incident_update(
-    *, major_incident_id: int, by: AbstractBaseUser | None, changes: dict[str, Any]
+    *, major_incident_id: int, by: User | None, changes: dict[str, Any]
 ) -> MajorIncident:
     """Change editable fields; a new severity or category moves the engine's clocks and the update cadence."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
@@ -420,7 +419,7 @@ def major_incident_update(
 
 def allowed_transitions(major_incident: MajorIncident) -> list[str]:
     """Transitions possible from the current state (conditions on the row included), in lifecycle order."""
-    available = {t.name for t in major_incident.get_available_state_transitions()}
+    available = {t.name for t in major_incident.get_available_state_transitions()}  # type: ignore[attr-defined]  # django-fsm's mixin, untyped
     return [name for name in MajorIncident.TRANSITIONS if name in available]
 
 
@@ -440,7 +439,7 @@ def major_incident_transition(
     *,
     major_incident_id: int,
     name: str,
-    by: AbstractBaseUser | None,
+    by: User | None,
     note: str = "",
     no_problem_reason: str = "",
     resolution_summary: str = "",
@@ -526,9 +525,7 @@ def _check_conditions(
         )
 
 
-def _after_transition(
-    major_incident: MajorIncident, *, name: str, by: AbstractBaseUser | None, at: datetime
-) -> None:
+def _after_transition(major_incident: MajorIncident, *, name: str, by: User | None, at: datetime) -> None:
     """The engine's side of a transition and its event, in the transition's transaction (row locked)."""
     data: dict[str, Any] = {"state": major_incident.state}
     if name in ("resolve", "cancel"):
@@ -567,7 +564,7 @@ def _resolve_linked(major_incident: MajorIncident, *, at: datetime) -> None:
 
 
 def incidents_declare(
-    *, incident_ids: list[int], by: AbstractBaseUser | None, title: str = "", severity: int | None = None
+    *, incident_ids: list[int], by: User | None, title: str = "", severity: int | None = None
 ) -> MajorIncident:
     """The admin's action on one or more incidents: the highest-priority (then oldest) one is the primary."""
     incidents = list(Incident.objects.filter(pk__in=incident_ids).order_by("priority", "reported_at", "pk"))

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -18,13 +18,13 @@ def _admin_url(name: str, pk: int) -> str:
     return settings.VIGIL_BASE_URL.rstrip("/") + reverse(name, args=[pk])
 
 
-def _holder(major_incident: MajorIncident, role: str) -> list[AbstractBaseUser]:
+def _holder(major_incident: MajorIncident, role: str) -> list[User]:
     assignment = (
         RoleAssignment.objects.filter(major_incident=major_incident, role=role, ended_at__isnull=True)
         .select_related("user")
         .first()
     )
-    return [assignment.user] if assignment is not None and assignment.user_id else []
+    return [assignment.user] if assignment is not None and assignment.user is not None else []
 
 
 class MajorIncidentSubject(SubjectType):
@@ -61,7 +61,7 @@ class MajorIncidentSubject(SubjectType):
             },
         )
 
-    def people(self, obj: Any, role: str) -> list[AbstractBaseUser]:
+    def people(self, obj: Any, role: str) -> list[User]:
         if role == "team":
             return [
                 m.user
@@ -108,9 +108,9 @@ class TaskSubject(SubjectType):
             extra={"owner": obj.owner_name, "parent": parent.reference},
         )
 
-    def people(self, obj: Any, role: str) -> list[AbstractBaseUser]:
+    def people(self, obj: Any, role: str) -> list[User]:
         if role == "owner":
-            return [obj.owner_user] if obj.owner_user_id else []
+            return [obj.owner_user] if obj.owner_user is not None else []
         if role != "lead":
             return []
         if obj.major_incident_id:
@@ -123,4 +123,4 @@ class TaskSubject(SubjectType):
             if incident.team_id
             else None
         )
-        return [team.manager] if team is not None and team.manager_id else []
+        return [team.manager] if team is not None and team.manager is not None else []

@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from config.errors import VigilError
+from config.permissions import acting_user
 
 from ..models import MajorIncident, MajorIncidentConfiguration, StatusUpdate
 from ..models.major_incident import DeclaredVia
@@ -75,7 +76,7 @@ def declare(request: HttpRequest) -> HttpResponse:
     confirmation page with the reference."""
     can_declare = request.user.has_perm("incidents.add_majorincident")
     if request.method == "GET" or not can_declare:
-        form = DeclareForm(initial={"contact": request.user.email})
+        form = DeclareForm(initial={"contact": getattr(request.user, "email", "")})
         status = 200 if can_declare else 403
         return render(
             request, "incidents/declare/form.html", {"form": form, "can_declare": can_declare}, status=status
@@ -104,7 +105,7 @@ def declare(request: HttpRequest) -> HttpResponse:
         if join_id:
             services.major_incident_join(
                 major_incident_id=int(join_id) if join_id.isdigit() else 0,
-                by=request.user,
+                by=acting_user(request),
                 title=data["title"],
                 description=description,
                 service=data["service"],
@@ -112,7 +113,7 @@ def declare(request: HttpRequest) -> HttpResponse:
             )
             return HttpResponseRedirect(reverse("declare-done", args=[int(join_id)]) + "?joined=1")
         major_incident = services.major_incident_declare(
-            by=request.user,
+            by=acting_user(request),
             title=data["title"],
             summary=description,
             severity=form.severity,
@@ -166,7 +167,9 @@ def declare_mine(request: HttpRequest) -> HttpResponse:
     from .common import own_declarations
 
     mine = (
-        MajorIncident.objects.filter(own_declarations(request.user)).distinct().order_by("-declared_at")[:100]
+        MajorIncident.objects.filter(own_declarations(acting_user(request)))
+        .distinct()
+        .order_by("-declared_at")[:100]
     )
     return render(request, "incidents/declare/mine.html", {"major_incidents": mine})
 

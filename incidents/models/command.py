@@ -4,6 +4,7 @@
 is set); docs/major-incidents.md describes it for the apps that instantiate tasks."""
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -86,7 +87,7 @@ class _HeldByPerson(models.Model):
 
     @property
     def holder_name(self) -> str:
-        if self.user_id:
+        if self.user is not None:
             return self.user.get_full_name() or self.user.get_username()
         return str(self.person) if self.person_id else ""
 
@@ -314,7 +315,8 @@ class Task(FSMModelMixin, models.Model):
         return self.title
 
     @property
-    def parent(self) -> models.Model:
+    def parent(self) -> Any:
+        """The major incident or the incident the task belongs to (both have a `reference`)."""
         return self.major_incident if self.major_incident_id else self.incident
 
     @property
@@ -324,7 +326,7 @@ class Task(FSMModelMixin, models.Model):
 
     @property
     def owner_name(self) -> str:
-        if self.owner_user_id:
+        if self.owner_user is not None:
             return self.owner_user.get_full_name() or self.owner_user.get_username()
         return str(self.owner_person) if self.owner_person_id else ""
 

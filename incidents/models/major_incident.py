@@ -189,7 +189,7 @@ class MajorIncident(FSMModelMixin, models.Model):
         source=MajorIncidentState.DECLARED,
         target=MajorIncidentState.INVESTIGATING,
         permission=TRANSITION_PERMISSION,
-        conditions=[has_commander],
+        conditions=[has_commander],  # type: ignore[list-item]  # django-fsm's conditions take the model
     )
     def investigate(self, *, at: datetime) -> None:
         self.investigating_at = at

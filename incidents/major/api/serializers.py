@@ -121,7 +121,7 @@ class MajorIncidentSerializer(serializers.ModelSerializer):
 
 
 class _MajorIncidentWriteSerializer(StrictFieldsMixin, serializers.Serializer):
-    read_only_hints = {"state": STATE_HINT}
+    read_only_hints: dict[str, Any] = {"state": STATE_HINT}
 
     title = serializers.CharField(max_length=200)
     summary = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
@@ -260,7 +260,7 @@ class TaskSerializer(serializers.ModelSerializer):
 
 
 class _TaskWriteSerializer(StrictFieldsMixin, serializers.Serializer):
-    read_only_hints = {
+    read_only_hints: dict[str, Any] = {
         "state": _("The state changes only through transitions: POST /api/v1/tasks/<id>/<transition>/.")
     }
 

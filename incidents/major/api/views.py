@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import PermissionDenied
-from config.permissions import ModelPermissionsWithView
+from config.permissions import ModelPermissionsWithView, acting_user
 from escalation.models import Notification
 from escalation.subjects import subject_filter
 
@@ -100,7 +100,7 @@ class MajorIncidentViewSet(
 
     permission_classes = [IsAuthenticated]
     filterset_class = MajorIncidentFilter
-    filter_backends = [*viewsets.GenericViewSet.filter_backends, OrderingFilter]
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["declared_at", "severity", "updated_at", "id"]
 
     def get_queryset(self) -> QuerySet[MajorIncident]:
@@ -118,7 +118,7 @@ class MajorIncidentViewSet(
     @extend_schema(request=s.MajorIncidentCreateSerializer, responses={201: s.MajorIncidentSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(s.MajorIncidentCreateSerializer, request)
-        major_incident = services.major_incident_declare(by=request.user, **data)
+        major_incident = services.major_incident_declare(by=acting_user(request), **data)
         return self._answer(major_incident, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.MajorIncidentUpdateSerializer, responses={200: s.MajorIncidentSerializer})
@@ -126,7 +126,7 @@ class MajorIncidentViewSet(
         major_incident = self.get_object()
         changes = _valid(s.MajorIncidentUpdateSerializer, request, partial=kwargs.get("partial", False))
         major_incident = services.major_incident_update(
-            major_incident_id=major_incident.pk, by=request.user, changes=changes
+            major_incident_id=major_incident.pk, by=acting_user(request), changes=changes
         )
         return self._answer(major_incident)
 
@@ -154,10 +154,12 @@ class MajorIncidentTransitionView(APIView):
     def post(self, request: Request, pk: int, transition: str) -> Response:
         data = _valid(s.MajorIncidentTransitionSerializer, request)
         if transition == "acknowledge":
-            major_incident = services.major_incident_acknowledge(major_incident_id=pk, by=request.user)
+            major_incident = services.major_incident_acknowledge(
+                major_incident_id=pk, by=acting_user(request)
+            )
         else:
             major_incident = services.major_incident_transition(
-                major_incident_id=pk, name=transition, by=request.user, **data
+                major_incident_id=pk, name=transition, by=acting_user(request), **data
             )
         fresh = major_incident_list(user=request.user).prefetch_related("links").get(pk=major_incident.pk)
         return Response(s.MajorIncidentSerializer(fresh).data)
@@ -189,8 +191,8 @@ def _nested(
             )
             def post(self, request: Request, pk: int) -> Response:
                 _visible(request, pk)
-                data = _valid(write, request)  # type: ignore[arg-type]
-                row = create(major_incident_id=pk, by=request.user, **data)  # type: ignore[misc]
+                data = _valid(write, request)
+                row = create(major_incident_id=pk, by=acting_user(request), **data)  # type: ignore[misc]
                 return Response(read(row).data, status=status.HTTP_201_CREATED)
 
     View.__doc__ = doc
@@ -274,7 +276,7 @@ class RoleEndView(APIView):
     @extend_schema(request=s.NoteSerializer, responses={204: None})
     def delete(self, request: Request, pk: int, role: str) -> Response:
         _visible(request, pk)
-        command.role_end(major_incident_id=pk, role=role, by=request.user)
+        command.role_end(major_incident_id=pk, role=role, by=acting_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -286,7 +288,7 @@ class MemberLeaveView(APIView):
         major_incident = _visible(request, pk)
         get_object_or_404(major_incident.team_members, pk=member_id)
         return Response(
-            s.TeamMemberSerializer(command.member_leave(member_id=member_id, by=request.user)).data
+            s.TeamMemberSerializer(command.member_leave(member_id=member_id, by=acting_user(request))).data
         )
 
 
@@ -298,7 +300,9 @@ class ObjectiveView(APIView):
         major_incident = _visible(request, pk)
         get_object_or_404(major_incident.objectives, pk=objective_id)
         changes = _valid(s.ObjectiveWriteSerializer, request, partial=True)
-        objective = command.objective_update(objective_id=objective_id, by=request.user, changes=changes)
+        objective = command.objective_update(
+            objective_id=objective_id, by=acting_user(request), changes=changes
+        )
         return Response(s.ObjectiveSerializer(objective).data)
 
 
@@ -310,7 +314,7 @@ class ResourceDecisionView(APIView):
         major_incident = _visible(request, pk)
         get_object_or_404(major_incident.resource_requests, pk=request_id)
         data = _valid(s.ResourceDecisionSerializer, request)
-        row = logistics.resource_request_decide(request_id=request_id, by=request.user, **data)
+        row = logistics.resource_request_decide(request_id=request_id, by=acting_user(request), **data)
         return Response(s.ResourceRequestSerializer(row).data)
 
 
@@ -342,7 +346,7 @@ class EscalateView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         _visible(request, pk)
         data = _valid(s.EscalateSerializer, request)
-        entry = comms.major_incident_escalate(major_incident_id=pk, by=request.user, **data)
+        entry = comms.major_incident_escalate(major_incident_id=pk, by=acting_user(request), **data)
         return Response(s.LogEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
@@ -356,7 +360,7 @@ class TemplateApplyView(APIView):
         _visible(request, pk)
         data = _valid(s.TemplateApplySerializer, request)
         tasks = actionplan.template_apply(
-            major_incident_id=pk, template_id=data["template"].pk, by=request.user
+            major_incident_id=pk, template_id=data["template"].pk, by=acting_user(request)
         )
         return Response(s.TaskSerializer(tasks, many=True).data, status=status.HTTP_201_CREATED)
 
@@ -389,7 +393,7 @@ class LinksView(APIView):
         _visible(request, pk)
         data = _valid(s.LinkSerializer, request)
         link = services.major_incident_link(
-            major_incident_id=pk, incident_id=data["incident"].pk, by=request.user
+            major_incident_id=pk, incident_id=data["incident"].pk, by=acting_user(request)
         )
         return Response(
             {"incident": link.incident_id, "primary": link.is_primary}, status=status.HTTP_201_CREATED
@@ -402,7 +406,7 @@ class LinkDeleteView(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int, incident_id: int) -> Response:
         _visible(request, pk)
-        services.major_incident_unlink(major_incident_id=pk, incident_id=incident_id, by=request.user)
+        services.major_incident_unlink(major_incident_id=pk, incident_id=incident_id, by=acting_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -424,7 +428,7 @@ class NotificationsView(APIView):
                 {
                     "id": n.pk,
                     "reason": n.reason,
-                    "recipient": n.recipient.get_username() if n.recipient_id else None,
+                    "recipient": n.recipient.get_username() if n.recipient is not None else None,
                     "address": None if n.recipient_id else n.address,
                     "channel": n.channel,
                     "state": n.state,
@@ -469,14 +473,14 @@ class TaskViewSet(
     serializer_class = s.TaskSerializer
     permission_classes = [IsAuthenticated, ModelPermissionsWithView]
     filterset_class = TaskFilter
-    filter_backends = [*viewsets.GenericViewSet.filter_backends, OrderingFilter]
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["priority", "position", "due_at", "id"]
     queryset = Task.objects.select_related("major_incident", "incident", "owner_user", "owner_person")
 
     @extend_schema(request=s.TaskCreateSerializer, responses={201: s.TaskSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(s.TaskCreateSerializer, request)
-        task = actionplan.task_create(by=request.user, **data)
+        task = actionplan.task_create(by=acting_user(request), **data)
         return Response(s.TaskSerializer(task).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.TaskUpdateSerializer, responses={200: s.TaskSerializer})
@@ -484,7 +488,9 @@ class TaskViewSet(
         task = self.get_object()
         changes = _valid(s.TaskUpdateSerializer, request, partial=kwargs.get("partial", False))
         return Response(
-            s.TaskSerializer(actionplan.task_update(task_id=task.pk, by=request.user, changes=changes)).data
+            s.TaskSerializer(
+                actionplan.task_update(task_id=task.pk, by=acting_user(request), changes=changes)
+            ).data
         )
 
 
@@ -503,7 +509,9 @@ class TaskTransitionView(APIView):
         if not request.user.has_perm("incidents.view_task"):
             raise PermissionDenied(_("You may not change tasks."))
         data = _valid(s.NoteSerializer, request)
-        task = actionplan.task_transition(task_id=pk, name=transition, by=request.user, note=data["note"])
+        task = actionplan.task_transition(
+            task_id=pk, name=transition, by=acting_user(request), note=data["note"]
+        )
         return Response(s.TaskSerializer(task).data)
 
 
@@ -513,7 +521,7 @@ class OutsidePersonViewSet(viewsets.ModelViewSet):
     serializer_class = s.OutsidePersonSerializer
     permission_classes = [IsAuthenticated, ModelPermissionsWithView]
     queryset = OutsidePerson.objects.all()
-    filter_backends = [*viewsets.ModelViewSet.filter_backends]
+    filter_backends = [filters.DjangoFilterBackend]
     filterset_fields = ["organisation"]
 
 

@@ -62,7 +62,9 @@ def test_a_declaration_opens_the_primary_incident_assigns_the_on_call_commander_
         escalation = Escalation.objects.get(subject_id=major.pk, subject_type__model="majorincident")
         assert escalation.policy == world["policy"]
         [page] = Notification.objects.filter(reason="page", recipient=world["commander"])
-        assert page.title.startswith(f"[Vigil] SEV1 major incident {major.reference}: you are needed as commander")
+        assert page.title.startswith(
+            f"[Vigil] SEV1 major incident {major.reference}: you are needed as commander"
+        )
         # The communication plan's first notice.
         [notice] = Notification.objects.filter(reason="comms:major_incident.declared")
         assert notice.recipient == boss
