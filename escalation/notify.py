@@ -2,8 +2,10 @@
 
 Everything here runs in the caller's transaction and only writes rows."""
 
+import contextlib
 import hashlib
 import json
+import zoneinfo
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from .models import Channel, ContactMethod, NotificationRule, StakeholderGroup
 from .outbox import notification_write
@@ -25,10 +27,16 @@ User = get_user_model()
 PAGE_TIMER = "escalation.page"
 
 
-def message_render(*, template: str, context: dict[str, Any], language: str | None = None) -> tuple[str, str]:
+def message_render(
+    *, template: str, context: dict[str, Any], language: str | None = None, time_zone: str | None = None
+) -> tuple[str, str]:
     """(title, body) from `escalation/notifications/<template>_subject.txt` and `_body.txt`, in the reader's
-    language; a template that does not exist falls back to `event`."""
-    with translation.override(language or translation.get_language()):
+    language, with times in the reader's zone; a template that does not exist falls back to `event`."""
+    try:
+        zone = timezone.override(zoneinfo.ZoneInfo(time_zone)) if time_zone else contextlib.nullcontext()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = contextlib.nullcontext()
+    with translation.override(language or translation.get_language()), zone:
         try:
             title = render_to_string(f"escalation/notifications/{template}_subject.txt", context)
             body = render_to_string(f"escalation/notifications/{template}_body.txt", context)
@@ -38,9 +46,12 @@ def message_render(*, template: str, context: dict[str, Any], language: str | No
     return " ".join(title.split()), body.strip() + "\n"
 
 
-def _language(user: AbstractBaseUser | None) -> str | None:
+def _preferences(user: AbstractBaseUser | None) -> dict[str, str | None]:
+    """The reader's language and time zone from their profile (None: the defaults)."""
     profile = getattr(user, "vigil_profile", None) if user is not None else None
-    return (profile.language or None) if profile is not None else None
+    if profile is None:
+        return {"language": None, "time_zone": None}
+    return {"language": profile.language or None, "time_zone": profile.time_zone or None}
 
 
 def payload_for(*, subject: models.Model, info: SubjectInfo, reason: str, at: datetime, data: dict) -> dict:
@@ -110,7 +121,7 @@ def notify_user_now(
     channel = method.channel if method else Channel.EMAIL
     address = method.address if method else user.email
     full = {**context, "subject": info, "recipient": user, "reason": reason}
-    title, body = message_render(template=template, context=full, language=_language(user))
+    title, body = message_render(template=template, context=full, **_preferences(user))
     notification_write(
         subject=subject,
         reason=reason,

@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from escalation.subjects import SubjectInfo
 
+from .models import IncidentState
+
 
 class IncidentAdapter:
     """Title, priority, link, team and the owning team of its service, for routing and rendering."""
@@ -27,5 +29,9 @@ class IncidentAdapter:
             is_open=obj.is_open,
             acknowledged=obj.acknowledged_at is not None,
             paused=obj.state == "on_hold",
-            extra={"service": service.name if service is not None else None},
+            # Lazy: notifications show it in each recipient's language (escalation.notify.message_render).
+            extra={
+                "service": service.name if service is not None else None,
+                "state_label": IncidentState(obj.state).label,
+            },
         )

@@ -52,3 +52,10 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
 
     request.getfixturevalue("transactional_db")
     importlib.import_module("incidents.migrations.0002_reference_data").load(apps, None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compiles the translation catalogues that changed, as `make test` does, for runs of pytest by hand."""
+    from config.translations import compile_all
+
+    compile_all()
