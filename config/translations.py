@@ -41,7 +41,8 @@ HEADER = {
     "Last-Translator": "Vigil",
     "Language-Team": "Vigil",
 }
-DATE_HEADERS = ("POT-Creation-Date", "PO-Revision-Date")
+# Left out of every header: dates would change on every run, the generator is whichever tool last wrote it.
+DATE_HEADERS = ("POT-Creation-Date", "PO-Revision-Date", "Generated-By")
 
 
 def catalogue_dirs(root: Path = ROOT) -> list[Path]:

@@ -125,7 +125,7 @@ class IncidentAdmin(admin.ModelAdmin):
     date_hierarchy = "reported_at"
     inlines = [TimelineInline]
     readonly_fields = (
-        "reference",
+        "reference_link",
         "state",
         "priority",
         "reporter",
@@ -140,7 +140,10 @@ class IncidentAdmin(admin.ModelAdmin):
         "time_on_hold",
     )
     fieldsets = (
-        (None, {"fields": ("reference", "title", "description", "state", "priority", "impact", "urgency")}),
+        (
+            None,
+            {"fields": ("reference_link", "title", "description", "state", "priority", "impact", "urgency")},
+        ),
         (
             _("Routing"),
             {"fields": ("service", "category", "team", "assignee", "parent", "reporter", "source")},

@@ -55,7 +55,10 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         if self.kind == self.Kind.TRANSITION:
-            return f"{state_label(self.from_state)} -> {state_label(self.to_state)}"
+            return _("%(from)s -> %(to)s") % {
+                "from": state_label(self.from_state),
+                "to": state_label(self.to_state),
+            }
         return self.get_kind_display()
 
     @property
