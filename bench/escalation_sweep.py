@@ -29,16 +29,19 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from escalation.models import Team, Timer  # noqa: E402
-from escalation.timers import timer_handler, timer_sweep  # noqa: E402
+from escalation.registry import timer_handler_register  # noqa: E402
+from escalation.timers import timer_sweep  # noqa: E402
 
 SIZES = [1_000, 10_000, 100_000, 1_000_000]
 DUE = 100
 ROUNDS = 7
 
 
-@timer_handler("bench.noop")
 def _noop(timer: Timer, now) -> None:  # type: ignore[no-untyped-def]
     return None
+
+
+timer_handler_register("bench.noop", _noop)
 
 
 def fill_pending(total: int, type_id: int, subject_id: int) -> None:

@@ -50,7 +50,6 @@ SLA_POLICIES = {
     3: ("Medium", timedelta(hours=4), 3 * BUSINESS_DAY, True, False),
     4: ("Low", BUSINESS_DAY, 10 * BUSINESS_DAY, True, False),
 }
-P1_NEWS_FOR_MANAGEMENT = ["incident.created", "incident.resolved"]
 
 
 def _find_or_create(
@@ -163,8 +162,11 @@ def demo_contacts(*, people: list[AbstractBaseUser]) -> int:
     return created
 
 
-def demo_stakeholders(*, technical: list[Team], management: list[AbstractBaseUser]) -> int:
-    """The technical team and management; management hears by e-mail when a P1 opens and when it is resolved."""
+def demo_stakeholders(
+    *, technical: list[Team], management: list[AbstractBaseUser], management_news: list[str]
+) -> int:
+    """The technical team and management; management hears by e-mail of these events about P1 subjects (the
+    apps above name them: the engine knows no incident events)."""
     tech, new_tech = StakeholderGroup.objects.get_or_create(
         name="Technical team", defaults={"audience": Audience.TECHNICAL}
     )
@@ -176,7 +178,7 @@ def demo_stakeholders(*, technical: list[Team], management: list[AbstractBaseUse
     if new_managers:
         managers.users.set(management)
     created = new_tech + new_managers
-    for event in P1_NEWS_FOR_MANAGEMENT:
+    for event in management_news:
         _, new = _find_or_create(
             CommunicationRule,
             priority=1,
@@ -194,6 +196,7 @@ def demo_engine(
     oncall: list[AbstractBaseUser],
     manager: AbstractBaseUser,
     everyone: list[AbstractBaseUser],
+    management_news: list[str],
 ) -> int:
     """The whole demo configuration for `team`: `oncall` take turns weekly, `manager` manages the team (when
     it has no manager yet) and is management's stakeholder, `everyone` gets an e-mail contact method.
@@ -211,5 +214,5 @@ def demo_engine(
     created += new
     created += demo_sla_policies(calendar=calendar, escalation_policy=policy)
     created += demo_contacts(people=everyone)
-    created += demo_stakeholders(technical=[team], management=[manager])
+    created += demo_stakeholders(technical=[team], management=[manager], management_news=management_news)
     return created

@@ -15,8 +15,15 @@ from .calendars import business_add, running_calendar_snapshot
 from .models import Escalation, EscalationPolicy, EscalationState, Team, Timer
 from .notify import PAGE_TIMER, notify_user_now, page_users
 from .outbox import notifications_cancel
-from .subjects import SubjectInfo, subject_describe, subject_filter, subject_load
-from .timers import timer_cancel, timer_due_at, timer_handler, timer_schedule
+from .subjects import (
+    SubjectInfo,
+    subject_describe,
+    subject_filter,
+    subject_load,
+    subject_people,
+    subject_record,
+)
+from .timers import timer_cancel, timer_due_at, timer_schedule
 
 User = get_user_model()
 
@@ -50,8 +57,12 @@ def _team_people(team_id: int, at: datetime) -> list[AbstractBaseUser]:
     return people or list(team.members.filter(is_active=True).order_by("pk"))
 
 
-def level_users(*, level: dict[str, Any], info: SubjectInfo, at: datetime) -> list[AbstractBaseUser]:
-    """The people a level reaches at `at`, resolved now (on-call changes between levels are followed)."""
+def level_users(
+    *, level: dict[str, Any], info: SubjectInfo, at: datetime, subject: models.Model | None = None
+) -> list[AbstractBaseUser]:
+    """The people a level reaches at `at`, resolved now (on-call changes between levels are followed). Roles
+    on the subject (its owner, ...) are asked of the subject's type, so only when the subject is given (a dry
+    run has none)."""
     found: list[AbstractBaseUser] = list(
         User.objects.filter(pk__in=level.get("user_ids", []), is_active=True).order_by("pk")
     )
@@ -72,6 +83,8 @@ def level_users(*, level: dict[str, Any], info: SubjectInfo, at: datetime) -> li
         )
         if team is not None and team.manager is not None and team.manager.is_active:
             found.append(team.manager)
+    if level.get("subject_roles") and subject is not None:
+        found += subject_people(subject, level["subject_roles"])
     unique: dict[int, AbstractBaseUser] = {}
     for user in found:
         unique.setdefault(user.pk, user)
@@ -128,7 +141,7 @@ def _page_level(
     snapshot = escalation.snapshot
     levels = snapshot["levels"]
     level = levels[index]
-    users = level_users(level=level, info=info, at=now)
+    users = level_users(level=level, info=info, at=now, subject=subject)
     page_users(
         subject=subject,
         info=info,
@@ -143,6 +156,17 @@ def _page_level(
             "data": {"level": index + 1},
         },
         at=now,
+    )
+    subject_record(
+        subject,
+        what="escalated",
+        at=now,
+        data={
+            "level": index + 1,
+            "cycle": cycle,
+            "policy": snapshot["name"],
+            "users": [user.get_username() for user in users],
+        },
     )
     escalation.level = index + 1
     escalation.cycle = cycle
@@ -169,8 +193,7 @@ def _page_level(
     escalation.save(update_fields=["level", "cycle", "last_paged_at", "state"])
 
 
-@timer_handler(LEVEL_TIMER)
-def _on_level_timer(timer: Timer, now: datetime) -> None:
+def on_level_timer(timer: Timer, now: datetime) -> None:
     escalation = Escalation.objects.select_for_update().filter(pk=timer.data["escalation_id"]).first()
     if escalation is None or escalation.state != EscalationState.ACTIVE:
         return
@@ -197,8 +220,7 @@ def _on_level_timer(timer: Timer, now: datetime) -> None:
     )
 
 
-@timer_handler(PAGE_TIMER)
-def _on_page_timer(timer: Timer, now: datetime) -> None:
+def on_page_timer(timer: Timer, now: datetime) -> None:
     """A delayed personal rule (for example: SMS after 5 minutes if still not acknowledged)."""
     subject = subject_load(type_id=timer.subject_type_id, object_id=timer.subject_id)
     user = User.objects.filter(pk=timer.data["user_id"], is_active=True).first()
@@ -250,6 +272,12 @@ def _end(
     if state == EscalationState.ACKNOWLEDGED:
         escalation.acknowledged_at = at
         escalation.acknowledged_by = by
+        subject_record(
+            subject,
+            what="acknowledged",
+            at=at,
+            data={"by": by.get_username() if by is not None else None, "level": escalation.level},
+        )
     escalation.save(update_fields=["state", "stopped_at", "acknowledged_at", "acknowledged_by"])
     return escalation
 
@@ -300,6 +328,6 @@ def escalation_current_level_users(
     reached = max(escalation.level, 1) if escalation.cycle == 0 else len(levels)
     users: dict[int, AbstractBaseUser] = {}
     for level in levels[:reached]:
-        for user in level_users(level=level, info=info, at=at):
+        for user in level_users(level=level, info=info, at=at, subject=subject):
             users.setdefault(user.pk, user)
     return list(users.values())

@@ -1,6 +1,8 @@
 """Events: what happened to a subject, told to webhook subscribers and to the communication plan's audiences.
 
-`event_emit` runs in the caller's transaction: the outbox rows commit (or roll back) with the change itself."""
+Events are declared with `escalation.registry.event_register` by the app that emits them (the engine declares its
+own below: SLA warnings and breaches, escalation levels). `event_emit` runs in the caller's transaction: the
+outbox rows commit (or roll back) with the change itself."""
 
 import uuid
 from datetime import datetime, timedelta
@@ -10,11 +12,25 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import Channel, CommunicationRule, ReportingRule, StakeholderGroup, WebhookSubscription
 from .notify import notify_group, payload_for
 from .outbox import notification_write
-from .subjects import SubjectInfo, subject_describe
+from .registry import event_listeners, event_register, event_type
+from .subjects import SubjectInfo, subject_describe, subject_key
+
+# The engine's own events.
+SLA_WARNING = "sla.warning"
+SLA_BREACHED = "sla.breached"
+ESCALATION_LEVEL = "escalation.level"
+
+
+def engine_events_register() -> None:
+    """Called from `EscalationConfig.ready()`."""
+    event_register(name=SLA_WARNING, label=_("SLA warning"), app="escalation")
+    event_register(name=SLA_BREACHED, label=_("SLA breached"), app="escalation")
+    event_register(name=ESCALATION_LEVEL, label=_("escalated to a level"), app="escalation")
 
 
 def event_emit(
@@ -28,6 +44,7 @@ def event_emit(
 ) -> str:
     """Write one signed webhook delivery per subscription that wants `event`, and the communication plan's
     notifications for it. Returns the event id (part of every idempotency key it produced)."""
+    event_type(event)  # an event nobody declared is a bug, found here rather than by a receiver
     at = at or timezone.now()
     info = info or subject_describe(subject)
     event_id = uuid.uuid4().hex
@@ -70,6 +87,8 @@ def event_emit(
                 context={"event": event, "data": data, "at": at},
                 at=at,
             )
+    for listener in event_listeners(event):
+        listener(subject=subject, event=event, at=at, by=by, data=data, info=info)
     return event_id
 
 
@@ -78,6 +97,7 @@ def reporting_rules_apply(*, subject: models.Model, at: datetime, info: SubjectI
     priority, each row carrying the deadline the rule sets. Returns how many rules matched."""
     info = info or subject_describe(subject)
     rules = ReportingRule.objects.filter(is_active=True).filter(
+        Q(subject_type__isnull=True) | Q(subject_type_id=subject_key(subject)[0]),
         Q(priority__isnull=True) | Q(priority=info.priority),
         Q(category_id__isnull=True) | Q(category_id=info.category_id),
     )

@@ -14,12 +14,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.template import TemplateDoesNotExist
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils import timezone, translation
 
 from .models import Channel, ContactMethod, NotificationRule, StakeholderGroup
 from .outbox import notification_write
-from .subjects import SubjectInfo
+from .subjects import SubjectInfo, subject_record
 from .timers import timer_schedule
 
 User = get_user_model()
@@ -28,22 +28,35 @@ PAGE_TIMER = "escalation.page"
 
 
 def message_render(
-    *, template: str, context: dict[str, Any], language: str | None = None, time_zone: str | None = None
+    *,
+    template: str,
+    context: dict[str, Any],
+    language: str | None = None,
+    time_zone: str | None = None,
+    subject: models.Model | None = None,
 ) -> tuple[str, str]:
     """(title, body) from `escalation/notifications/<template>_subject.txt` and `_body.txt`, in the reader's
-    language, with times in the reader's zone; a template that does not exist falls back to `event`."""
+    language, with times in the reader's zone. A subject type's own version
+    (`escalation/notifications/<app>/<model>/<template>_...`) comes first; a template that does not exist falls
+    back to `event`."""
+    names = [template, "event"]
+    if subject is not None:
+        names.insert(0, f"{subject._meta.app_label}/{subject._meta.model_name}/{template}")
     try:
         zone = timezone.override(zoneinfo.ZoneInfo(time_zone)) if time_zone else contextlib.nullcontext()
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         zone = contextlib.nullcontext()
     with translation.override(language or translation.get_language()), zone:
-        try:
-            title = render_to_string(f"escalation/notifications/{template}_subject.txt", context)
-            body = render_to_string(f"escalation/notifications/{template}_body.txt", context)
-        except TemplateDoesNotExist:
-            title = render_to_string("escalation/notifications/event_subject.txt", context)
-            body = render_to_string("escalation/notifications/event_body.txt", context)
-    return " ".join(title.split()), body.strip() + "\n"
+        for name in names:
+            # Both halves from the same name: a type's own subject line never pairs with the general body.
+            try:
+                title = get_template(f"escalation/notifications/{name}_subject.txt")
+                body = get_template(f"escalation/notifications/{name}_body.txt")
+            except TemplateDoesNotExist:
+                continue
+            break
+        title_text, body_text = title.render(context), body.render(context)
+    return " ".join(title_text.split()), body_text.strip() + "\n"
 
 
 def _preferences(user: AbstractBaseUser | None) -> dict[str, str | None]:
@@ -121,7 +134,7 @@ def notify_user_now(
     channel = method.channel if method else Channel.EMAIL
     address = method.address if method else user.email
     full = {**context, "subject": info, "recipient": user, "reason": reason}
-    title, body = message_render(template=template, context=full, **_preferences(user))
+    title, body = message_render(template=template, context=full, subject=subject, **_preferences(user))
     notification_write(
         subject=subject,
         reason=reason,
@@ -134,6 +147,12 @@ def notify_user_now(
         recipient=user,
         contact_method_id=method.pk if method else None,
         deadline_at=deadline_at,
+    )
+    subject_record(
+        subject,
+        what="notified",
+        at=at,
+        data={"reason": reason, "user_id": user.pk, "username": user.get_username(), "channel": channel},
     )
 
 
@@ -180,6 +199,38 @@ def page_users(
             )
 
 
+def notify_user_at_once(
+    *,
+    subject: models.Model,
+    info: SubjectInfo,
+    user: AbstractBaseUser,
+    channel: str,
+    reason: str,
+    key: str,
+    template: str,
+    context: dict[str, Any],
+    at: datetime,
+    deadline_at: datetime | None = None,
+) -> None:
+    """Tell one person now over their immediate contact methods (only those of `channel` when given): a
+    notice, not a page, so rules with a delay are left out."""
+    for method, delay in user_channels(user=user, priority=info.priority):
+        if delay > timedelta(0) or (channel and method is not None and method.channel != channel):
+            continue
+        notify_user_now(
+            subject=subject,
+            info=info,
+            user=user,
+            method=method,
+            reason=reason,
+            key=key,
+            template=template,
+            context=context,
+            at=at,
+            deadline_at=deadline_at,
+        )
+
+
 def group_recipients(group: StakeholderGroup) -> tuple[list[AbstractBaseUser], list[str]]:
     users = {u.pk: u for u in group.users.filter(is_active=True)}
     for team in group.teams.all():
@@ -205,23 +256,20 @@ def notify_group(
     plain addresses as e-mail when they hold an @, else as Apprise URLs."""
     users, addresses = group_recipients(group)
     for user in users:
-        for method, delay in user_channels(user=user, priority=info.priority):
-            if delay > timedelta(0) or (channel and method is not None and method.channel != channel):
-                continue
-            notify_user_now(
-                subject=subject,
-                info=info,
-                user=user,
-                method=method,
-                reason=reason,
-                key=key,
-                template=template,
-                context=context,
-                at=at,
-                deadline_at=deadline_at,
-            )
+        notify_user_at_once(
+            subject=subject,
+            info=info,
+            user=user,
+            channel=channel,
+            reason=reason,
+            key=key,
+            template=template,
+            context=context,
+            at=at,
+            deadline_at=deadline_at,
+        )
     full = {**context, "subject": info, "recipient": None, "reason": reason}
-    title, body = message_render(template=template, context=full)
+    title, body = message_render(template=template, context=full, subject=subject)
     for address in addresses:
         kind = Channel.EMAIL if "@" in address and "://" not in address else Channel.APPRISE
         notification_write(
@@ -236,4 +284,7 @@ def notify_group(
                 subject=subject, info=info, reason=reason, at=at, data=context.get("data", {})
             ),
             deadline_at=deadline_at,
+        )
+        subject_record(
+            subject, what="notified", at=at, data={"reason": reason, "address": address, "channel": kind}
         )

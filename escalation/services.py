@@ -21,7 +21,7 @@ from .sla import (
     sla_clocks_resume,
     sla_clocks_start,
     sla_clocks_stop,
-    sla_policy_for,
+    sla_policy_of,
 )
 from .subjects import subject_describe
 
@@ -65,9 +65,7 @@ def subject_reprioritise(*, subject: models.Model, at: datetime) -> None:
     now in force."""
     info = subject_describe(subject)
     sla_clocks_reprioritise(subject=subject, at=at, info=info)
-    sla_policy = sla_policy_for(
-        priority=info.priority, service_id=info.service_id, category_id=info.category_id
-    )
+    sla_policy = sla_policy_of(subject=subject, info=info)
     escalation_switch(subject=subject, policy=escalation_policy_for(sla_policy=sla_policy), at=at, info=info)
 
 

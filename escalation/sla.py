@@ -13,28 +13,49 @@ from .calendars import business_add, business_between, running_calendar_snapshot
 from .escalations import escalation_current_level_users
 from .models import SLA_CLOCK_OPEN, SlaClock, SlaClockKind, SlaClockState, SlaPolicy, Timer
 from .notify import page_users
-from .subjects import SubjectInfo, subject_describe, subject_filter, subject_load
-from .timers import timer_cancel, timer_due_at, timer_handler, timer_schedule
+from .subjects import SubjectInfo, subject_describe, subject_filter, subject_key, subject_load
+from .timers import timer_cancel, timer_due_at, timer_schedule
 
 WARNING_TIMER = "sla.warning"
 BREACH_TIMER = "sla.breach"
 
 
 def sla_policy_for(
-    *, priority: int | None, service_id: int | None, category_id: int | None
+    *,
+    priority: int | None,
+    service_id: int | None,
+    category_id: int | None,
+    subject_type_id: int | None = None,
 ) -> SlaPolicy | None:
-    """The most specific active policy: service and category, then service, then category, then priority."""
+    """The most specific active policy: one for the subject's type before one for any type; then service and
+    category, service, category, priority only. Without a subject type, only policies for any type apply."""
     if priority is None:
         return None
     candidates = SlaPolicy.objects.filter(priority=priority, is_active=True).filter(
+        Q(subject_type__isnull=True) | Q(subject_type_id=subject_type_id),
         Q(service_id__isnull=True) | Q(service_id=service_id),
         Q(category_id__isnull=True) | Q(category_id=category_id),
     )
 
-    def rank(policy: SlaPolicy) -> tuple[int, int, int]:
-        return (policy.service_id is None, policy.category_id is None, policy.pk)
+    def rank(policy: SlaPolicy) -> tuple[int, int, int, int]:
+        return (
+            policy.subject_type_id is None,
+            policy.service_id is None,
+            policy.category_id is None,
+            policy.pk,
+        )
 
     return min(candidates, key=rank, default=None)
+
+
+def sla_policy_of(*, subject: models.Model, info: SubjectInfo) -> SlaPolicy | None:
+    """The policy in force for a subject as described."""
+    return sla_policy_for(
+        priority=info.priority,
+        service_id=info.service_id,
+        category_id=info.category_id,
+        subject_type_id=subject_key(subject)[0],
+    )
 
 
 def _snapshot(policy: SlaPolicy) -> dict:
@@ -100,7 +121,7 @@ def sla_clocks_start(
 ) -> list[SlaClock]:
     """Start the acknowledge and resolve clocks with the policy in force for the subject (none: no clocks)."""
     info = info or subject_describe(subject)
-    policy = sla_policy_for(priority=info.priority, service_id=info.service_id, category_id=info.category_id)
+    policy = sla_policy_of(subject=subject, info=info)
     if policy is None or not info.is_open:
         return []
     kinds = [SlaClockKind.RESOLVE] if info.acknowledged else [SlaClockKind.ACKNOWLEDGE, SlaClockKind.RESOLVE]
@@ -173,7 +194,7 @@ def sla_clocks_reprioritise(*, subject: models.Model, at: datetime, info: Subjec
     """A new priority (or service, category): open clocks take the policy now in force, keep the time they
     have run, and get new due instants. A target that is already exceeded breaches on the next sweep."""
     info = info or subject_describe(subject)
-    policy = sla_policy_for(priority=info.priority, service_id=info.service_id, category_id=info.category_id)
+    policy = sla_policy_of(subject=subject, info=info)
     if policy is None:
         return
     if not SlaClock.objects.filter(**subject_filter(subject)).exists():
@@ -213,7 +234,7 @@ def _fired_clock(timer: Timer, expected_field: str) -> SlaClock | None:
 
 
 def _tell(clock: SlaClock, *, reason: str, at: datetime) -> None:
-    from .events import event_emit
+    from .events import SLA_BREACHED, SLA_WARNING, event_emit
 
     subject = subject_load(type_id=clock.subject_type_id, object_id=clock.subject_id)
     if subject is None:
@@ -230,20 +251,19 @@ def _tell(clock: SlaClock, *, reason: str, at: datetime) -> None:
         context={"clock": clock.kind, "due_at": clock.due_at, "data": {"clock": clock.kind}},
         at=at,
     )
-    event = "sla.warning" if reason == WARNING_TIMER else "sla.breached"
+    event = SLA_WARNING if reason == WARNING_TIMER else SLA_BREACHED
     event_emit(
         subject=subject, event=event, at=at, data={"clock": clock.kind, "due_at": clock.due_at}, info=info
     )
 
 
 def _emit_breach(clock: SlaClock, *, subject: models.Model, due_at: datetime | None, at: datetime) -> None:
-    from .events import event_emit
+    from .events import SLA_BREACHED, event_emit
 
-    event_emit(subject=subject, event="sla.breached", at=at, data={"clock": clock.kind, "due_at": due_at})
+    event_emit(subject=subject, event=SLA_BREACHED, at=at, data={"clock": clock.kind, "due_at": due_at})
 
 
-@timer_handler(WARNING_TIMER)
-def _on_warning(timer: Timer, now: datetime) -> None:
+def on_warning_timer(timer: Timer, now: datetime) -> None:
     clock = _fired_clock(timer, "warn_at")
     if clock is None or clock.warned_at is not None:
         return  # a clock warns once, even if a timer that could not be cancelled is still around
@@ -252,8 +272,7 @@ def _on_warning(timer: Timer, now: datetime) -> None:
     _tell(clock, reason=WARNING_TIMER, at=now)
 
 
-@timer_handler(BREACH_TIMER)
-def _on_breach(timer: Timer, now: datetime) -> None:
+def on_breach_timer(timer: Timer, now: datetime) -> None:
     clock = _fired_clock(timer, "due_at")
     if clock is None:
         return

@@ -1,15 +1,25 @@
 """How the engine knows about the things it works on, without importing the apps that own them.
 
-A subject is any model row (an incident, a major incident, a KRI breach, an action item). The engine stores
-a generic reference to it (content type + object id) and asks the owning app, through an adapter that app
-registers at start-up, for what it needs to route and render notifications."""
+A subject is any model row (an incident, a major incident, a KRI, an action item). The engine stores a generic
+reference to it (content type + object id) and asks the owning app, through the `SubjectType` that app
+registers from its `AppConfig.ready()` (`escalation.registry.subject_type_register`), how to find it, who is
+involved in it, where it is in its lifecycle and how to render a notification about it."""
+
+from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from .registry import subject_type_for
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.utils.functional import Promise
 
 
 @dataclass(frozen=True)
@@ -25,33 +35,109 @@ class SubjectInfo:
     owner_team_id: int | None = None
     service_id: int | None = None
     category_id: int | None = None
-    # Where the subject is in its own lifecycle, as far as the engine cares (used on a priority change).
+    # Where the subject is in its own lifecycle, as far as the engine cares (used on a priority change, and by
+    # reminders, which stop once the subject is no longer open).
     is_open: bool = True
     acknowledged: bool = False
     paused: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class SubjectAdapter(Protocol):
-    """What a higher app registers for each of its subject models."""
+class SubjectType:
+    """What an app tells the engine about one of its models. Subclass it, set `model`, implement `describe`,
+    and register an instance from the app's `AppConfig.ready()`:
 
-    def describe(self, obj: Any) -> SubjectInfo: ...
+        class IncidentSubject(SubjectType):
+            model = Incident
+            roles = {"assignee": _("assignee")}
+
+            def describe(self, obj): return SubjectInfo(reference=obj.reference, title=obj.title, ...)
+
+            def people(self, obj, role): return [obj.assignee] if role == "assignee" and obj.assignee else []
+
+        subject_type_register(IncidentSubject())
+
+    Everything else (SLA clocks, escalation, reminders, the communication plan, reporting rules, outbound
+    webhooks, the outbox) then works for its rows unchanged."""
+
+    model: type[models.Model]
+    # Roles a person can hold on a subject of this type, by name: escalation levels and reminders name them
+    # and `people` answers who holds them. "owner" and "owner_manager" are the usual ones.
+    roles: ClassVar[dict[str, str | Promise]] = {}
+
+    def describe(self, obj: Any) -> SubjectInfo:
+        """Reference, title, priority, link, team, service, and where it is in its lifecycle."""
+        raise NotImplementedError
+
+    def find(self, pk: int, *, lock: bool = False) -> models.Model | None:
+        """The row, or None when it was deleted since; locked for the caller's transaction when `lock`."""
+        queryset = self.model._default_manager.all()
+        if lock:
+            queryset = queryset.select_for_update()
+        return queryset.filter(pk=pk).first()
+
+    def people(self, obj: Any, role: str) -> list[AbstractBaseUser]:
+        """Who holds `role` on this subject now (active accounts only); [] for a role it does not know."""
+        return []
+
+    def record(self, obj: Any, *, what: str, at: datetime, data: dict[str, Any]) -> None:
+        """The engine did something about the subject: `what` is `paged` (someone was paged: `user`,
+        `channel`, `level`), `escalated` (a level fired: `level`, `cycle`, `users`), `notified` (a
+        stakeholder notice or reminder: `reason`, `recipients`), `acknowledged` (`by`). Runs in the engine's
+        transaction with the subject locked by the caller or the sweep; apps write their own history here
+        (the incident timeline). The default keeps nothing."""
+
+    def still_due(self, obj: Any, *, kind: str, data: dict[str, Any]) -> bool:
+        """Whether a reminder (`kind` is its key) still applies when it fires: by default while the subject is
+        open. The app cancels reminders when their reason goes away; this re-check covers a cancel that lost
+        the race with the sweep."""
+        return self.describe(obj).is_open
 
 
-_adapters: dict[str, SubjectAdapter] = {}
+class PlainSubject(SubjectType):
+    """For rows whose app registered nothing: described by `str(obj)`."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+
+    def describe(self, obj: Any) -> SubjectInfo:
+        return SubjectInfo(reference=f"{obj._meta.label_lower}:{obj.pk}", title=str(obj))
 
 
-def subject_adapter_register(*, model: type[models.Model], adapter: SubjectAdapter) -> None:
-    """Called from the owning app's `AppConfig.ready()`; registering again replaces the adapter."""
-    _adapters[model._meta.label_lower] = adapter
+class ContactMethodSubject(PlainSubject):
+    """The engine's own subject: a test message is about the contact method it tests; its owner is its user."""
+
+    roles = {"owner": _("owner")}
+
+    def people(self, obj: Any, role: str) -> list[AbstractBaseUser]:
+        return [obj.user] if role == "owner" else []
+
+
+def subject_type_of(obj: models.Model | type[models.Model]) -> SubjectType:
+    """The registered subject type of a row or model, or a plain one."""
+    model = obj if isinstance(obj, type) else type(obj)
+    return subject_type_for(model) or PlainSubject(model)
 
 
 def subject_describe(obj: models.Model) -> SubjectInfo:
-    """The adapter's description, or a plain one (`str(obj)`) when the app registered none."""
-    adapter = _adapters.get(obj._meta.label_lower)
-    if adapter is None:
-        return SubjectInfo(reference=f"{obj._meta.label_lower}:{obj.pk}", title=str(obj))
-    return adapter.describe(obj)
+    """The subject type's description of a row."""
+    return subject_type_of(obj).describe(obj)
+
+
+def subject_people(obj: models.Model, roles: list[str] | tuple[str, ...]) -> list[AbstractBaseUser]:
+    """Who holds any of these roles on the subject, each person once, in the order the roles are given."""
+    subject_type = subject_type_of(obj)
+    found: dict[Any, AbstractBaseUser] = {}
+    for role in roles:
+        for user in subject_type.people(obj, role):
+            if user is not None and user.is_active:
+                found.setdefault(user.pk, user)
+    return list(found.values())
+
+
+def subject_record(obj: models.Model, *, what: str, at: datetime, data: dict[str, Any]) -> None:
+    """Tell the subject's app what the engine just did about it (see `SubjectType.record`)."""
+    subject_type_of(obj).record(obj, what=what, at=at, data=data)
 
 
 def subject_key(obj: models.Model) -> tuple[int, int]:
@@ -65,12 +151,23 @@ def subject_filter(obj: models.Model, prefix: str = "subject") -> dict[str, int]
     return {f"{prefix}_type_id": type_id, f"{prefix}_id": object_id}
 
 
-def subject_load(*, type_id: int, object_id: int) -> models.Model | None:
-    """The subject row, or None when it was deleted since."""
+def subject_load(*, type_id: int, object_id: int, lock: bool = False) -> models.Model | None:
+    """The subject row, or None when it was deleted since (or its model is gone)."""
     model = ContentType.objects.get_for_id(type_id).model_class()
     if model is None:
         return None
-    return model._default_manager.filter(pk=object_id).first()
+    return subject_type_of(model).find(object_id, lock=lock)
+
+
+def subject_role_choices() -> list[tuple[str, str | Promise]]:
+    """Every role some registered subject type knows, for the admin's and the API's choices."""
+    from .registry import subject_types
+
+    found: dict[str, str | Promise] = {}
+    for subject_type in subject_types():
+        for name, label in subject_type.roles.items():
+            found.setdefault(name, label)
+    return sorted(found.items())
 
 
 class SubjectMixin(models.Model):

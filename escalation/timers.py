@@ -1,26 +1,25 @@
 """Timers in the database and the sweep that fires them.
 
-Higher apps (and the engine itself) register what a kind of timer does with `@timer_handler("kind")`; the
-sweep claims due pending timers with `SELECT ... FOR UPDATE SKIP LOCKED` in batches, oldest first, and runs
+Higher apps (and the engine itself) register what a kind of timer does from their `AppConfig.ready()`
+(`escalation.registry.timer_handler_register`); the sweep claims due pending timers with `SELECT ... FOR UPDATE SKIP LOCKED` in batches, oldest first, and runs
 each handler in a savepoint of the batch's transaction. Whatever a handler writes to the outbox commits with
 the timer's new state, and delivery is enqueued only after that commit."""
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.utils import timezone
 
 from .models import Timer, TimerState
+from .registry import timer_handler_for
 from .subjects import subject_filter
 
 logger = logging.getLogger(__name__)
-
-TimerHandler = Callable[[Timer, datetime], None]
-_handlers: dict[str, TimerHandler] = {}
 
 # A handler that raises is retried this many times, backing off, before its timer is marked failed.
 MAX_TIMER_ATTEMPTS = 5
@@ -28,23 +27,17 @@ MAX_TIMER_ATTEMPTS = 5
 SCHEDULED_AT = "_scheduled_at"
 
 
-def timer_handler(kind: str) -> Callable[[TimerHandler], TimerHandler]:
-    """Register the function that fires timers of `kind`: `handler(timer, now)`.
-
-    The handler runs inside the sweep's transaction with the timer row locked; it must lock whatever else it
-    changes and re-check that the timer still means something (the subject may have moved on)."""
-
-    def register(handler: TimerHandler) -> TimerHandler:
-        _handlers[kind] = handler
-        return handler
-
-    return register
-
-
 def timer_schedule(
     *, subject: models.Model, kind: str, due_at: datetime, data: dict[str, Any] | None = None
 ) -> Timer:
-    """A new pending timer. Runs in the caller's transaction, so it exists only if the cause commits."""
+    """A new pending timer. Runs in the caller's transaction, so it exists only if the cause commits.
+
+    A kind without a registered handler is refused here, where the mistake is made, rather than failing
+    when the timer falls due (when nobody would be paged)."""
+    if timer_handler_for(kind) is None:
+        raise ImproperlyConfigured(
+            f"timer kind {kind!r} has no handler (escalation.registry.timer_handler_register)"
+        )
     return Timer.objects.create(**subject_filter(subject), kind=kind, due_at=due_at, data=data or {})
 
 
@@ -94,7 +87,7 @@ def timer_sweep(*, now: datetime | None = None, batch_size: int | None = None, m
 
 
 def _fire(timer: Timer, now: datetime) -> int:
-    handler = _handlers.get(timer.kind)
+    handler = timer_handler_for(timer.kind)
     try:
         with transaction.atomic():
             if handler is None:

@@ -20,12 +20,16 @@ class IncidentsConfig(AppConfig):
     def ready(self) -> None:
         # Keeps the roles' permissions complete when later migrations add models (see incidents.roles).
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="incidents.sync_roles")
-        # Tells the escalation engine how to describe incidents (it never imports this app).
-        from escalation.subjects import subject_adapter_register
+        # What the escalation engine needs of this app (it never imports it): how to see an incident, the
+        # events incidents emit, and what the incident.engage timer does.
+        from escalation.registry import subject_type_register, timer_handler_register
 
-        from .models import Incident
-        from .subjects import IncidentAdapter
+        from .events import events_register
+        from .services import ENGAGE_TIMER, on_engage_timer
+        from .subjects import IncidentSubject
 
-        subject_adapter_register(model=Incident, adapter=IncidentAdapter())
+        subject_type_register(IncidentSubject())
+        events_register()
+        timer_handler_register(ENGAGE_TIMER, on_engage_timer)
         # Connects the signals that keep this process's integration cache true.
         from .integrations import selectors  # noqa: F401

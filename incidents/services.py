@@ -12,9 +12,10 @@ from django_fsm import can_proceed, has_transition_perm
 from config.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
 from escalation import services as engine
 from escalation.events import event_emit
-from escalation.models import Event, Timer
-from escalation.timers import timer_handler, timer_schedule
+from escalation.models import Timer
+from escalation.timers import timer_schedule
 
+from .events import IncidentEvent
 from .integrations.spikes import spike_check
 from .models import Incident, Source, TimelineEvent
 from .models.incident import state_label, transition_label
@@ -71,13 +72,12 @@ def incident_engage(*, incident: Incident) -> None:
 def _engage(incident: Incident, *, at: Any, by: AbstractBaseUser | None) -> None:
     # SLA clocks, escalation, reporting rules and webhooks: rows in this transaction, sent after commit.
     engine.subject_engage(subject=incident, at=at)
-    event_emit(subject=incident, event=Event.INCIDENT_CREATED, at=at, by=by)
+    event_emit(subject=incident, event=IncidentEvent.CREATED, at=at, by=by)
     # Many new incidents for one service at once: a possible major incident (docs/integrations.md).
     spike_check(incident=incident, now=at)
 
 
-@timer_handler(ENGAGE_TIMER)
-def _engage_timer(timer: Timer, now: Any) -> None:
+def on_engage_timer(timer: Timer, now: Any) -> None:
     incident = Incident.objects.select_for_update().filter(pk=timer.subject_id).first()
     if incident is not None:
         incident_engage(incident=incident)
@@ -193,7 +193,7 @@ def incident_update(*, incident_id: int, by: AbstractBaseUser | None, changes: d
         if "priority" in diff:
             event_emit(
                 subject=incident,
-                event=Event.INCIDENT_PRIORITY_CHANGED,
+                event=IncidentEvent.PRIORITY_CHANGED,
                 at=now,
                 by=by,
                 data={"from": diff["priority"][0], "to": diff["priority"][1]},
@@ -257,10 +257,10 @@ def incident_transition(
 
 # What outbound webhooks and the communication plan hear of each transition (the others are internal).
 TRANSITION_EVENTS = {
-    "acknowledge": Event.INCIDENT_ACKNOWLEDGED,
-    "resolve": Event.INCIDENT_RESOLVED,
-    "cancel": Event.INCIDENT_CANCELLED,
-    "reopen": Event.INCIDENT_REOPENED,
+    "acknowledge": IncidentEvent.ACKNOWLEDGED,
+    "resolve": IncidentEvent.RESOLVED,
+    "cancel": IncidentEvent.CANCELLED,
+    "reopen": IncidentEvent.REOPENED,
 }
 
 

@@ -3,15 +3,26 @@
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
-from escalation.subjects import SubjectInfo
+from escalation.models import Team
+from escalation.subjects import SubjectInfo, SubjectType
 
-from .models import IncidentState
+from .models import Incident, IncidentState
 
 
-class IncidentAdapter:
-    """Title, priority, link, team and the owning team of its service, for routing and rendering."""
+class IncidentSubject(SubjectType):
+    """Title, priority, link, team and the owning team of its service, for routing and rendering; the
+    assignee owns it, the manager of its team (else of its service's team) answers for them."""
+
+    model = Incident
+    roles = {
+        "owner": _("owner (the assignee)"),
+        "owner_manager": _("the owner's manager (the team's manager)"),
+        "reporter": _("reporter"),
+    }
 
     def describe(self, obj: Any) -> SubjectInfo:
         service = obj.service if obj.service_id else None
@@ -35,3 +46,14 @@ class IncidentAdapter:
                 "state_label": IncidentState(obj.state).label,
             },
         )
+
+    def people(self, obj: Any, role: str) -> list[AbstractBaseUser]:
+        if role == "owner":
+            return [obj.assignee] if obj.assignee_id else []
+        if role == "reporter":
+            return [obj.reporter] if obj.reporter_id else []
+        if role == "owner_manager":
+            team_id = obj.team_id or (obj.service.owning_team_id if obj.service_id else None)
+            team = Team.objects.filter(pk=team_id).select_related("manager").first() if team_id else None
+            return [team.manager] if team is not None and team.manager_id else []
+        return []

@@ -169,7 +169,7 @@ SPECTACULAR_SETTINGS = {
     # One name per choice set, so clients generated from the schema get stable enum names.
     "ENUM_NAME_OVERRIDES": {
         "WeekdayEnum": "escalation.models.calendar.Weekday",
-        "WebhookEventEnum": "escalation.models.webhook.Event",
+        "WebhookEventEnum": "escalation.registry.event_choices",
         "IntegrationKindEnum": "incidents.models.integration.IntegrationKind",
         "TimelineEventKindEnum": "incidents.models.timeline.TimelineEvent.Kind",
         "MajorIncidentFlagKindEnum": "incidents.models.flag.MajorIncidentFlag.Kind",

@@ -2,7 +2,11 @@
 that need one."""
 
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK, env
+from .base import INSTALLED_APPS, REST_FRAMEWORK, env
+
+# A subject type that exists only in the tests (tests/engine_subject): it proves that the escalation engine
+# serves any subject registered from an app's ready(), with no change to escalation/.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.engine_subject"]
 
 DEBUG = False
 SECRET_KEY = "test-only-secret"  # noqa: S105

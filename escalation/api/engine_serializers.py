@@ -19,7 +19,6 @@ from ..models import (
     Escalation,
     EscalationLevel,
     EscalationPolicy,
-    Event,
     Notification,
     NotificationRule,
     ReportingRule,
@@ -28,6 +27,7 @@ from ..models import (
     StakeholderGroup,
     WebhookSubscription,
 )
+from .fields import EventField
 
 User = get_user_model()
 MAX_SECONDS = 366 * 24 * 3600
@@ -235,7 +235,7 @@ class StakeholderGroupSerializer(StrictFieldsMixin, serializers.ModelSerializer)
 
 class CommunicationRuleSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     priority = serializers.IntegerField(min_value=1, max_value=4, required=False, allow_null=True)
-    event = serializers.ChoiceField(choices=Event.choices)
+    event = EventField()
     template = serializers.RegexField(r"^[a-z0-9_]{1,100}$", required=False)
 
     class Meta:
@@ -255,9 +255,7 @@ class ReportingRuleSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 class WebhookSubscriptionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """The secret is shown once, in the answer to the create; send `secret` to set your own."""
 
-    events = serializers.ListField(
-        child=serializers.ChoiceField(choices=Event.choices), required=False, max_length=50
-    )
+    events = serializers.ListField(child=EventField(), required=False, max_length=50)
     secret = serializers.CharField(write_only=True, required=False, min_length=16, max_length=200)
 
     class Meta:

@@ -9,7 +9,7 @@ from .sla import SLA_CLOCK_OPEN, SlaClock, SlaClockKind, SlaClockState, SlaPolic
 from .stakeholder import Audience, CommunicationRule, ReportingRule, StakeholderGroup
 from .team import Team, UserProfile
 from .timer import Timer, TimerState
-from .webhook import Event, WebhookSubscription
+from .webhook import WebhookSubscription
 
 __all__ = [
     "BusinessCalendar",
@@ -35,7 +35,6 @@ __all__ += [
     "EscalationLevel",
     "EscalationPolicy",
     "EscalationState",
-    "Event",
     "Notification",
     "NotificationRule",
     "NotificationState",

@@ -77,6 +77,15 @@ class EscalationLevel(models.Model):
     )
     notify_service_owner = models.BooleanField(_("the owning team of the subject's service"), default=False)
     notify_team_manager = models.BooleanField(_("the manager of the subject's team"), default=False)
+    subject_roles = models.JSONField(
+        _("people with these roles on the subject"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Role names the subject's app defines, for example owner or owner_manager; "
+            "resolved when the level fires."
+        ),
+    )
 
     class Meta:
         verbose_name = _("escalation level")
@@ -98,6 +107,7 @@ class EscalationLevel(models.Model):
             "schedule_id": self.schedule_id,
             "service_owner": self.notify_service_owner,
             "team_manager": self.notify_team_manager,
+            "subject_roles": list(self.subject_roles or []),
         }
 
 

@@ -9,12 +9,24 @@ from ..subjects import SubjectMixin
 
 
 class SlaPolicy(models.Model):
-    """Targets for one priority, optionally narrowed to a service and/or a category.
+    """Targets for one priority, optionally narrowed to a kind of subject, a service and/or a category.
 
     Service and category are plain ids (the engine does not import the apps that own them). The most specific
-    active policy wins: service and category, then service, then category, then priority only."""
+    active policy wins: a policy for the subject's type before one for any type, then service and category,
+    service, category, priority only."""
 
     name = models.CharField(_("name"), max_length=100)
+    subject_type = models.ForeignKey(
+        "contenttypes.ContentType",
+        verbose_name=_("applies to"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "The kind of record this policy is for (incidents, major incidents, ...). Empty: any kind."
+        ),
+    )
     priority = models.PositiveSmallIntegerField(_("priority"), help_text=_("1 = P1 ... 4 = P4."))
     service_id = models.PositiveBigIntegerField(_("service id"), null=True, blank=True)
     category_id = models.PositiveBigIntegerField(_("category id"), null=True, blank=True)

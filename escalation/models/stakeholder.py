@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..registry import event_choices
 from .outbox import Channel
 
 
@@ -47,7 +48,7 @@ class CommunicationRule(models.Model):
     about this event over this channel, rendered from this template; `owner` answers for it."""
 
     priority = models.PositiveSmallIntegerField(_("priority"), null=True, blank=True)
-    event = models.CharField(_("event"), max_length=60)
+    event = models.CharField(_("event"), max_length=60, choices=event_choices)
     audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
     channel = models.CharField(
         _("channel"),
@@ -87,6 +88,17 @@ class ReportingRule(models.Model):
     be told within this many minutes of the subject being opened."""
 
     name = models.CharField(_("name"), max_length=100)
+    subject_type = models.ForeignKey(
+        "contenttypes.ContentType",
+        verbose_name=_("applies to"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "The kind of record this rule is for (incidents, major incidents, ...). Empty: any kind."
+        ),
+    )
     category_id = models.PositiveBigIntegerField(_("category id"), null=True, blank=True)
     priority = models.PositiveSmallIntegerField(_("priority"), null=True, blank=True)
     group = models.ForeignKey(

@@ -7,28 +7,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class Event(models.TextChoices):
-    """Events the engine and the apps above it emit (`escalation.events.event_emit`)."""
-
-    INCIDENT_CREATED = "incident.created", _("incident created")
-    INCIDENT_ACKNOWLEDGED = "incident.acknowledged", _("incident acknowledged")
-    INCIDENT_RESOLVED = "incident.resolved", _("incident resolved")
-    INCIDENT_CANCELLED = "incident.cancelled", _("incident cancelled")
-    INCIDENT_REOPENED = "incident.reopened", _("incident reopened")
-    INCIDENT_PRIORITY_CHANGED = "incident.priority_changed", _("incident priority changed")
-    INCIDENT_POSSIBLE_MAJOR = "incident.possible_major", _("possible major incident (storm or spike)")
-    MAJOR_INCIDENT_DECLARED = "major_incident.declared", _("major incident declared")
-    SLA_WARNING = "sla.warning", _("SLA warning")
-    SLA_BREACHED = "sla.breached", _("SLA breached")
-    ESCALATION_LEVEL = "escalation.level", _("escalated to a level")
-
-
 def _new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
 class WebhookSubscription(models.Model):
-    """A URL that receives signed JSON for the events it subscribes to. An empty event list means all."""
+    """A URL that receives signed JSON for the events it subscribes to (names registered with
+    `escalation.registry.event_register`). An empty event list means all."""
 
     name = models.CharField(_("name"), max_length=100)
     url = models.URLField(_("URL"), max_length=500)

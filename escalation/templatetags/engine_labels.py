@@ -4,19 +4,22 @@ Notification contexts carry codes, not labels: a delayed page's context waits in
 rendered when it fires, in its recipient's language (escalation.notify.message_render)."""
 
 from django import template
+from django.core.exceptions import ImproperlyConfigured
 
-from ..models import Event, SlaClockKind
+from ..models import SlaClockKind
+from ..registry import event_type
 
 register = template.Library()
 
 
 @register.filter
-def event_label(code: str) -> str:
-    """`incident.created` -> "incident created", translated; an event without a label shows its code."""
+def event_label(name: str) -> str:
+    """`incident.created` -> "incident created": the registered event's label, translated; an event nobody
+    registered shows its name."""
     try:
-        return str(Event(code).label)
-    except ValueError:
-        return code
+        return str(event_type(name).label)
+    except ImproperlyConfigured:
+        return name
 
 
 @register.filter

@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from escalation.events import event_emit
-from escalation.models import Event
 from escalation.notify import page_users
 from escalation.oncall import team_oncall
 from escalation.subjects import subject_describe
 
+from ..events import IncidentEvent
 from ..models import Incident, Integration, MajorIncidentFlag, Service, TimelineEvent
 
 
@@ -37,13 +37,13 @@ def spike_notify(*, flag: MajorIncidentFlag, now: datetime) -> None:
             subject=incident,
             info=info,
             users=team_oncall(team=team, at=now),
-            reason=Event.INCIDENT_POSSIBLE_MAJOR,
+            reason=IncidentEvent.POSSIBLE_MAJOR,
             key=f"major-flag:{flag.pk}",
             template="possible_major",
             context={"flag": flag.kind, "count": flag.count, "data": data},
             at=now,
         )
-    event_emit(subject=incident, event=Event.INCIDENT_POSSIBLE_MAJOR, at=now, data=data, info=info)
+    event_emit(subject=incident, event=IncidentEvent.POSSIBLE_MAJOR, at=now, data=data, info=info)
 
 
 def flag_raise(

@@ -20,7 +20,8 @@ from escalation.models import (
     TimerState,
 )
 from escalation.notify import PAGE_TIMER
-from escalation.timers import timer_handler, timer_schedule, timer_sweep
+from escalation.registry import timer_handler_register
+from escalation.timers import timer_schedule, timer_sweep
 from tests.escalation.engine_factories import (
     ContactMethodFactory,
     EscalationLevelFactory,
@@ -177,11 +178,13 @@ def test_a_sweeper_down_for_an_hour_pages_every_missed_level_once_in_order(api, 
 _held, _go = threading.Event(), threading.Event()
 
 
-@timer_handler("test.hold_the_batch")
 def _hold_the_batch(timer: Timer, now: datetime) -> None:
     """Keeps the sweep's batch (and so its row locks) open until the test says go."""
     _held.set()
     _go.wait(30)
+
+
+timer_handler_register("test.hold_the_batch", _hold_the_batch)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,8 +7,9 @@ from django.db import connection
 
 from escalation.models import Notification, NotificationState, Timer, TimerState
 from escalation.outbox import notification_write
+from escalation.registry import timer_handler_register
 from escalation.retention import engine_purge
-from escalation.timers import timer_cancel, timer_handler, timer_schedule, timer_sweep
+from escalation.timers import timer_cancel, timer_schedule, timer_sweep
 from tests.incidents.factories import TeamFactory
 from tests.services import require_postgres
 
@@ -17,15 +18,19 @@ fired: list[tuple[int, str]] = []
 fired_lock = threading.Lock()
 
 
-@timer_handler("test.record")
 def _record(timer: Timer, now: datetime) -> None:
     with fired_lock:
         fired.append((timer.pk, timer.data.get("label", "")))
 
 
-@timer_handler("test.explode")
+timer_handler_register("test.record", _record)
+
+
 def _explode(timer: Timer, now: datetime) -> None:
     raise RuntimeError("boom")
+
+
+timer_handler_register("test.explode", _explode)
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +76,7 @@ def test_a_sweeper_that_was_down_fires_what_it_missed_once_in_order():
 def test_cancel_only_touches_the_subjects_pending_timers_of_those_kinds():
     a, b = TeamFactory(), TeamFactory()
     timer_schedule(subject=a, kind="test.record", due_at=T0)
-    timer_schedule(subject=a, kind="test.other", due_at=T0)
+    timer_schedule(subject=a, kind="test.explode", due_at=T0)
     timer_schedule(subject=b, kind="test.record", due_at=T0)
     assert timer_cancel(subject=a, kinds=["test.record"]) == 1
     states = dict(Timer.objects.values_list("subject_id", "state").filter(kind="test.record"))

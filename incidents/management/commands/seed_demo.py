@@ -18,6 +18,7 @@ from incidents.demo import (
     demo_people,
     integration_curl,
 )
+from incidents.events import IncidentEvent
 from incidents.models import Incident
 
 
@@ -34,6 +35,7 @@ class Command(BaseCommand):
                 oncall=[people["alice"], people["bob"]],
                 manager=people["maria"],
                 everyone=list(people.values()),
+                management_news=[IncidentEvent.CREATED, IncidentEvent.RESOLVED],
             )
             integrations = demo_integrations(service=services["checkout"])
             added = demo_incidents(people=people, teams=teams, services=services)

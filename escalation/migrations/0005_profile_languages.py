@@ -13,7 +13,7 @@ def forget_dropped_languages(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("escalation", "0003_engine"),
+        ("escalation", "0004_engine_platform"),
     ]
 
     operations = [
