@@ -122,7 +122,8 @@ def extract(root: Path = ROOT) -> list[Path]:
     from django.core.management import call_command
 
     os.chdir(root)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    # The base settings: the apps whose strings people read, none of the test-only ones.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
     django.setup()
     call_command(
         _makemessages_command(),
@@ -144,7 +145,7 @@ def extract_copy(root: Path, into: Path) -> Path:
     shutil.copytree(
         root, copy, ignore=shutil.ignore_patterns(*IGNORED, "*.mo", "*.pyc", "*.sqlite3"), symlinks=True
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "VIGIL_VAR_DIR": str(into / "var")}
+    env = {**os.environ, "VIGIL_VAR_DIR": str(into / "var")}
     subprocess.run([sys.executable, "-m", "config.translations", "extract"], cwd=copy, env=env, check=True)
     return copy
 

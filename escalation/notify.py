@@ -9,6 +9,7 @@ import zoneinfo
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
@@ -269,7 +270,14 @@ def notify_group(
             deadline_at=deadline_at,
         )
     full = {**context, "subject": info, "recipient": None, "reason": reason}
-    title, body = message_render(template=template, context=full, subject=subject)
+    # Plain addresses have no profile: the installation's language and zone, whoever caused the message.
+    title, body = message_render(
+        template=template,
+        context=full,
+        subject=subject,
+        language=settings.LANGUAGE_CODE,
+        time_zone=settings.TIME_ZONE,
+    )
     for address in addresses:
         kind = Channel.EMAIL if "@" in address and "://" not in address else Channel.APPRISE
         notification_write(

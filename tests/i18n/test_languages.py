@@ -16,8 +16,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config import translations
-from escalation.models import Notification, UserProfile
-from escalation.notify import notify_user_now
+from escalation.models import Notification, StakeholderGroup, UserProfile
+from escalation.notify import notify_group, notify_user_now
 from escalation.subjects import subject_describe
 from incidents.models import IncidentCategory
 from incidents.models.incident import state_label, transition_label
@@ -283,6 +283,41 @@ def test_notification_labels_and_times_in_the_recipients_language_and_zone(
         assert formats.date_format(timezone.localtime(due), "DATETIME_FORMAT") in warning.body
     assert "incident.acknowledged" not in event.body
     assert "acknowledged)" not in event.body
+
+
+@pytest.mark.django_db
+def test_a_groups_members_hear_in_their_language_and_its_plain_addresses_in_the_default(
+    agent, incident
+) -> None:  # type: ignore[no-untyped-def]
+    _speak(agent, "ja")
+    group = StakeholderGroup.objects.create(
+        name="Management", audience="management", addresses="boss@example.org"
+    )
+    group.users.add(agent)
+    with translation.override("ko"):  # the language of whoever caused the message does not leak into it
+        notify_group(
+            subject=incident,
+            info=subject_describe(incident),
+            group=group,
+            channel="",
+            reason="report",
+            key="group",
+            template="report",
+            context={"rule": "P1 to management", "within_minutes": 15, "data": {}},
+            at=timezone.now(),
+        )
+    member = Notification.objects.get(recipient=agent)
+    plain = Notification.objects.get(address="boss@example.org")
+    with translation.override("ja"):
+        assert (
+            gettext("[Vigil] For your information: %(ref)s %(title)s")
+            % {
+                "ref": incident.reference,
+                "title": TITLE,
+            }
+            == member.title
+        )
+    assert plain.title == f"[Vigil] For your information: {incident.reference} {TITLE}"
 
 
 @pytest.mark.django_db
