@@ -57,6 +57,12 @@ def catalogues(root: Path = ROOT) -> Iterator[Path]:
         yield from sorted(directory.glob("*/LC_MESSAGES/django.po"))
 
 
+def vendor_catalogues(root: Path = ROOT) -> list[Path]:
+    """Translations of other libraries' strings that their own catalogues lack (`locale_vendor/`): written by
+    hand, never extracted, compiled and checked like ours."""
+    return sorted((root / "locale_vendor").glob("*/LC_MESSAGES/django.po"))
+
+
 # Compiling (Babel): what `make install`, `make run` and the test run do, on any machine.
 
 
@@ -67,7 +73,7 @@ def compile_all(root: Path = ROOT, *, force: bool = False) -> list[Path]:
     from babel.messages.pofile import read_po
 
     written = []
-    for po in catalogues(root):
+    for po in [*catalogues(root), *vendor_catalogues(root)]:
         mo = po.with_suffix(".mo")
         if not force and mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
@@ -230,6 +236,26 @@ def _placeholder_problems(where: str, message, strings: tuple) -> Iterable[str]:
             yield f"{where}: placeholders differ in form {index}: {plural!r} -> {string!r}"
 
 
+BRACES = re.compile(r"\{[^{}]*\}")
+
+
+def vendor_problems(root: Path = ROOT) -> list[str]:
+    """Entries of the vendor catalogues that are empty or fuzzy, or that drop or rename a placeholder
+    (`%(name)s` or `{name}`: the libraries format with both)."""
+    problems = []
+    for path in vendor_catalogues(root):
+        problems.extend(_entry_problems(path, root))
+        for message in _read(path):
+            if not message.id:
+                continue
+            ids = message.id if isinstance(message.id, tuple | list) else (message.id,)
+            strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
+            for string in strings:
+                if string and sorted(BRACES.findall(string)) != sorted(BRACES.findall(ids[-1])):
+                    problems.append(f"{_name(path, root)}: placeholders differ: {ids[-1]!r} -> {string!r}")
+    return problems
+
+
 def staleness_problems(root: Path, fresh: Path) -> list[str]:
     """Strings the code marks that a committed catalogue lacks, and entries no code marks any more, found by
     comparing the committed catalogues under `root` with those extracted afresh into the copy `fresh`."""
@@ -250,7 +276,7 @@ def staleness_problems(root: Path, fresh: Path) -> list[str]:
 def check(root: Path = ROOT) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         fresh = extract_copy(root, Path(tmp))
-        return staleness_problems(root, fresh) + translation_problems(root)
+        return staleness_problems(root, fresh) + translation_problems(root) + vendor_problems(root)
 
 
 def main(argv: list[str]) -> int:

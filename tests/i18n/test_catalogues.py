@@ -33,6 +33,27 @@ def test_every_string_is_translated_in_every_language() -> None:
     assert translations.translation_problems() == []
 
 
+def test_the_vendor_catalogues_are_complete_and_translate_only_the_libraries_strings() -> None:
+    """locale_vendor/ fills the gaps of DRF's Traditional Chinese catalogue: every entry translated, with its
+    placeholders, and every msgid one that DRF's catalogues know (a typo would translate nothing)."""
+    import gettext
+
+    import rest_framework
+    from babel.messages.pofile import read_po
+
+    assert translations.vendor_problems() == []
+    known = set()
+    for mo in (Path(rest_framework.__file__).parent / "locale").glob("*/LC_MESSAGES/django.mo"):
+        with mo.open("rb") as source:
+            catalogue = gettext.GNUTranslations(source)._catalog  # type: ignore[attr-defined]
+        known |= {key if isinstance(key, str) else key[0] for key in catalogue}
+    (path,) = translations.vendor_catalogues()
+    with path.open("rb") as source:
+        ids = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(source) if m.id}
+    assert len(ids) > 70
+    assert ids <= known
+
+
 PO_HEADER = (
     'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n"Plural-Forms: {plural}\\n"\n\n'
 )
