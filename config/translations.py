@@ -152,7 +152,13 @@ def extract_copy(root: Path, into: Path) -> Path:
         root, copy, ignore=shutil.ignore_patterns(*IGNORED, "*.mo", "*.pyc", "*.sqlite3"), symlinks=True
     )
     env = {**os.environ, "VIGIL_VAR_DIR": str(into / "var")}
-    subprocess.run([sys.executable, "-m", "config.translations", "extract"], cwd=copy, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "config.translations", "extract"],
+        cwd=copy,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return copy
 
 
