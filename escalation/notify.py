@@ -10,8 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.template import TemplateDoesNotExist
@@ -19,11 +18,10 @@ from django.template.loader import get_template
 from django.utils import timezone, translation
 
 from .models import Channel, ContactMethod, NotificationRule, StakeholderGroup
+from .models.stakeholder import plain_address_channel
 from .outbox import notification_write
 from .subjects import SubjectInfo, subject_record
 from .timers import timer_schedule
-
-User = get_user_model()
 
 PAGE_TIMER = "escalation.page"
 
@@ -60,7 +58,7 @@ def message_render(
     return " ".join(title_text.split()), body_text.strip() + "\n"
 
 
-def _preferences(user: AbstractBaseUser | None) -> dict[str, str | None]:
+def _preferences(user: User | None) -> dict[str, str | None]:
     """The reader's language and time zone from their profile (None: the defaults)."""
     profile = getattr(user, "vigil_profile", None) if user is not None else None
     if profile is None:
@@ -87,9 +85,7 @@ def payload_for(*, subject: models.Model, info: SubjectInfo, reason: str, at: da
     }
 
 
-def user_channels(
-    *, user: AbstractBaseUser, priority: int | None
-) -> list[tuple[ContactMethod | None, timedelta]]:
+def user_channels(*, user: User, priority: int | None) -> list[tuple[ContactMethod | None, timedelta]]:
     """The user's contact methods with their delays, by their notification rules for this priority.
 
     No rule: every active e-mail contact method at once; no contact method either: the account's e-mail."""
@@ -101,7 +97,9 @@ def user_channels(
         .select_related("contact_method")
         .order_by("delay", "id")
     )
-    found = [(rule.contact_method, rule.delay) for rule in rules]
+    found: list[tuple[ContactMethod | None, timedelta]] = [
+        (rule.contact_method, rule.delay) for rule in rules
+    ]
     if found:
         return found
     methods = ContactMethod.objects.filter(user=user, is_active=True, channel=Channel.EMAIL)
@@ -122,7 +120,7 @@ def notify_user_now(
     *,
     subject: models.Model,
     info: SubjectInfo,
-    user: AbstractBaseUser,
+    user: User,
     method: ContactMethod | None,
     reason: str,
     key: str,
@@ -161,7 +159,7 @@ def page_users(
     *,
     subject: models.Model,
     info: SubjectInfo,
-    users: list[AbstractBaseUser],
+    users: list[User],
     reason: str,
     key: str,
     template: str,
@@ -204,7 +202,7 @@ def notify_user_at_once(
     *,
     subject: models.Model,
     info: SubjectInfo,
-    user: AbstractBaseUser,
+    user: User,
     channel: str,
     reason: str,
     key: str,
@@ -232,7 +230,7 @@ def notify_user_at_once(
         )
 
 
-def group_recipients(group: StakeholderGroup) -> tuple[list[AbstractBaseUser], list[str]]:
+def group_recipients(group: StakeholderGroup) -> tuple[list[User], list[str]]:
     users = {u.pk: u for u in group.users.filter(is_active=True)}
     for team in group.teams.all():
         for member in team.members.filter(is_active=True):
@@ -279,7 +277,7 @@ def notify_group(
         time_zone=settings.TIME_ZONE,
     )
     for address in addresses:
-        kind = Channel.EMAIL if "@" in address and "://" not in address else Channel.APPRISE
+        kind = plain_address_channel(address)
         notification_write(
             subject=subject,
             reason=reason,

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
 
 from config.errors import VigilError
+from config.permissions import acting_user
 from escalation.selectors import breached_subject_ids
 
 from .models import (
@@ -209,12 +210,12 @@ class IncidentAdmin(admin.ModelAdmin):
         data = {f: form.cleaned_data[f] for f in EDITABLE_FIELDS if f in form.cleaned_data}
         if change:
             changed = {f: v for f, v in data.items() if f in form.changed_data}
-            saved = incident_update(incident_id=obj.pk, by=request.user, changes=changed)
+            saved = incident_update(incident_id=obj.pk, by=acting_user(request), changes=changed)
         else:
             title, impact, urgency = data.pop("title"), data.pop("impact"), data.pop("urgency")
             description = data.pop("description", "")
             saved = incident_create(
-                by=request.user,
+                by=acting_user(request),
                 title=title,
                 impact=impact,
                 urgency=urgency,
@@ -265,7 +266,7 @@ class IncidentAdmin(admin.ModelAdmin):
         get_object_or_404(self.get_queryset(request), pk=pk)
         try:
             incident = incident_transition(
-                incident_id=pk, name=name, by=request.user, note=request.POST.get("note", "")
+                incident_id=pk, name=name, by=acting_user(request), note=request.POST.get("note", "")
             )
         except VigilError as error:
             self._report(request, error)
@@ -285,7 +286,7 @@ class IncidentAdmin(admin.ModelAdmin):
         try:
             incident_comment(
                 incident_id=pk,
-                by=request.user,
+                by=acting_user(request),
                 body=request.POST.get("body", ""),
                 public=request.POST.get("public") == "on",
             )

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -47,7 +47,7 @@ class IncidentSubject(SubjectType):
             },
         )
 
-    def people(self, obj: Any, role: str) -> list[AbstractBaseUser]:
+    def people(self, obj: Any, role: str) -> list[User]:
         if role == "owner":
             return [obj.assignee] if obj.assignee_id else []
         if role == "reporter":
@@ -55,5 +55,5 @@ class IncidentSubject(SubjectType):
         if role == "owner_manager":
             team_id = obj.team_id or (obj.service.owning_team_id if obj.service_id else None)
             team = Team.objects.filter(pk=team_id).select_related("manager").first() if team_id else None
-            return [team.manager] if team is not None and team.manager_id else []
+            return [team.manager] if team is not None and team.manager is not None else []
         return []

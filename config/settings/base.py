@@ -2,6 +2,7 @@
 environment (12-factor); the defaults give the embedded set-up: SQLite and a filesystem broker under var/."""
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -137,7 +138,7 @@ VIGIL_MAX_BODY_BYTES = env.int("VIGIL_MAX_BODY_BYTES", default=1024 * 1024)
 VIGIL_MAX_BODY_BYTES_BY_PREFIX: dict[str, int] = {}
 DATA_UPLOAD_MAX_MEMORY_SIZE = VIGIL_MAX_BODY_BYTES
 
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # DRF's token authentication, which also switches to the user's profile language (config/authentication.py).
         "config.authentication.TokenAuthentication",

@@ -26,7 +26,7 @@ from escalation.models import (
 )
 from escalation.outbox import notification_write
 from escalation.timers import timer_sweep
-from tests.escalation.engine_factories import (
+from tests.escalation.factories import (
     EscalationLevelFactory,
     EscalationPolicyFactory,
     SlaPolicyFactory,

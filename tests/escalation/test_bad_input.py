@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.escalation.engine_factories import EscalationLevelFactory, EscalationPolicyFactory
+from tests.escalation.factories import EscalationLevelFactory, EscalationPolicyFactory
 from tests.incidents.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,12 +1,14 @@
+"""Teams, and who is on call for a team at an instant."""
+
 import datetime as dt
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,9 +16,10 @@ from rest_framework.response import Response
 from config.errors import InvalidInput
 from config.permissions import ModelPermissionsWithView
 
-from ..models import BusinessCalendar, Override, RotationMember, Schedule, Team
-from ..oncall import team_oncall_shifts
-from .serializers import BusinessCalendarSerializer, ScheduleSerializer, TeamOnCallSerializer, TeamSerializer
+from ...models import Team
+from ...oncall import team_oncall_shifts
+from ..serializers.oncall import TeamOnCallSerializer
+from ..serializers.team import TeamSerializer
 
 
 class TeamViewSet(viewsets.ReadOnlyModelViewSet):
@@ -79,39 +82,3 @@ def parse_instant(value: str | None) -> dt.datetime:
             fields={"at": [_("Give an instant between the years 1970 and 9000.")]},
         )
     return parsed
-
-
-class BusinessCalendarViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """Business calendars with their working intervals and holidays. Writing needs the model permissions
-    (managers)."""
-
-    queryset = BusinessCalendar.objects.prefetch_related("intervals", "holidays").order_by("name", "id")
-    serializer_class = BusinessCalendarSerializer
-    permission_classes = [ModelPermissionsWithView]
-
-
-class ScheduleViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """On-call schedules with their rotations and current overrides. Writing needs the model permissions
-    (managers). Who is on call: `GET /api/v1/teams/<id>/oncall/`."""
-
-    serializer_class = ScheduleSerializer
-    permission_classes = [ModelPermissionsWithView]
-    filterset_fields = ["team"]
-
-    def get_queryset(self) -> QuerySet[Schedule]:
-        return Schedule.objects.order_by("team", "name", "id").prefetch_related(
-            Prefetch("rotations__members", queryset=RotationMember.objects.order_by("position", "id")),
-            Prefetch("overrides", queryset=Override.objects.filter(end__gt=timezone.now())),
-        )
