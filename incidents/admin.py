@@ -30,6 +30,7 @@ from .models import (
     Source,
     TimelineEvent,
 )
+from .models.incident import transition_label
 from .selectors import incident_list, incident_search
 from .services import (
     EDITABLE_FIELDS,
@@ -52,10 +53,14 @@ class ServiceAdmin(admin.ModelAdmin):
 
 @admin.register(IncidentCategory)
 class IncidentCategoryAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "group", "parent", "is_active")
+    list_display = ("category_name", "code", "group", "parent", "is_active")
     list_filter = ("group", "is_active")
     search_fields = ("name", "code")
     prepopulated_fields = {"code": ("name",)}
+
+    @admin.display(description=_("name"), ordering="name")
+    def category_name(self, obj: IncidentCategory) -> str:
+        return obj.display_name
 
 
 @admin.register(PriorityMatrixCell)
@@ -67,7 +72,16 @@ class PriorityMatrixCellAdmin(admin.ModelAdmin):
 
 class TimelineInline(admin.TabularInline):
     model = TimelineEvent
-    fields = ("created_at", "actor", "kind", "transition", "from_state", "to_state", "note", "is_public")
+    fields = (
+        "created_at",
+        "actor",
+        "kind",
+        "transition_shown",
+        "from_shown",
+        "to_shown",
+        "note",
+        "is_public",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -79,6 +93,19 @@ class TimelineInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    # States and transitions are stored as codes and shown in the reader's language.
+    @admin.display(description=_("transition"))
+    def transition_shown(self, obj: TimelineEvent) -> str:
+        return obj.transition_label
+
+    @admin.display(description=_("from state"))
+    def from_shown(self, obj: TimelineEvent) -> str:
+        return obj.from_state_label
+
+    @admin.display(description=_("to state"))
+    def to_shown(self, obj: TimelineEvent) -> str:
+        return obj.to_state_label
 
 
 @admin.register(Incident)
@@ -99,7 +126,7 @@ class IncidentAdmin(admin.ModelAdmin):
     date_hierarchy = "reported_at"
     inlines = [TimelineInline]
     readonly_fields = (
-        "reference",
+        "reference_link",
         "state",
         "priority",
         "reporter",
@@ -114,7 +141,10 @@ class IncidentAdmin(admin.ModelAdmin):
         "time_on_hold",
     )
     fieldsets = (
-        (None, {"fields": ("reference", "title", "description", "state", "priority", "impact", "urgency")}),
+        (
+            None,
+            {"fields": ("reference_link", "title", "description", "state", "priority", "impact", "urgency")},
+        ),
         (
             _("Routing"),
             {"fields": ("service", "category", "team", "assignee", "parent", "reporter", "source")},
@@ -229,7 +259,7 @@ class IncidentAdmin(admin.ModelAdmin):
         incident = self.get_object(request, object_id)
         if incident is not None:
             extra_context["transitions"] = [
-                name
+                (name, transition_label(name))
                 for name in allowed_transitions(incident)
                 if has_transition_perm(getattr(incident, name), request.user)
             ]

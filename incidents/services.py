@@ -18,6 +18,7 @@ from escalation.timers import timer_schedule
 from .events import IncidentEvent
 from .integrations.spikes import spike_check
 from .models import Incident, Source, TimelineEvent
+from .models.incident import state_label, transition_label
 from .selectors import priority_for
 
 # Fields people may edit directly. The state changes only through transitions, the priority only through
@@ -229,12 +230,12 @@ def incident_transition(
         if not can_proceed(method):
             raise TransitionNotAllowed(
                 _("An incident in state %(state)s cannot %(name)s.")
-                % {"state": incident.state, "name": name},
+                % {"state": state_label(incident.state), "name": transition_label(name)},
                 state=incident.state,
                 allowed=allowed_transitions(incident),
             )
         if by is not None and not has_transition_perm(method, by):
-            raise PermissionDenied(_("You may not %(name)s incidents.") % {"name": name})
+            raise PermissionDenied(_("You may not %(name)s incidents.") % {"name": transition_label(name)})
         at = timezone.now()
         from_state = incident.state
         method(at=at, **params)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from escalation.models import Team
 from escalation.subjects import SubjectInfo, SubjectType
 
-from .models import Incident
+from .models import Incident, IncidentState
 
 
 class IncidentSubject(SubjectType):
@@ -40,7 +40,11 @@ class IncidentSubject(SubjectType):
             is_open=obj.is_open,
             acknowledged=obj.acknowledged_at is not None,
             paused=obj.state == "on_hold",
-            extra={"service": service.name if service is not None else None},
+            # Lazy: notifications show it in each recipient's language (escalation.notify.message_render).
+            extra={
+                "service": service.name if service is not None else None,
+                "state_label": IncidentState(obj.state).label,
+            },
         )
 
     def people(self, obj: Any, role: str) -> list[User]:

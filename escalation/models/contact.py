@@ -93,4 +93,8 @@ class NotificationRule(models.Model):
 
     def __str__(self) -> str:
         minutes = int(self.delay.total_seconds() // 60)
-        return f"{self.user}: {self.contact_method.get_channel_display()} after {minutes} min"
+        return _("%(user)s: %(channel)s after %(minutes)d min") % {
+            "user": self.user,
+            "channel": self.contact_method.get_channel_display(),
+            "minutes": minutes,
+        }

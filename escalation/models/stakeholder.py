@@ -118,7 +118,7 @@ class CommunicationRule(models.Model):
         ordering = ["priority", "event", "audience"]
 
     def __str__(self) -> str:
-        scope = f"P{self.priority}" if self.priority else "any"
+        scope = f"P{self.priority}" if self.priority else _("any priority")
         return f"{scope} {self.event} -> {self.get_audience_display()}"
 
 
@@ -153,4 +153,8 @@ class ReportingRule(models.Model):
         ordering = ["priority", "name"]
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.group} within {self.within_minutes} min"
+        return _("%(name)s: %(group)s within %(minutes)d min") % {
+            "name": self.name,
+            "group": self.group,
+            "minutes": self.within_minutes,
+        }
