@@ -107,7 +107,10 @@ class MajorIncident(FSMModelMixin, models.Model):
     customer_impact = models.TextField(_("customer impact"), blank=True)
     still_ongoing = models.BooleanField(_("still ongoing when declared"), default=True)
     reporter_contact = models.CharField(
-        _("how to reach the reporter"), max_length=200, blank=True, help_text=_("A phone number or address.")
+        _("how to reach the reporter"),
+        max_length=200,
+        blank=True,
+        help_text=_("A phone number or an address."),
     )
     bridge_url = models.URLField(_("bridge (conference call)"), max_length=500, blank=True)
     war_room = models.CharField(_("war room"), max_length=200, blank=True)

@@ -6,7 +6,6 @@ and not a private one."""
 from datetime import timedelta
 
 import pytest
-from django.test import override_settings
 from django.utils import timezone
 
 from escalation.models import Notification
@@ -18,9 +17,6 @@ from tests.escalation.receiver import webhook_receiver
 from tests.incidents.factories import ServiceFactory, UserFactory
 
 from .factories import commander_on_call, declare, webhook_contact
-
-# Persian is what proves the right-to-left layout; the languages work adds the others (docs/languages.md).
-LANGUAGES = [("en", "English"), ("fa", "Persian")]
 
 
 def tab_to(page, element_id: str, *, tag: str = "") -> None:  # type: ignore[no-untyped-def]
@@ -44,7 +40,6 @@ def _sign_in(page, base: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db(transaction=True)
-@override_settings(LANGUAGES=LANGUAGES)
 def test_a_reporter_declares_with_the_keyboard_after_fixing_an_error_and_the_commander_is_paged(live_server):
     reporter = UserFactory(role="reporters", username="rob")
     reporter.set_password("a long enough password")
@@ -97,7 +92,6 @@ def test_a_reporter_declares_with_the_keyboard_after_fixing_an_error_and_the_com
 
 
 @pytest.mark.django_db(transaction=True)
-@override_settings(LANGUAGES=LANGUAGES)
 def test_the_form_in_persian_is_right_to_left(live_server):
     reporter = UserFactory(role="reporters", username="rob")
     reporter.set_password("a long enough password")
