@@ -14,6 +14,7 @@ from .health import healthz, readyz
 api_v1 = [
     path("", include("escalation.api.urls")),
     path("", include("incidents.api.urls")),
+    path("", include("postmortems.api.urls")),
 ]
 
 urlpatterns = [
@@ -21,11 +22,14 @@ urlpatterns = [
     path("api/v1/", include(inbound_urlpatterns)),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("", include("postmortems.metrics_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The managers' pages; the risk radar (/reports/risk-radar/, issue #11) is mounted before this include.
+    path("reports/", include("postmortems.urls")),
 ]
 
 
