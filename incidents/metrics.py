@@ -260,10 +260,10 @@ SUM_NAMES: tuple[str, ...] = (
         for m in MEASURES
         for name in (f"{m.name}_count", f"{m.name}_seconds_sum", f"{m.name}_business_seconds_sum")
     ),
-    "sla_ack_met",
-    "sla_ack_breached",
-    "sla_resolve_met",
-    "sla_resolve_breached",
+    "sla_ack_met_count",
+    "sla_ack_breached_count",
+    "sla_resolve_met_count",
+    "sla_resolve_breached_count",
     "resolved_on_day",
 )
 
@@ -278,8 +278,8 @@ def sum_expressions(*, day_field: str = "reported_day") -> dict[str, Any]:
         expressions[f"{m.name}_seconds_sum"] = Sum(f"{m.name}_seconds")
         expressions[f"{m.name}_business_seconds_sum"] = Sum(f"{m.name}_business_seconds")
     for clock in ("ack", "resolve"):
-        expressions[f"sla_{clock}_met"] = Count("pk", filter=Q(**{f"sla_{clock}_met": True}))
-        expressions[f"sla_{clock}_breached"] = Count("pk", filter=Q(**{f"sla_{clock}_met": False}))
+        expressions[f"sla_{clock}_met_count"] = Count("pk", filter=Q(**{f"sla_{clock}_met": True}))
+        expressions[f"sla_{clock}_breached_count"] = Count("pk", filter=Q(**{f"sla_{clock}_met": False}))
     return expressions
 
 
@@ -304,9 +304,9 @@ def sums_add(totals: dict[str, int], figures: IncidentFigures, *, resolved_in: b
     for clock in ("ack", "resolve"):
         met = getattr(figures, f"sla_{clock}_met")
         if met is True:
-            totals[f"sla_{clock}_met"] += 1
+            totals[f"sla_{clock}_met_count"] += 1
         elif met is False:
-            totals[f"sla_{clock}_breached"] += 1
+            totals[f"sla_{clock}_breached_count"] += 1
     if resolved_in:
         totals["resolved_on_day"] += 1
 
@@ -348,7 +348,8 @@ def figures_from_sums(sums: Mapping[str, int | None]) -> dict[str, Any]:
         figures[f"{short}_business_seconds"] = _mean(sums.get(f"{m.name}_business_seconds_sum"), count)
         figures[f"{m.name}_count"] = count
     for clock in ("ack", "resolve"):
-        met, breached = sums.get(f"sla_{clock}_met") or 0, sums.get(f"sla_{clock}_breached") or 0
+        met = sums.get(f"sla_{clock}_met_count") or 0
+        breached = sums.get(f"sla_{clock}_breached_count") or 0
         figures[f"sla_{clock}_met_pct"] = _percent(met, breached)
         figures[f"sla_{clock}_met_count"] = met
         figures[f"sla_{clock}_breached_count"] = breached

@@ -99,10 +99,10 @@ class MetricRollup(models.Model):
     mitigate_business_seconds_sum = models.BigIntegerField(
         _("sum of times to mitigate, business (s)"), null=True, blank=True
     )
-    sla_ack_met = models.PositiveIntegerField(_("acknowledge SLA met"), default=0)
-    sla_ack_breached = models.PositiveIntegerField(_("acknowledge SLA breached"), default=0)
-    sla_resolve_met = models.PositiveIntegerField(_("resolve SLA met"), default=0)
-    sla_resolve_breached = models.PositiveIntegerField(_("resolve SLA breached"), default=0)
+    sla_ack_met_count = models.PositiveIntegerField(_("acknowledge SLA met"), default=0)
+    sla_ack_breached_count = models.PositiveIntegerField(_("acknowledge SLA breached"), default=0)
+    sla_resolve_met_count = models.PositiveIntegerField(_("resolve SLA met"), default=0)
+    sla_resolve_breached_count = models.PositiveIntegerField(_("resolve SLA breached"), default=0)
     resolved_on_day = models.PositiveIntegerField(_("resolved that day"), default=0)
 
     class Meta:
