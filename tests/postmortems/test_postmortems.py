@@ -69,20 +69,23 @@ def test_publishing_needs_approvals_and_owned_dated_action_items(api, as_role, i
     edited = api.patch(
         f"/api/v1/postmortems/{pk}/", {"summary": "502s for an hour", "state": "published"}, format="json"
     )
-    assert edited.status_code == 400 and "state" in edited.json()["fields"]
+    assert edited.status_code == 400
+    assert "state" in edited.json()["fields"]
     edited = api.patch(f"/api/v1/postmortems/{pk}/", {"summary": "502s for an hour"}, format="json")
     assert edited.json()["summary"] == "502s for an hour"
     item = post(api, "/api/v1/action-items/", {"postmortem": pk, "title": "Canary deploys"}, status=201)
     post(api, f"/api/v1/postmortems/{pk}/reviewers/", {"reviewer": reviewer.pk}, status=201)
 
     response = api.post(f"/api/v1/postmortems/{pk}/publish/", {}, format="json")
-    assert response.status_code == 409 and response.json()["allowed"] == ["submit"]
+    assert response.status_code == 409
+    assert response.json()["allowed"] == ["submit"]
     post(api, f"/api/v1/postmortems/{pk}/submit/")
     assert api.patch(f"/api/v1/postmortems/{pk}/", {"summary": "x"}, format="json").status_code == 409
 
     response = api.post(f"/api/v1/postmortems/{pk}/publish/", {}, format="json")
     body = response.json()
-    assert response.status_code == 409 and body["code"] == "postmortem_not_ready"
+    assert response.status_code == 409
+    assert body["code"] == "postmortem_not_ready"
     assert {blocker["code"] for blocker in body["blockers"]} == {"approval_pending", "action_item_incomplete"}
     assert body["blockers"][1]["action_items"] == [item["reference"]]
 
@@ -98,17 +101,16 @@ def test_publishing_needs_approvals_and_owned_dated_action_items(api, as_role, i
     assert published["state"] == "published"
     assert published["published_by"] == author.pk
     told = Notification.objects.get(reason="comms:postmortem.published")
-    assert told.recipient == audience and told.address == "cto@example.org"
+    assert told.recipient == audience
+    assert told.address == "cto@example.org"
 
     markdown = api.get(f"/api/v1/postmortems/{pk}/markdown/")
     text = markdown.content.decode()
     assert markdown["Content-Type"].startswith("text/markdown")
     assert text.startswith(f"# {published['reference']} Post-mortem: {incident.reference}")
-    assert (
-        "502s for an hour" in text
-        and "Canary deploys" in text
-        and "| Time to acknowledge | 5 min 0 s |" in text
-    )
+    assert "502s for an hour" in text
+    assert "Canary deploys" in text
+    assert "| Time to acknowledge | 5 min 0 s |" in text
 
 
 def test_revise_clears_the_approvals(api, as_role, incident):  # type: ignore[no-untyped-def]
@@ -119,7 +121,8 @@ def test_revise_clears_the_approvals(api, as_role, incident):  # type: ignore[no
     post(api, f"/api/v1/postmortems/{pm['id']}/approve/")
     post(api, f"/api/v1/postmortems/{pm['id']}/revise/")
     body = api.get(f"/api/v1/postmortems/{pm['id']}/").json()
-    assert body["state"] == "draft" and body["reviewers"][0]["approved_at"] is None
+    assert body["state"] == "draft"
+    assert body["reviewers"][0]["approved_at"] is None
 
 
 def test_a_major_incident_resolving_opens_its_post_mortem(incident):  # type: ignore[no-untyped-def]
@@ -151,7 +154,8 @@ def test_an_overdue_action_item_reminds_its_owner_then_their_manager(api, as_rol
     with time_machine.travel(datetime(2026, 3, 11, 0, 1, tzinfo=UTC), tick=False):
         timer_sweep()
     first = Notification.objects.get(reason="reminder")
-    assert first.recipient == owner and "Action item overdue" in first.title
+    assert first.recipient == owner
+    assert "Action item overdue" in first.title
     with time_machine.travel(datetime(2026, 3, 14, 0, 1, tzinfo=UTC), tick=False):
         timer_sweep()
     assert set(
@@ -195,7 +199,8 @@ def test_links_accept_the_listed_kinds_only(api, as_role, incident):  # type: ig
     response = api.post(
         f"/api/v1/postmortems/{pm['id']}/links/", {"target_type": "auth.user", "target_id": 1}, format="json"
     )
-    assert response.status_code == 400 and "target_type" in response.json()["fields"]
+    assert response.status_code == 400
+    assert "target_type" in response.json()["fields"]
     response = api.post(
         f"/api/v1/postmortems/{pm['id']}/links/",
         {"target_type": "incidents.incident", "target_id": 999999},
