@@ -347,6 +347,8 @@ FIGURE_SKIP = {
     "groups",
     "series",
     "filters",
+    "time_zone",
+    "calendar",
     "since",
     "until",
     "first_day",
