@@ -11,8 +11,8 @@ import re
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet, Value
-from django.db.models.functions import Coalesce, Concat, Left
+from django.db.models import F, Q, QuerySet, TextField, Value
+from django.db.models.functions import Concat, Left
 
 from incidents.models import Incident, IncidentState
 
@@ -53,7 +53,10 @@ def text_similarity_annotate(queryset: QuerySet[Incident], text: str) -> QuerySe
         return queryset
     from django.contrib.postgres.search import TrigramSimilarity
 
-    document = Left(Concat(F("title"), Value(" "), Coalesce(F("description"), Value(""))), TEXT_CHARS)
+    document = Left(
+        Concat(F("title"), Value(" "), F("description"), output_field=TextField()),
+        TEXT_CHARS,
+    )
     return queryset.annotate(similarity=TrigramSimilarity(document, text))
 
 

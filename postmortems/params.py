@@ -10,20 +10,21 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from config.errors import InvalidInput
-from incidents.metrics import GROUPS, reporting_calendar
+from incidents.metrics import GROUPS, ReportingCalendar, reporting_calendar
 
 from .selectors import INTERVALS, MetricsQuery
 
 DEFAULT_DAYS = 30
 
 
-def _instant(name: str, raw: str, errors: dict[str, list[str]]) -> dt.datetime | None:
+def _instant(
+    name: str, raw: str, errors: dict[str, list[str]], calendar: ReportingCalendar
+) -> dt.datetime | None:
     """A date (the start of that day in the reporting zone) or an ISO 8601 datetime (an offset-less one is
     read in the reporting zone)."""
     raw = raw.strip()
     if not raw:
         return None
-    calendar = reporting_calendar()
     if "T" in raw:
         # A `+` left unencoded in a query string arrives as a space.
         raw = raw[:10] + raw[10:].replace(" ", "+")
@@ -66,8 +67,8 @@ def metrics_query_parse(params: Mapping[str, Any], *, interval: bool = False) ->
     errors: dict[str, list[str]] = {}
     get_list = getattr(params, "getlist", lambda key: [params[key]] if key in params else [])
     calendar = reporting_calendar()
-    since = _instant("since", str(params.get("since", "")), errors)
-    until = _instant("until", str(params.get("until", "")), errors)
+    since = _instant("since", str(params.get("since", "")), errors, calendar)
+    until = _instant("until", str(params.get("until", "")), errors, calendar)
     if until is None and "until" not in errors:
         until = calendar.day_start(calendar.day(timezone.now()) + dt.timedelta(days=1))
     if since is None and "since" not in errors and until is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -45,10 +45,21 @@ class MetricsQuery:
     group_by: str | None = None
     filters: dict[str, list[int]] = field(default_factory=dict)
     interval: str = "day"
+    # Loaded once per request (three queries) and handed along; None: load it when needed.
+    calendar: ReportingCalendar | None = field(default=None, compare=False)
 
-    def days(self, calendar: ReportingCalendar) -> tuple[dt.date, dt.date]:
+    @property
+    def reporting(self) -> ReportingCalendar:
+        return self.calendar if self.calendar is not None else reporting_calendar()
+
+    def days(self, calendar: ReportingCalendar | None = None) -> tuple[dt.date, dt.date]:
         """The first and last day the range touches."""
+        calendar = calendar or self.reporting
         return calendar.day(self.since), calendar.day(self.until - dt.timedelta(microseconds=1))
+
+    def but(self, **changes: Any) -> MetricsQuery:
+        """The same query with some fields changed (and the same calendar)."""
+        return replace(self, **changes)
 
 
 def _rollup_sums() -> dict[str, Any]:
@@ -183,16 +194,58 @@ def group_labels(group: str, keys: list[int]) -> dict[int, str]:
     return {key: labels.get(key, str(key)) for key in keys}
 
 
+def _rollup_summary(
+    query: MetricsQuery, rollup: tuple[str, list[int]], *, first: dt.date, last: dt.date
+) -> tuple[dict[str, int], dict[int, dict[str, int]], dict[int | None, int]]:
+    """Overall sums, sums per key and backlog per key, in one query over the rollups: the range's sums and
+    the backlog (everything up to the last day) are conditional sums of the same rows. Every incident has
+    exactly one key in a dimension (0 when it has no such group), so the overall sums add the keys up."""
+    dimension, keys = rollup
+    if query.group_by and dimension == Dimension.ALL:
+        dimension = query.group_by
+    rows = MetricRollup.objects.filter(dimension=dimension, day__lte=last)
+    if rollup[0] != Dimension.ALL:
+        rows = rows.filter(key__in=keys)
+    in_range = Q(day__gte=first)
+    # The backlog's sums first: after them, names such as incident_count are the range's aggregates.
+    aggregates: dict[str, Any] = {"opened": Sum("incident_count"), "closed": Sum("resolved_on_day")}
+    aggregates.update({name: Sum(name, filter=in_range) for name in SUM_NAMES})
+    overall = dict.fromkeys(SUM_NAMES, 0)
+    per_key: dict[int, dict[str, int]] = {}
+    backlog: dict[int | None, int] = defaultdict(int)
+    for row in rows.values("key").annotate(**aggregates).order_by("key"):
+        key = row.pop("key")
+        backlog[key] = (row.pop("opened") or 0) - (row.pop("closed") or 0)
+        backlog[None] += backlog[key]
+        per_key[key] = dict.fromkeys(SUM_NAMES, 0)
+        _accumulate(per_key[key], row)
+        _accumulate(overall, row)
+    return overall, per_key, backlog
+
+
 def metrics_summary(query: MetricsQuery, *, now: dt.datetime | None = None) -> dict[str, Any]:
     """The figures of `incidents.metrics` over the query's days, overall and per group, with the backlog at
     the end of the range and the major-incident figures."""
-    calendar = reporting_calendar()
+    calendar = query.reporting
+    query = query.but(calendar=calendar)
     first, last = query.days(calendar)
-    overall_query = MetricsQuery(since=query.since, until=query.until, filters=query.filters)
-    overall = _sums_by_key(overall_query, first=first, last=last, by_day=False, calendar=calendar)
-    totals = overall.get((None, None), dict.fromkeys(SUM_NAMES, 0))
+    rollup = _use_rollups(query)
+    if rollup is not None:
+        totals, per_key, backlog = _rollup_summary(query, rollup, first=first, last=last)
+    else:
+        overall_query = query.but(group_by=None)
+        totals = _sums_by_key(overall_query, first=first, last=last, by_day=False, calendar=calendar).get(
+            (None, None), dict.fromkeys(SUM_NAMES, 0)
+        )
+        backlog = _backlog(overall_query, last=last)
+        if query.group_by:
+            grouped = _sums_by_key(query, first=first, last=last, by_day=False, calendar=calendar)
+            per_key = {key: sums for (_day, key), sums in grouped.items() if key is not None}
+            backlog = {**_backlog(query, last=last), None: backlog.get(None, 0)}
+        else:
+            per_key = {}
     figures = figures_from_sums(totals)
-    figures["backlog"] = _backlog(overall_query, last=last).get(None, 0)
+    figures["backlog"] = backlog.get(None, 0)
     majors = major_incident_figures(since=query.since, until=query.until, now=now or timezone.now())
     figures["mtbmi_seconds"] = majors["mtbmi_seconds"]
     figures["days_since_last_major_incident"] = majors["days_since_last_major_incident"]
@@ -208,15 +261,16 @@ def metrics_summary(query: MetricsQuery, *, now: dt.datetime | None = None) -> d
         **figures,
     }
     if query.group_by:
-        grouped = _sums_by_key(query, first=first, last=last, by_day=False, calendar=calendar)
-        backlog = _backlog(query, last=last)
-        keys = sorted({key for _day, key in grouped} | {key for key, value in backlog.items() if value})
+        keys = sorted(
+            {key for key, sums in per_key.items() if any(sums.values())}
+            | {key for key, value in backlog.items() if key is not None and value}
+        )
         labels = group_labels(query.group_by, keys)
         body["groups"] = [
             {
                 "key": key,
                 "label": labels[key],
-                **figures_from_sums(grouped.get((None, key), dict.fromkeys(SUM_NAMES, 0))),
+                **figures_from_sums(per_key.get(key, dict.fromkeys(SUM_NAMES, 0))),
                 "backlog": backlog.get(key, 0),
             }
             for key in keys
@@ -244,7 +298,7 @@ def _buckets(first: dt.date, last: dt.date, interval: str) -> list[dt.date]:
 
 def metrics_timeseries(query: MetricsQuery) -> dict[str, Any]:
     """The same figures per day, week (from Monday) or month, overall and per group, for charts."""
-    calendar = reporting_calendar()
+    calendar = query.reporting
     first, last = query.days(calendar)
     sums = _sums_by_key(query, first=first, last=last, by_day=True, calendar=calendar)
     buckets = _buckets(first, last, query.interval)

@@ -56,8 +56,7 @@ def _query(request: HttpRequest) -> tuple[MetricsQuery, dict[str, list[str]]]:
 def _filter_context(
     request: HttpRequest, query: MetricsQuery, errors: dict[str, list[str]]
 ) -> dict[str, Any]:
-    calendar = reporting_calendar()
-    first, last = query.days(calendar)
+    first, last = query.days()  # the query carries the calendar metrics_query_parse loaded
     chosen = {group: (values[0] if values else None) for group, values in query.filters.items()}
     return {
         "query": query,
@@ -88,20 +87,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = _filter_context(request, query, errors)
     summary = metrics_summary(query)
     span = query.until - query.since
-    previous = metrics_summary(
-        MetricsQuery(since=query.since - span, until=query.since, filters=query.filters)
-    )
+    previous = metrics_summary(query.but(since=query.since - span, until=query.since))
     interval = _interval(context["first_day"], context["last_day"])
-    series = metrics_timeseries(
-        MetricsQuery(since=query.since, until=query.until, filters=query.filters, interval=interval)
-    )["series"]
+    series = metrics_timeseries(query.but(interval=interval))["series"]
     labels = [
         point["period"].isoformat()[5:] if interval == "day" else point["period"].isoformat()
         for point in series
     ]
-    by_priority = metrics_summary(
-        MetricsQuery(since=query.since, until=query.until, filters=query.filters, group_by="priority")
-    )["groups"]
+    by_priority = metrics_summary(query.but(group_by="priority"))["groups"]
     context.update(
         {
             "summary": summary,
@@ -162,9 +155,7 @@ def sla_report(request: HttpRequest) -> HttpResponse:
     context.update(
         {
             "summary": metrics_summary(query),
-            "by_priority": metrics_summary(
-                MetricsQuery(since=query.since, until=query.until, filters=query.filters, group_by="priority")
-            )["groups"],
+            "by_priority": metrics_summary(query.but(group_by="priority"))["groups"],
             "breaches": [{**row, "incident": found.get(row["subject_id"])} for row in rows],
         }
     )

@@ -74,36 +74,41 @@ class MetricRollup(models.Model):
 
     day = models.DateField(_("day"))
     dimension = models.CharField(_("grouped by"), max_length=10, choices=Dimension.choices)
-    key = models.BigIntegerField(_("group"), default=0)
+    key = models.BigIntegerField(_("group"), default=0, db_default=0)
     # One column per sum of `incidents.metrics.SUM_NAMES` (a test holds them together). Counts are never null;
     # sums of seconds are null where nothing was measured (time to detect and to mitigate, until recorded).
-    incident_count = models.PositiveIntegerField(_("incidents"), default=0)
-    major_incident_count = models.PositiveIntegerField(_("major incidents"), default=0)
-    ack_count = models.PositiveIntegerField(_("acknowledged"), default=0)
+    # Database defaults too: the rebuild inserts each sum from its own query (postmortems.rollups).
+    incident_count = models.PositiveIntegerField(_("incidents"), default=0, db_default=0)
+    major_incident_count = models.PositiveIntegerField(_("major incidents"), default=0, db_default=0)
+    ack_count = models.PositiveIntegerField(_("acknowledged"), default=0, db_default=0)
     ack_seconds_sum = models.BigIntegerField(_("sum of times to acknowledge (s)"), null=True, blank=True)
     ack_business_seconds_sum = models.BigIntegerField(
         _("sum of times to acknowledge, business (s)"), null=True, blank=True
     )
-    resolve_count = models.PositiveIntegerField(_("resolved"), default=0)
+    resolve_count = models.PositiveIntegerField(_("resolved"), default=0, db_default=0)
     resolve_seconds_sum = models.BigIntegerField(_("sum of times to resolve (s)"), null=True, blank=True)
     resolve_business_seconds_sum = models.BigIntegerField(
         _("sum of times to resolve, business (s)"), null=True, blank=True
     )
-    detect_count = models.PositiveIntegerField(_("with a time to detect"), default=0)
+    detect_count = models.PositiveIntegerField(_("with a time to detect"), default=0, db_default=0)
     detect_seconds_sum = models.BigIntegerField(_("sum of times to detect (s)"), null=True, blank=True)
     detect_business_seconds_sum = models.BigIntegerField(
         _("sum of times to detect, business (s)"), null=True, blank=True
     )
-    mitigate_count = models.PositiveIntegerField(_("mitigated"), default=0)
+    mitigate_count = models.PositiveIntegerField(_("mitigated"), default=0, db_default=0)
     mitigate_seconds_sum = models.BigIntegerField(_("sum of times to mitigate (s)"), null=True, blank=True)
     mitigate_business_seconds_sum = models.BigIntegerField(
         _("sum of times to mitigate, business (s)"), null=True, blank=True
     )
-    sla_ack_met_count = models.PositiveIntegerField(_("acknowledge SLA met"), default=0)
-    sla_ack_breached_count = models.PositiveIntegerField(_("acknowledge SLA breached"), default=0)
-    sla_resolve_met_count = models.PositiveIntegerField(_("resolve SLA met"), default=0)
-    sla_resolve_breached_count = models.PositiveIntegerField(_("resolve SLA breached"), default=0)
-    resolved_on_day = models.PositiveIntegerField(_("resolved that day"), default=0)
+    sla_ack_met_count = models.PositiveIntegerField(_("acknowledge SLA met"), default=0, db_default=0)
+    sla_ack_breached_count = models.PositiveIntegerField(
+        _("acknowledge SLA breached"), default=0, db_default=0
+    )
+    sla_resolve_met_count = models.PositiveIntegerField(_("resolve SLA met"), default=0, db_default=0)
+    sla_resolve_breached_count = models.PositiveIntegerField(
+        _("resolve SLA breached"), default=0, db_default=0
+    )
+    resolved_on_day = models.PositiveIntegerField(_("resolved that day"), default=0, db_default=0)
 
     class Meta:
         verbose_name = _("metric rollup")
