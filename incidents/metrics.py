@@ -218,9 +218,9 @@ def incident_rows(queryset: QuerySet[Incident] | None = None) -> QuerySet[Incide
 
     def clock_state(kind: str) -> Subquery:
         return Subquery(
-            SlaClock.objects.filter(
-                subject_type_id=incident_type.pk, subject_id=OuterRef("pk"), kind=kind
-            ).values("state")[:1]
+            SlaClock.objects.filter(subject_type_id=incident_type.pk, subject_id=OuterRef("pk"), kind=kind)
+            .order_by()
+            .values("state")[:1]
         )
 
     names = ["id", "state", "priority", *GROUPS.values(), *sorted(recorded_milestones())]
