@@ -44,7 +44,7 @@ def main() -> None:
         DJANGO_SETTINGS_MODULE="config.settings.local",
         DEBUG="false",
         LOG_LEVEL="WARNING",
-        VIGIL_VAR_DIR="/tmp/vigil_metrics_bench",
+        VIGIL_VAR_DIR=str(ROOT / "var" / "metrics_bench"),
         VIGIL_REPORTING_CALENDAR="Office hours (bench)",
         ALLOWED_HOSTS="testserver",
     )
