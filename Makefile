@@ -8,7 +8,7 @@ export PORT
 export VIGIL_BASE_URL ?= http://127.0.0.1:$(PORT)
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run test install migrate demo lint format clean bench
+.PHONY: run test install messages migrate demo lint format clean bench
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,14 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# Compiles the translation catalogues that changed (pure Python: no GNU gettext needed to run Vigil).
 install: $(BIN)/.installed
+	$(BIN)/python -m config.translations compile
+
+# Updates every catalogue from the strings the code marks (needs GNU gettext): docs/languages.md.
+messages: install
+	$(BIN)/python -m config.translations extract
+	$(BIN)/python -m config.translations compile
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,7 +13,7 @@ class VigilError(Exception):
     status = 400
     default_detail = _("The request could not be processed.")
 
-    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+    def __init__(self, detail: str | Promise | None = None, **extra: Any) -> None:
         self.detail = str(detail if detail is not None else self.default_detail)
         self.extra = extra
         super().__init__(self.detail)

@@ -2,11 +2,13 @@
 
 import zoneinfo
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
+from django.middleware.locale import LocaleMiddleware
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 TIMEZONE_COOKIE = "vigil_tz"
@@ -63,6 +65,33 @@ class BodySizeLimitMiddleware:
             except RequestDataTooBig:
                 return too_large(limit)
         return self.get_response(request)
+
+
+def profile_language(user: Any) -> str | None:
+    """The language a signed-in user chose in their profile, when it is one of LANGUAGES; else None."""
+    if user is None or not user.is_authenticated:
+        return None
+    code = getattr(getattr(user, "vigil_profile", None), "language", "")
+    return code if code and code in dict(settings.LANGUAGES) else None
+
+
+def language_activate(request: Any, code: str) -> None:
+    """Switch the rest of the request to `code`. `request` is Django's, or DRF's wrapper around it."""
+    translation.activate(code)
+    getattr(request, "_request", request).LANGUAGE_CODE = translation.get_language()
+
+
+class UserLanguageMiddleware(LocaleMiddleware):
+    """The language of a request: the signed-in user's profile, else Django's LocaleMiddleware order (the
+    switch's cookie, then Accept-Language, then LANGUAGE_CODE). Runs after AuthenticationMiddleware; API users
+    with a token are switched by config.authentication, because DRF authenticates them inside the view."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        code = profile_language(getattr(request, "user", None))
+        if code is None:
+            super().process_request(request)
+        else:
+            language_activate(request, code)
 
 
 class UserTimezoneMiddleware:

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -27,7 +28,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch and people's preferences (escalation/urls.py).
+    path("", include("escalation.urls")),
     # The managers' pages; the risk radar (/reports/risk-radar/, issue #11) is mounted before this include.
     path("reports/", include("postmortems.urls")),
 ]
@@ -36,13 +38,13 @@ urlpatterns = [
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """API paths answer JSON errors; pages keep Django's HTML ones."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+        return JsonResponse({"code": "not_found", "detail": gettext("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse({"code": "server_error", "detail": "Internal server error."}, status=500)
+        return JsonResponse({"code": "server_error", "detail": gettext("Internal server error.")}, status=500)
     return defaults.server_error(request)
 
 

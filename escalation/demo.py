@@ -11,7 +11,7 @@ import zoneinfo
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models
 
 from .models import (
@@ -78,7 +78,7 @@ def demo_calendar() -> tuple[BusinessCalendar, int]:
     return calendar, int(created)
 
 
-def demo_oncall(*, team: Team, people: list[AbstractBaseUser]) -> tuple[Schedule, int]:
+def demo_oncall(*, team: Team, people: list[User]) -> tuple[Schedule, int]:
     """The team's schedule: one weekly rotation through `people`, handed off on Monday at 09:00 Paris time."""
     schedule, created = Schedule.objects.get_or_create(
         team=team, name=PLATFORM_SCHEDULE, defaults={"time_zone": PARIS}
@@ -140,7 +140,7 @@ def demo_sla_policies(*, calendar: BusinessCalendar, escalation_policy: Escalati
     return created
 
 
-def demo_contacts(*, people: list[AbstractBaseUser]) -> int:
+def demo_contacts(*, people: list[User]) -> int:
     """Each person's work e-mail, and a personal rule using it at once for every priority (unless a rule for
     that contact method exists: one whose delay was edited is not doubled by an immediate one)."""
     created = 0
@@ -162,9 +162,7 @@ def demo_contacts(*, people: list[AbstractBaseUser]) -> int:
     return created
 
 
-def demo_stakeholders(
-    *, technical: list[Team], management: list[AbstractBaseUser], management_news: list[str]
-) -> int:
+def demo_stakeholders(*, technical: list[Team], management: list[User], management_news: list[str]) -> int:
     """The technical team and management; management hears by e-mail of these events about P1 subjects (the
     apps above name them: the engine knows no incident events)."""
     tech, new_tech = StakeholderGroup.objects.get_or_create(
@@ -193,9 +191,9 @@ def demo_stakeholders(
 def demo_engine(
     *,
     team: Team,
-    oncall: list[AbstractBaseUser],
-    manager: AbstractBaseUser,
-    everyone: list[AbstractBaseUser],
+    oncall: list[User],
+    manager: User,
+    everyone: list[User],
     management_news: list[str],
 ) -> int:
     """The whole demo configuration for `team`: `oncall` take turns weekly, `manager` manages the team (when

@@ -7,8 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.apps import apps
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models
 
 from .calendars import business_add, running_calendar_snapshot
@@ -24,8 +23,6 @@ from .subjects import (
     subject_record,
 )
 from .timers import timer_cancel, timer_due_at, timer_schedule
-
-User = get_user_model()
 
 LEVEL_TIMER = "escalation.level"
 PAGE_REASON = "page"
@@ -45,7 +42,7 @@ def policy_snapshot(policy: EscalationPolicy) -> dict[str, Any]:
     }
 
 
-def _team_people(team_id: int, at: datetime) -> list[AbstractBaseUser]:
+def _team_people(team_id: int, at: datetime) -> list[User]:
     """Whoever active is on call for the team now; every active member when the team has no schedule or nobody
     active is."""
     team = Team.objects.filter(pk=team_id).first()
@@ -59,11 +56,11 @@ def _team_people(team_id: int, at: datetime) -> list[AbstractBaseUser]:
 
 def level_users(
     *, level: dict[str, Any], info: SubjectInfo, at: datetime, subject: models.Model | None = None
-) -> list[AbstractBaseUser]:
+) -> list[User]:
     """The people a level reaches at `at`, resolved now (on-call changes between levels are followed). Roles
     on the subject (its owner, ...) are asked of the subject's type, so only when the subject is given (a dry
     run has none)."""
-    found: list[AbstractBaseUser] = list(
+    found: list[User] = list(
         User.objects.filter(pk__in=level.get("user_ids", []), is_active=True).order_by("pk")
     )
     if level.get("team_id"):
@@ -85,7 +82,7 @@ def level_users(
             found.append(team.manager)
     if level.get("subject_roles") and subject is not None:
         found += subject_people(subject, level["subject_roles"])
-    unique: dict[int, AbstractBaseUser] = {}
+    unique: dict[int, User] = {}
     for user in found:
         unique.setdefault(user.pk, user)
     return list(unique.values())
@@ -254,9 +251,7 @@ def on_page_timer(timer: Timer, now: datetime) -> None:
     )
 
 
-def _end(
-    *, subject: models.Model, state: str, at: datetime, by: AbstractBaseUser | None = None
-) -> Escalation | None:
+def _end(*, subject: models.Model, state: str, at: datetime, by: User | None = None) -> Escalation | None:
     escalation = (
         Escalation.objects.select_for_update()
         .filter(**subject_filter(subject), state__in=[EscalationState.ACTIVE, EscalationState.EXHAUSTED])
@@ -282,9 +277,7 @@ def _end(
     return escalation
 
 
-def escalation_acknowledge(
-    *, subject: models.Model, by: AbstractBaseUser | None, at: datetime
-) -> Escalation | None:
+def escalation_acknowledge(*, subject: models.Model, by: User | None, at: datetime) -> Escalation | None:
     """Stop paging: cancel the next levels, delayed personal pages and every page still in the outbox."""
     return _end(subject=subject, state=EscalationState.ACKNOWLEDGED, at=at, by=by)
 
@@ -316,9 +309,7 @@ def escalation_switch(
     return escalation_start(subject=subject, policy=policy, at=at, info=info)
 
 
-def escalation_current_level_users(
-    *, subject: models.Model, info: SubjectInfo, at: datetime
-) -> list[AbstractBaseUser]:
+def escalation_current_level_users(*, subject: models.Model, info: SubjectInfo, at: datetime) -> list[User]:
     """Who SLA warnings and breaches go to: the levels the subject's escalation reached (the first level if
     none was paged yet)."""
     escalation = Escalation.objects.filter(**subject_filter(subject)).order_by("-started_at").first()
@@ -326,7 +317,7 @@ def escalation_current_level_users(
         return []
     levels = escalation.snapshot["levels"]
     reached = max(escalation.level, 1) if escalation.cycle == 0 else len(levels)
-    users: dict[int, AbstractBaseUser] = {}
+    users: dict[int, User] = {}
     for level in levels[:reached]:
         for user in level_users(level=level, info=info, at=at, subject=subject):
             users.setdefault(user.pk, user)

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -38,7 +38,7 @@ def event_emit(
     subject: models.Model,
     event: str,
     at: datetime | None = None,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     data: dict[str, Any] | None = None,
     info: SubjectInfo | None = None,
 ) -> str:

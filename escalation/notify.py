@@ -2,25 +2,26 @@
 
 Everything here runs in the caller's transaction and only writes rows."""
 
+import contextlib
 import hashlib
 import json
+import zoneinfo
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
-from django.utils import translation
+from django.utils import timezone, translation
 
 from .models import Channel, ContactMethod, NotificationRule, StakeholderGroup
+from .models.stakeholder import plain_address_channel
 from .outbox import notification_write
 from .subjects import SubjectInfo, subject_record
 from .timers import timer_schedule
-
-User = get_user_model()
 
 PAGE_TIMER = "escalation.page"
 
@@ -30,15 +31,21 @@ def message_render(
     template: str,
     context: dict[str, Any],
     language: str | None = None,
+    time_zone: str | None = None,
     subject: models.Model | None = None,
 ) -> tuple[str, str]:
     """(title, body) from `escalation/notifications/<template>_subject.txt` and `_body.txt`, in the reader's
-    language. A subject type's own version (`escalation/notifications/<app>/<model>/<template>_...`) comes
-    first; a template that does not exist falls back to `event`."""
+    language, with times in the reader's zone. A subject type's own version
+    (`escalation/notifications/<app>/<model>/<template>_...`) comes first; a template that does not exist falls
+    back to `event`."""
     names = [template, "event"]
     if subject is not None:
         names.insert(0, f"{subject._meta.app_label}/{subject._meta.model_name}/{template}")
-    with translation.override(language or translation.get_language()):
+    try:
+        zone = timezone.override(zoneinfo.ZoneInfo(time_zone)) if time_zone else contextlib.nullcontext()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = contextlib.nullcontext()
+    with translation.override(language or translation.get_language()), zone:
         for name in names:
             # Both halves from the same name: a type's own subject line never pairs with the general body.
             try:
@@ -51,9 +58,12 @@ def message_render(
     return " ".join(title_text.split()), body_text.strip() + "\n"
 
 
-def _language(user: AbstractBaseUser | None) -> str | None:
+def _preferences(user: User | None) -> dict[str, str | None]:
+    """The reader's language and time zone from their profile (None: the defaults)."""
     profile = getattr(user, "vigil_profile", None) if user is not None else None
-    return (profile.language or None) if profile is not None else None
+    if profile is None:
+        return {"language": None, "time_zone": None}
+    return {"language": profile.language or None, "time_zone": profile.time_zone or None}
 
 
 def payload_for(*, subject: models.Model, info: SubjectInfo, reason: str, at: datetime, data: dict) -> dict:
@@ -75,9 +85,7 @@ def payload_for(*, subject: models.Model, info: SubjectInfo, reason: str, at: da
     }
 
 
-def user_channels(
-    *, user: AbstractBaseUser, priority: int | None
-) -> list[tuple[ContactMethod | None, timedelta]]:
+def user_channels(*, user: User, priority: int | None) -> list[tuple[ContactMethod | None, timedelta]]:
     """The user's contact methods with their delays, by their notification rules for this priority.
 
     No rule: every active e-mail contact method at once; no contact method either: the account's e-mail."""
@@ -89,7 +97,9 @@ def user_channels(
         .select_related("contact_method")
         .order_by("delay", "id")
     )
-    found = [(rule.contact_method, rule.delay) for rule in rules]
+    found: list[tuple[ContactMethod | None, timedelta]] = [
+        (rule.contact_method, rule.delay) for rule in rules
+    ]
     if found:
         return found
     methods = ContactMethod.objects.filter(user=user, is_active=True, channel=Channel.EMAIL)
@@ -110,7 +120,7 @@ def notify_user_now(
     *,
     subject: models.Model,
     info: SubjectInfo,
-    user: AbstractBaseUser,
+    user: User,
     method: ContactMethod | None,
     reason: str,
     key: str,
@@ -123,7 +133,7 @@ def notify_user_now(
     channel = method.channel if method else Channel.EMAIL
     address = method.address if method else user.email
     full = {**context, "subject": info, "recipient": user, "reason": reason}
-    title, body = message_render(template=template, context=full, language=_language(user), subject=subject)
+    title, body = message_render(template=template, context=full, subject=subject, **_preferences(user))
     notification_write(
         subject=subject,
         reason=reason,
@@ -149,7 +159,7 @@ def page_users(
     *,
     subject: models.Model,
     info: SubjectInfo,
-    users: list[AbstractBaseUser],
+    users: list[User],
     reason: str,
     key: str,
     template: str,
@@ -192,7 +202,7 @@ def notify_user_at_once(
     *,
     subject: models.Model,
     info: SubjectInfo,
-    user: AbstractBaseUser,
+    user: User,
     channel: str,
     reason: str,
     key: str,
@@ -220,7 +230,7 @@ def notify_user_at_once(
         )
 
 
-def group_recipients(group: StakeholderGroup) -> tuple[list[AbstractBaseUser], list[str]]:
+def group_recipients(group: StakeholderGroup) -> tuple[list[User], list[str]]:
     users = {u.pk: u for u in group.users.filter(is_active=True)}
     for team in group.teams.all():
         for member in team.members.filter(is_active=True):
@@ -258,9 +268,16 @@ def notify_group(
             deadline_at=deadline_at,
         )
     full = {**context, "subject": info, "recipient": None, "reason": reason}
-    title, body = message_render(template=template, context=full, subject=subject)
+    # Plain addresses have no profile: the installation's language and zone, whoever caused the message.
+    title, body = message_render(
+        template=template,
+        context=full,
+        subject=subject,
+        language=settings.LANGUAGE_CODE,
+        time_zone=settings.TIME_ZONE,
+    )
     for address in addresses:
-        kind = Channel.EMAIL if "@" in address and "://" not in address else Channel.APPRISE
+        kind = plain_address_channel(address)
         notification_write(
             subject=subject,
             reason=reason,

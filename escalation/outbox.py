@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -36,7 +36,7 @@ def notification_write(
     title: str = "",
     body: str = "",
     payload: dict[str, Any] | None = None,
-    recipient: AbstractBaseUser | None = None,
+    recipient: User | None = None,
     contact_method_id: int | None = None,
     subscription_id: int | None = None,
     deadline_at: datetime | None = None,

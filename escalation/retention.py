@@ -28,6 +28,6 @@ def engine_purge(*, now: datetime | None = None, batch: int = BATCH) -> dict[str
             ids = list(qs.values_list("pk", flat=True)[:batch])
             if not ids:
                 break
-            qs.model.objects.filter(pk__in=ids).delete()
+            qs.model._default_manager.filter(pk__in=ids).delete()
             counts[name] += len(ids)
     return counts

@@ -5,7 +5,7 @@ Delivery starts after that transaction commits."""
 import uuid
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
@@ -37,7 +37,7 @@ def subject_engage(*, subject: models.Model, at: datetime, policy: EscalationPol
     reporting_rules_apply(subject=subject, at=at, info=info)
 
 
-def subject_acknowledge(*, subject: models.Model, by: AbstractBaseUser | None, at: datetime) -> None:
+def subject_acknowledge(*, subject: models.Model, by: User | None, at: datetime) -> None:
     """Someone answered: stop the acknowledge clock and the escalation."""
     sla_clocks_stop(subject=subject, kinds=[SlaClockKind.ACKNOWLEDGE], at=at)
     escalation_acknowledge(subject=subject, by=by, at=at)
@@ -74,7 +74,7 @@ def subject_reopen(*, subject: models.Model, at: datetime) -> None:
     sla_clocks_reopen(subject=subject, at=at)
 
 
-def contact_method_test(*, method: ContactMethod, by: AbstractBaseUser) -> Notification:
+def contact_method_test(*, method: ContactMethod, by: User) -> Notification:
     """A test message to one contact method (the contact method is its own subject), sent after commit."""
     key = f"test:{method.pk}:{uuid.uuid4().hex}"
     with transaction.atomic():

@@ -248,7 +248,7 @@ def _tell(clock: SlaClock, *, reason: str, at: datetime) -> None:
         reason=reason,
         key=f"{reason}:{clock.pk}",
         template=reason.replace(".", "_"),
-        context={"clock": clock.get_kind_display(), "due_at": clock.due_at, "data": {"clock": clock.kind}},
+        context={"clock": clock.kind, "due_at": clock.due_at, "data": {"clock": clock.kind}},
         at=at,
     )
     event = SLA_WARNING if reason == WARNING_TIMER else SLA_BREACHED

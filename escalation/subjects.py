@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from .registry import subject_type_for
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
     from django.utils.functional import Promise
 
 
@@ -76,7 +76,7 @@ class SubjectType:
             queryset = queryset.select_for_update()
         return queryset.filter(pk=pk).first()
 
-    def people(self, obj: Any, role: str) -> list[AbstractBaseUser]:
+    def people(self, obj: Any, role: str) -> list[User]:
         """Who holds `role` on this subject now (active accounts only); [] for a role it does not know."""
         return []
 
@@ -109,7 +109,7 @@ class ContactMethodSubject(PlainSubject):
 
     roles = {"owner": _("owner")}
 
-    def people(self, obj: Any, role: str) -> list[AbstractBaseUser]:
+    def people(self, obj: Any, role: str) -> list[User]:
         return [obj.user] if role == "owner" else []
 
 
@@ -124,10 +124,10 @@ def subject_describe(obj: models.Model) -> SubjectInfo:
     return subject_type_of(obj).describe(obj)
 
 
-def subject_people(obj: models.Model, roles: list[str] | tuple[str, ...]) -> list[AbstractBaseUser]:
+def subject_people(obj: models.Model, roles: list[str] | tuple[str, ...]) -> list[User]:
     """Who holds any of these roles on the subject, each person once, in the order the roles are given."""
     subject_type = subject_type_of(obj)
-    found: dict[Any, AbstractBaseUser] = {}
+    found: dict[Any, User] = {}
     for role in roles:
         for user in subject_type.people(obj, role):
             if user is not None and user.is_active:

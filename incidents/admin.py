@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
 
 from config.errors import VigilError
+from config.permissions import acting_user
 from escalation.selectors import breached_subject_ids
 
 from .models import (
@@ -29,6 +30,7 @@ from .models import (
     Source,
     TimelineEvent,
 )
+from .models.incident import transition_label
 from .selectors import incident_list, incident_search
 from .services import (
     EDITABLE_FIELDS,
@@ -51,10 +53,14 @@ class ServiceAdmin(admin.ModelAdmin):
 
 @admin.register(IncidentCategory)
 class IncidentCategoryAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "group", "parent", "is_active")
+    list_display = ("category_name", "code", "group", "parent", "is_active")
     list_filter = ("group", "is_active")
     search_fields = ("name", "code")
     prepopulated_fields = {"code": ("name",)}
+
+    @admin.display(description=_("name"), ordering="name")
+    def category_name(self, obj: IncidentCategory) -> str:
+        return obj.display_name
 
 
 @admin.register(PriorityMatrixCell)
@@ -66,7 +72,16 @@ class PriorityMatrixCellAdmin(admin.ModelAdmin):
 
 class TimelineInline(admin.TabularInline):
     model = TimelineEvent
-    fields = ("created_at", "actor", "kind", "transition", "from_state", "to_state", "note", "is_public")
+    fields = (
+        "created_at",
+        "actor",
+        "kind",
+        "transition_shown",
+        "from_shown",
+        "to_shown",
+        "note",
+        "is_public",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -78,6 +93,19 @@ class TimelineInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    # States and transitions are stored as codes and shown in the reader's language.
+    @admin.display(description=_("transition"))
+    def transition_shown(self, obj: TimelineEvent) -> str:
+        return obj.transition_label
+
+    @admin.display(description=_("from state"))
+    def from_shown(self, obj: TimelineEvent) -> str:
+        return obj.from_state_label
+
+    @admin.display(description=_("to state"))
+    def to_shown(self, obj: TimelineEvent) -> str:
+        return obj.to_state_label
 
 
 @admin.register(Incident)
@@ -98,7 +126,7 @@ class IncidentAdmin(admin.ModelAdmin):
     date_hierarchy = "reported_at"
     inlines = [TimelineInline]
     readonly_fields = (
-        "reference",
+        "reference_link",
         "state",
         "priority",
         "reporter",
@@ -113,7 +141,10 @@ class IncidentAdmin(admin.ModelAdmin):
         "time_on_hold",
     )
     fieldsets = (
-        (None, {"fields": ("reference", "title", "description", "state", "priority", "impact", "urgency")}),
+        (
+            None,
+            {"fields": ("reference_link", "title", "description", "state", "priority", "impact", "urgency")},
+        ),
         (
             _("Routing"),
             {"fields": ("service", "category", "team", "assignee", "parent", "reporter", "source")},
@@ -179,12 +210,12 @@ class IncidentAdmin(admin.ModelAdmin):
         data = {f: form.cleaned_data[f] for f in EDITABLE_FIELDS if f in form.cleaned_data}
         if change:
             changed = {f: v for f, v in data.items() if f in form.changed_data}
-            saved = incident_update(incident_id=obj.pk, by=request.user, changes=changed)
+            saved = incident_update(incident_id=obj.pk, by=acting_user(request), changes=changed)
         else:
             title, impact, urgency = data.pop("title"), data.pop("impact"), data.pop("urgency")
             description = data.pop("description", "")
             saved = incident_create(
-                by=request.user,
+                by=acting_user(request),
                 title=title,
                 impact=impact,
                 urgency=urgency,
@@ -217,7 +248,7 @@ class IncidentAdmin(admin.ModelAdmin):
         incident = self.get_object(request, object_id)
         if incident is not None:
             extra_context["transitions"] = [
-                name
+                (name, transition_label(name))
                 for name in allowed_transitions(incident)
                 if has_transition_perm(getattr(incident, name), request.user)
             ]
@@ -235,7 +266,7 @@ class IncidentAdmin(admin.ModelAdmin):
         get_object_or_404(self.get_queryset(request), pk=pk)
         try:
             incident = incident_transition(
-                incident_id=pk, name=name, by=request.user, note=request.POST.get("note", "")
+                incident_id=pk, name=name, by=acting_user(request), note=request.POST.get("note", "")
             )
         except VigilError as error:
             self._report(request, error)
@@ -255,7 +286,7 @@ class IncidentAdmin(admin.ModelAdmin):
         try:
             incident_comment(
                 incident_id=pk,
-                by=request.user,
+                by=acting_user(request),
                 body=request.POST.get("body", ""),
                 public=request.POST.get("public") == "on",
             )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 
 from escalation.models import Team
 
@@ -95,7 +95,7 @@ def demo_catalogue() -> tuple[dict[str, Team], dict[str, Service]]:
     return teams, services
 
 
-def demo_people(*, teams: dict[str, Team]) -> dict[str, AbstractBaseUser]:
+def demo_people(*, teams: dict[str, Team]) -> dict[str, User]:
     user_model = get_user_model()
     people = {}
     for username, role, team in PEOPLE:
@@ -154,9 +154,7 @@ def integration_curl(*, kind: str, key: str) -> str:
     return f"curl -X POST {url} -H 'Content-Type: application/json' -d '{json.dumps(body)}'"
 
 
-def demo_incidents(
-    *, people: dict[str, AbstractBaseUser], teams: dict[str, Team], services: dict[str, Service]
-) -> int:
+def demo_incidents(*, people: dict[str, User], teams: dict[str, Team], services: dict[str, Service]) -> int:
     """Opens the demo incidents that are missing (by title) and walks each through its transitions as alice.
     Returns how many it opened."""
     created = 0
@@ -169,7 +167,7 @@ def demo_incidents(
             impact=impact,
             urgency=urgency,
             source=Source.FORM,
-            service=services.get(service),
+            service=services.get(service) if service else None,
             category=IncidentCategory.objects.get(code=category),
             team=services[service].owning_team if service else teams["Service Desk"],
         )

@@ -2,7 +2,7 @@
 
 import re
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -22,11 +22,11 @@ def priority_for(*, impact: int, urgency: int) -> int:
     return cell if cell is not None else default_priority(impact, urgency)
 
 
-def user_sees_all_incidents(user: AbstractBaseUser | AnonymousUser) -> bool:
+def user_sees_all_incidents(user: User | AnonymousUser) -> bool:
     return bool(user.is_authenticated and user.has_perm("incidents.view_incident"))
 
 
-def incident_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Incident]:
+def incident_list(*, user: User | AnonymousUser) -> QuerySet[Incident]:
     """The incidents a user may see: all of them for agents and managers, their own for reporters."""
     qs = Incident.objects.select_related("service", "category", "team", "assignee", "reporter")
     if not user.is_authenticated:
@@ -66,9 +66,7 @@ def incident_search(qs: QuerySet[Incident], term: str) -> QuerySet[Incident]:
     return qs.filter(condition).distinct()
 
 
-def incident_timeline(
-    *, incident: Incident, user: AbstractBaseUser | AnonymousUser
-) -> QuerySet[TimelineEvent]:
+def incident_timeline(*, incident: Incident, user: User | AnonymousUser) -> QuerySet[TimelineEvent]:
     """The incident's history; a reporter who cannot see all incidents sees only the public part of it."""
     qs = TimelineEvent.objects.filter(incident=incident).select_related("actor")
     if not user_sees_all_incidents(user):

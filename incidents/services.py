@@ -3,7 +3,7 @@ changes the data and writes the timeline event in that same transaction."""
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from escalation.timers import timer_schedule
 from .events import IncidentEvent
 from .integrations.spikes import spike_check
 from .models import Incident, Source, TimelineEvent
+from .models.incident import state_label, transition_label
 from .selectors import priority_for
 
 # Fields people may edit directly. The state changes only through transitions, the priority only through
@@ -68,7 +69,7 @@ def incident_engage(*, incident: Incident) -> None:
     _engage(incident, at=incident.reported_at, by=None)
 
 
-def _engage(incident: Incident, *, at: Any, by: AbstractBaseUser | None) -> None:
+def _engage(incident: Incident, *, at: Any, by: User | None) -> None:
     # SLA clocks, escalation, reporting rules and webhooks: rows in this transaction, sent after commit.
     engine.subject_engage(subject=incident, at=at)
     event_emit(subject=incident, event=IncidentEvent.CREATED, at=at, by=by)
@@ -83,14 +84,14 @@ def on_engage_timer(timer: Timer, now: Any) -> None:
 
 
 def _timeline(
-    incident: Incident, *, kind: str, by: AbstractBaseUser | None, at: Any = None, **fields: Any
+    incident: Incident, *, kind: str, by: User | None, at: Any = None, **fields: Any
 ) -> TimelineEvent:
     return TimelineEvent.objects.create(
         incident=incident, kind=kind, actor=by, created_at=at or timezone.now(), **fields
     )
 
 
-def check_can_see(*, incident: Incident, by: AbstractBaseUser | None) -> None:
+def check_can_see(*, incident: Incident, by: User | None) -> None:
     """Agents and managers see every incident; a reporter sees the incidents they reported."""
     if by is None or by.has_perm("incidents.view_incident") or incident.reporter_id == by.pk:
         return
@@ -99,7 +100,7 @@ def check_can_see(*, incident: Incident, by: AbstractBaseUser | None) -> None:
 
 def incident_create(
     *,
-    by: AbstractBaseUser | None,
+    by: User | None,
     title: str,
     impact: int,
     urgency: int,
@@ -153,7 +154,7 @@ def incident_create(
     return incident
 
 
-def incident_update(*, incident_id: int, by: AbstractBaseUser | None, changes: dict[str, Any]) -> Incident:
+def incident_update(*, incident_id: int, by: User | None, changes: dict[str, Any]) -> Incident:
     """Change editable fields. A new impact or urgency recomputes the priority, and the timeline says so."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -209,12 +210,12 @@ def _plain(value: Any) -> Any:
 
 def allowed_transitions(incident: Incident) -> list[str]:
     """Transition names possible from the incident's current state (conditions included), in lifecycle order."""
-    available = {t.name for t in incident.get_available_state_transitions()}
+    available = {t.name for t in incident.get_available_state_transitions()}  # type: ignore[attr-defined]
     return [name for name in Incident.TRANSITIONS if name in available]
 
 
 def incident_transition(
-    *, incident_id: int, name: str, by: AbstractBaseUser | None, note: str = "", **params: Any
+    *, incident_id: int, name: str, by: User | None, note: str = "", **params: Any
 ) -> Incident:
     """Move an incident through its lifecycle: the one path every caller (API, admin, tasks) takes.
 
@@ -229,12 +230,12 @@ def incident_transition(
         if not can_proceed(method):
             raise TransitionNotAllowed(
                 _("An incident in state %(state)s cannot %(name)s.")
-                % {"state": incident.state, "name": name},
+                % {"state": state_label(incident.state), "name": transition_label(name)},
                 state=incident.state,
                 allowed=allowed_transitions(incident),
             )
         if by is not None and not has_transition_perm(method, by):
-            raise PermissionDenied(_("You may not %(name)s incidents.") % {"name": name})
+            raise PermissionDenied(_("You may not %(name)s incidents.") % {"name": transition_label(name)})
         at = timezone.now()
         from_state = incident.state
         method(at=at, **params)
@@ -263,7 +264,7 @@ TRANSITION_EVENTS = {
 }
 
 
-def _tell_engine(incident: Incident, *, name: str, by: AbstractBaseUser | None, at: Any) -> None:
+def _tell_engine(incident: Incident, *, name: str, by: User | None, at: Any) -> None:
     """The escalation engine's side of a transition, in the transition's transaction (row locked)."""
     if name == "acknowledge":
         engine.subject_acknowledge(subject=incident, by=by, at=at)
@@ -280,9 +281,7 @@ def _tell_engine(incident: Incident, *, name: str, by: AbstractBaseUser | None, 
         event_emit(subject=incident, event=event, at=at, by=by)
 
 
-def incident_comment(
-    *, incident_id: int, by: AbstractBaseUser, body: str, public: bool = False
-) -> TimelineEvent:
+def incident_comment(*, incident_id: int, by: User, body: str, public: bool = False) -> TimelineEvent:
     """Add a work note (internal) or a public reply. Reporters may only add public replies to their own."""
     if not body.strip():
         raise InvalidInput(

@@ -3,14 +3,14 @@
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from escalation.models import Team
 from escalation.subjects import SubjectInfo, SubjectType
 
-from .models import Incident
+from .models import Incident, IncidentState
 
 
 class IncidentSubject(SubjectType):
@@ -40,10 +40,14 @@ class IncidentSubject(SubjectType):
             is_open=obj.is_open,
             acknowledged=obj.acknowledged_at is not None,
             paused=obj.state == "on_hold",
-            extra={"service": service.name if service is not None else None},
+            # Lazy: notifications show it in each recipient's language (escalation.notify.message_render).
+            extra={
+                "service": service.name if service is not None else None,
+                "state_label": IncidentState(obj.state).label,
+            },
         )
 
-    def people(self, obj: Any, role: str) -> list[AbstractBaseUser]:
+    def people(self, obj: Any, role: str) -> list[User]:
         if role == "owner":
             return [obj.assignee] if obj.assignee_id else []
         if role == "reporter":
@@ -51,5 +55,5 @@ class IncidentSubject(SubjectType):
         if role == "owner_manager":
             team_id = obj.team_id or (obj.service.owning_team_id if obj.service_id else None)
             team = Team.objects.filter(pk=team_id).select_related("manager").first() if team_id else None
-            return [team.manager] if team is not None and team.manager_id else []
+            return [team.manager] if team is not None and team.manager is not None else []
         return []

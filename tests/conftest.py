@@ -31,6 +31,16 @@ def _integration_cache():  # type: ignore[no-untyped-def]
     integration_cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():  # type: ignore[no-untyped-def]
+    """Each test starts in LANGUAGE_CODE and UTC: a request in another language leaves it active in the thread."""
+    from django.utils import timezone, translation
+
+    yield
+    translation.deactivate()
+    timezone.deactivate()
+
+
 def _is_transactional(request: pytest.FixtureRequest) -> bool:
     marker = request.node.get_closest_marker("django_db")
     if marker is not None and marker.kwargs.get("transaction"):
@@ -52,3 +62,10 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
 
     request.getfixturevalue("transactional_db")
     importlib.import_module("incidents.migrations.0002_reference_data").load(apps, None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compiles the translation catalogues that changed, as `make test` does, for runs of pytest by hand."""
+    from config.translations import compile_all
+
+    compile_all()

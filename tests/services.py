@@ -46,3 +46,8 @@ def _per_xdist_worker(url: str) -> str:
     if number < 0:
         pytest.fail(f"REDIS_URL's database {base} leaves none for xdist worker {worker}: use a higher one")
     return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+def unavailable(what: str) -> None:
+    """Skip (or fail under REQUIRE_SERVICES) a test whose tool or service `what` is missing."""
+    _unavailable(what)

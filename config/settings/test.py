@@ -21,4 +21,4 @@ STORAGES = {
 # Tests that commit (transactional tests) enqueue deliveries: an in-process broker unless a test brings a real
 # one (the worker tests point Celery at REDIS_URL themselves). Never the embedded filesystem queue under var/.
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="memory://")
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+CELERY_BROKER_TRANSPORT_OPTIONS = {}

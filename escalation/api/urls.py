@@ -1,24 +1,21 @@
 from rest_framework.routers import SimpleRouter
 
-from . import engine_views
-from .views import BusinessCalendarViewSet, ScheduleViewSet, TeamViewSet
+from .views import calendar, contact, oncall, outbox, policy, sla, stakeholder, team, webhook
 
 router = SimpleRouter()
-router.register("teams", TeamViewSet, basename="team")
-router.register("calendars", BusinessCalendarViewSet, basename="calendar")
-router.register("schedules", ScheduleViewSet, basename="schedule")
-router.register("sla-policies", engine_views.SlaPolicyViewSet, basename="sla-policy")
-router.register("escalation-policies", engine_views.EscalationPolicyViewSet, basename="escalation-policy")
-router.register("contact-methods", engine_views.ContactMethodViewSet, basename="contact-method")
-router.register("notification-rules", engine_views.NotificationRuleViewSet, basename="notification-rule")
-router.register("stakeholder-groups", engine_views.StakeholderGroupViewSet, basename="stakeholder-group")
-router.register("communication-rules", engine_views.CommunicationRuleViewSet, basename="communication-rule")
-router.register("reporting-rules", engine_views.ReportingRuleViewSet, basename="reporting-rule")
-router.register(
-    "webhook-subscriptions", engine_views.WebhookSubscriptionViewSet, basename="webhook-subscription"
-)
-router.register("notifications", engine_views.NotificationViewSet, basename="notification")
-router.register("sla-clocks", engine_views.SlaClockViewSet, basename="sla-clock")
-router.register("escalations", engine_views.EscalationViewSet, basename="escalation")
+router.register("teams", team.TeamViewSet, basename="team")
+router.register("calendars", calendar.BusinessCalendarViewSet, basename="calendar")
+router.register("schedules", oncall.ScheduleViewSet, basename="schedule")
+router.register("sla-policies", sla.SlaPolicyViewSet, basename="sla-policy")
+router.register("escalation-policies", policy.EscalationPolicyViewSet, basename="escalation-policy")
+router.register("contact-methods", contact.ContactMethodViewSet, basename="contact-method")
+router.register("notification-rules", contact.NotificationRuleViewSet, basename="notification-rule")
+router.register("stakeholder-groups", stakeholder.StakeholderGroupViewSet, basename="stakeholder-group")
+router.register("communication-rules", stakeholder.CommunicationRuleViewSet, basename="communication-rule")
+router.register("reporting-rules", stakeholder.ReportingRuleViewSet, basename="reporting-rule")
+router.register("webhook-subscriptions", webhook.WebhookSubscriptionViewSet, basename="webhook-subscription")
+router.register("notifications", outbox.NotificationViewSet, basename="notification")
+router.register("sla-clocks", sla.SlaClockViewSet, basename="sla-clock")
+router.register("escalations", policy.EscalationViewSet, basename="escalation")
 
 urlpatterns = router.urls

@@ -99,6 +99,11 @@ class WorkingInterval(models.Model):
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
 
+    def clean(self) -> None:
+        # The constraint guards the data; this says it in words, in the admin's form and in the API alike.
+        if self.start is not None and self.start == self.end and self.end != datetime.time(0):
+            raise ValidationError({"end": _("Start and end are equal: write 00:00-00:00 for a whole day.")})
+
 
 class Holiday(models.Model):
     """A local date on which the calendar does not work at all."""

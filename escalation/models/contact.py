@@ -3,10 +3,27 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .outbox import Channel
+
+
+def validate_address(channel: str, address: str) -> None:
+    """The one rule for an address of a channel: an e-mail address, a URL that Apprise understands, or a
+    webhook URL. Contact methods and stakeholder groups' plain addresses are checked with it, in the admin's
+    forms and in the API alike (through the models' `clean()`)."""
+    if channel == Channel.EMAIL:
+        validate_email(address)
+    elif channel == Channel.WEBHOOK:
+        URLValidator()(address)
+    elif channel == Channel.APPRISE:
+        import apprise  # heavy: loaded on first use only
+
+        if apprise.Apprise.instantiate(address) is None:
+            raise ValidationError(_("Apprise does not understand this URL."), code="invalid_apprise_url")
 
 
 class ContactMethod(models.Model):
@@ -34,6 +51,14 @@ class ContactMethod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_channel_display()} {self.label or self.address[:40]}"
+
+    def clean(self) -> None:
+        # An empty address or an unknown channel is already refused by the field itself.
+        if self.address:
+            try:
+                validate_address(self.channel, self.address)
+            except ValidationError as error:
+                raise ValidationError({"address": error.error_list}) from None
 
 
 class NotificationRule(models.Model):
@@ -68,4 +93,8 @@ class NotificationRule(models.Model):
 
     def __str__(self) -> str:
         minutes = int(self.delay.total_seconds() // 60)
-        return f"{self.user}: {self.contact_method.get_channel_display()} after {minutes} min"
+        return _("%(user)s: %(channel)s after %(minutes)d min") % {
+            "user": self.user,
+            "channel": self.contact_method.get_channel_display(),
+            "minutes": minutes,
+        }

@@ -88,6 +88,11 @@ class Rotation(models.Model):
     def __str__(self) -> str:
         return f"{self.schedule} / {self.name}"
 
+    def clean(self) -> None:
+        # Hand-offs are found by walking local dates from the start: one near year 1 or 9999 overflows.
+        if self.starts_at is not None and not 1970 <= self.starts_at.year <= 9000:
+            raise ValidationError({"starts_at": _("Give a start between the years 1970 and 9000.")})
+
 
 class RotationMember(models.Model):
     """One place in a rotation's order. The same person may hold several places (A, B, A, C)."""

@@ -89,7 +89,12 @@ class Notification(SubjectMixin):
 
     def __str__(self) -> str:
         # Not the address: an Apprise URL holds the service's tokens, and this shows wherever the row is named.
-        return f"{self.reason} #{self.pk} over {self.channel} ({self.state})"
+        return _("%(reason)s #%(id)s over %(channel)s (%(state)s)") % {
+            "reason": self.reason,
+            "id": self.pk,
+            "channel": self.get_channel_display(),
+            "state": self.get_state_display(),
+        }
 
 
 class DeliveryAttempt(models.Model):

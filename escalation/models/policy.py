@@ -96,7 +96,7 @@ class EscalationLevel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.policy} level {self.position}"
+        return _("%(policy)s, level %(level)d") % {"policy": self.policy, "level": self.position}
 
     def as_snapshot(self) -> dict:
         return {
@@ -165,4 +165,8 @@ class Escalation(SubjectMixin):
         indexes = [models.Index(fields=["subject_type", "subject_id"], name="escalation_subject")]
 
     def __str__(self) -> str:
-        return f"{self.snapshot.get('name', '?')} level {self.level} ({self.state})"
+        return _("%(policy)s, level %(level)d (%(state)s)") % {
+            "policy": self.snapshot.get("name", "?"),
+            "level": self.level,
+            "state": self.get_state_display(),
+        }

@@ -137,4 +137,4 @@ class SlaClock(SubjectMixin):
         indexes = [models.Index(fields=["state", "breached_at"], name="sla_clock_state_breached")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.state}"
+        return f"{self.get_kind_display()} ({self.get_state_display()})"

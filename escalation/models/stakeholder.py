@@ -1,11 +1,19 @@
 """Who must be kept informed: stakeholder groups, the communication plan and reporting rules."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ..registry import event_choices
+from .contact import validate_address
 from .outbox import Channel
+
+
+def plain_address_channel(address: str) -> str:
+    """How a plain address (one line of a stakeholder group's) is reached: e-mail when it holds an @ and no
+    scheme, else Apprise."""
+    return Channel.EMAIL if "@" in address and "://" not in address else Channel.APPRISE
 
 
 class Audience(models.TextChoices):
@@ -41,6 +49,26 @@ class StakeholderGroup(models.Model):
 
     def address_list(self) -> list[str]:
         return [line.strip() for line in self.addresses.splitlines() if line.strip()]
+
+    def clean(self) -> None:
+        errors = []
+        for number, line in enumerate(self.addresses.splitlines(), start=1):
+            address = line.strip()
+            if not address:
+                continue
+            try:
+                validate_address(plain_address_channel(address), address)
+            except ValidationError as error:
+                errors += [
+                    ValidationError(
+                        _("Line %(number)d: %(error)s"),
+                        code="invalid_address",
+                        params={"number": number, "error": message},
+                    )
+                    for message in error.messages
+                ]
+        if errors:
+            raise ValidationError({"addresses": errors})
 
 
 class CommunicationRule(models.Model):
@@ -79,7 +107,7 @@ class CommunicationRule(models.Model):
         ordering = ["priority", "event", "audience"]
 
     def __str__(self) -> str:
-        scope = f"P{self.priority}" if self.priority else "any"
+        scope = f"P{self.priority}" if self.priority else _("any priority")
         return f"{scope} {self.event} -> {self.get_audience_display()}"
 
 
@@ -114,4 +142,8 @@ class ReportingRule(models.Model):
         ordering = ["priority", "name"]
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.group} within {self.within_minutes} min"
+        return _("%(name)s: %(group)s within %(minutes)d min") % {
+            "name": self.name,
+            "group": self.group,
+            "minutes": self.within_minutes,
+        }

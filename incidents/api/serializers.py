@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -21,8 +21,6 @@ from ..models import (
 )
 from ..services import allowed_transitions
 
-User = get_user_model()
-
 STATE_HINT = _("The state changes only through transitions: POST /api/v1/incidents/<id>/<transition>/.")
 
 
@@ -31,7 +29,10 @@ class _IncidentListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data: Any) -> list:
         items = list(data.all() if hasattr(data, "all") else data)
-        self.context["sla_clocks"] = sla_clocks_by_subject(model=Incident, ids=[i.pk for i in items])
+        # The context is a plain dict at run time; DRF's stubs type it as a read-only Mapping.
+        self.context["sla_clocks"] = sla_clocks_by_subject(  # type: ignore[index]
+            model=Incident, ids=[i.pk for i in items]
+        )
         return super().to_representation(items)
 
 
@@ -106,7 +107,7 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 
 class _IncidentWriteSerializer(StrictFieldsMixin, serializers.Serializer):
-    read_only_hints = {
+    read_only_hints: dict[str, Any] = {
         "state": STATE_HINT,
         "priority": _("The priority is computed from impact and urgency."),
     }
@@ -125,13 +126,17 @@ class _IncidentWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )
-    parent = serializers.PrimaryKeyRelatedField(
+    # `parent` and `source` are also attributes of DRF's Field; the serializer's metaclass moves declared
+    # fields out of the class, so the names are safe, but the type checker sees the clash.
+    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
         queryset=Incident.objects.all(), required=False, allow_null=True
     )
 
 
 class IncidentCreateSerializer(_IncidentWriteSerializer):
-    source = serializers.ChoiceField(choices=Source.choices, required=False, default=Source.API)
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=Source.choices, required=False, default=Source.API
+    )
 
 
 class IncidentUpdateSerializer(_IncidentWriteSerializer):

@@ -40,7 +40,7 @@ def spike_notify(*, flag: MajorIncidentFlag, now: datetime) -> None:
             reason=IncidentEvent.POSSIBLE_MAJOR,
             key=f"major-flag:{flag.pk}",
             template="possible_major",
-            context={"flag": flag.get_kind_display(), "count": flag.count, "data": data},
+            context={"flag": flag.kind, "count": flag.count, "data": data},
             at=now,
         )
     event_emit(subject=incident, event=IncidentEvent.POSSIBLE_MAJOR, at=now, data=data, info=info)

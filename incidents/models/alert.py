@@ -197,4 +197,4 @@ class Alert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.status} {self.summary[:60] or self.fingerprint}"
+        return f"{self.get_status_display()}: {self.summary[:60] or self.fingerprint}"

@@ -1,6 +1,7 @@
 """What incidents are about: services, categories, and how impact and urgency make a priority."""
 
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 
@@ -68,6 +69,25 @@ class Service(models.Model):
         return self.name
 
 
+# The names the seed taxonomy gives its categories (incidents/migrations/0002_reference_data.py loads the rows).
+# A row that still has its seeded name is shown in the reader's language; a name a manager typed is shown as
+# typed (docs/languages.md).
+SEED_CATEGORY_NAMES = {
+    "business-operation": gettext_noop("Business operation"),
+    "out-of-scope-handling": gettext_noop("Out-of-scope handling"),
+    "operator-error": gettext_noop("Operator error"),
+    "wrong-manual": gettext_noop("Wrong manual or document"),
+    "system-outage": gettext_noop("System outage"),
+    "team-operation": gettext_noop("Team operation"),
+    "security": gettext_noop("Security"),
+    "lost-id-card": gettext_noop("Lost ID card"),
+    "misdirected-email-fax": gettext_noop("Misdirected e-mail or fax"),
+    "damaged-tools-data": gettext_noop("Damaged tools or data"),
+    "lost-lent-equipment": gettext_noop("Lost or damaged lent equipment"),
+    "other": gettext_noop("Other"),
+}
+
+
 class IncidentCategory(models.Model):
     """A kind of incident, from the seed material's taxonomy; managers may add, rename or retire them."""
 
@@ -96,7 +116,15 @@ class IncidentCategory(models.Model):
         ordering = ["group", "name"]
 
     def __str__(self) -> str:
-        return f"{self.parent.name} / {self.name}" if self.parent_id and self.parent else self.name
+        if self.parent_id and self.parent:
+            return f"{self.parent.display_name} / {self.display_name}"
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language while it is the seed's, else as a manager typed it."""
+        seeded = SEED_CATEGORY_NAMES.get(self.code)
+        return gettext(seeded) if seeded is not None and seeded == self.name else self.name
 
 
 class PriorityMatrixCell(models.Model):
@@ -115,4 +143,8 @@ class PriorityMatrixCell(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"impact {self.impact} x urgency {self.urgency} = P{self.priority}"
+        return _("impact %(impact)d x urgency %(urgency)d = P%(priority)d") % {
+            "impact": self.impact,
+            "urgency": self.urgency,
+            "priority": self.priority,
+        }

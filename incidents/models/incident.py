@@ -49,6 +49,33 @@ class ResolutionCode(models.TextChoices):
     SOURCE_RECOVERED = "source_recovered", _("the monitored source recovered")
 
 
+# What people read for each transition (lower case, as in "cannot %(name)s"): the admin's buttons, the timeline,
+# error sentences. The API names transitions by their code (Incident.TRANSITIONS).
+TRANSITION_LABELS = {
+    "acknowledge": _("acknowledge"),
+    "start": _("start work"),
+    "hold": _("put on hold"),
+    "resume": _("resume work"),
+    "resolve": _("resolve"),
+    "close": _("close"),
+    "reopen": _("reopen"),
+    "cancel": _("cancel"),
+}
+
+
+def transition_label(name: str) -> str:
+    """The label of transition `name` in the active language (the name itself when it has none)."""
+    return str(TRANSITION_LABELS.get(name, name))
+
+
+def state_label(state: str) -> str:
+    """The label of incident state `state` in the active language (the code itself when it is unknown)."""
+    try:
+        return str(IncidentState(state).label)
+    except ValueError:
+        return state
+
+
 def incident_reference(pk: int) -> str:
     """The reference people quote for incident `pk`: `INC-000123`."""
     return f"INC-{pk:06d}"

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .incident import state_label, transition_label
+
 
 class TimelineEvent(models.Model):
     """One line of an incident's history. Written in the same transaction as the change it records."""
@@ -53,5 +55,20 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         if self.kind == self.Kind.TRANSITION:
-            return f"{self.from_state} -> {self.to_state}"
+            return _("%(from)s -> %(to)s") % {
+                "from": state_label(self.from_state),
+                "to": state_label(self.to_state),
+            }
         return self.get_kind_display()
+
+    @property
+    def transition_label(self) -> str:
+        return transition_label(self.transition) if self.transition else ""
+
+    @property
+    def from_state_label(self) -> str:
+        return state_label(self.from_state) if self.from_state else ""
+
+    @property
+    def to_state_label(self) -> str:
+        return state_label(self.to_state) if self.to_state else ""

@@ -1,4 +1,5 @@
-"""Factories for the escalation app. Users and teams come from tests.incidents.factories (one definition)."""
+"""Factories for the escalation app's tables. Users and teams come from tests.incidents.factories (one
+definition)."""
 
 import datetime as dt
 
@@ -6,24 +7,39 @@ import factory
 
 from escalation.models import (
     BusinessCalendar,
+    Channel,
+    ContactMethod,
+    EscalationLevel,
+    EscalationPolicy,
     Holiday,
+    NotificationRule,
     Override,
     Rotation,
     RotationMember,
     Schedule,
+    SlaPolicy,
+    StakeholderGroup,
+    WebhookSubscription,
     WorkingInterval,
 )
 from tests.incidents.factories import TeamFactory, UserFactory
 
 __all__ = [
     "BusinessCalendarFactory",
+    "ContactMethodFactory",
+    "EscalationLevelFactory",
+    "EscalationPolicyFactory",
     "HolidayFactory",
+    "NotificationRuleFactory",
     "OverrideFactory",
     "RotationFactory",
     "RotationMemberFactory",
     "ScheduleFactory",
+    "SlaPolicyFactory",
+    "StakeholderGroupFactory",
     "TeamFactory",
     "UserFactory",
+    "WebhookSubscriptionFactory",
     "WorkingIntervalFactory",
     "office_hours",
 ]
@@ -121,3 +137,76 @@ class OverrideFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     start = dt.datetime(2026, 1, 7, 12, tzinfo=dt.UTC)
     end = dt.datetime(2026, 1, 8, 12, tzinfo=dt.UTC)
+
+
+class EscalationPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EscalationPolicy
+
+    name = factory.Sequence(lambda n: f"Policy {n}")
+
+
+class EscalationLevelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EscalationLevel
+        skip_postgeneration_save = True
+
+    policy = factory.SubFactory(EscalationPolicyFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    delay = dt.timedelta(0)
+
+    @factory.post_generation
+    def users(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+        if create and extracted:
+            self.users.add(*extracted)
+
+
+class SlaPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SlaPolicy
+
+    name = factory.Sequence(lambda n: f"SLA {n}")
+    priority = 1
+    time_to_acknowledge = dt.timedelta(minutes=15)
+    time_to_resolve = dt.timedelta(hours=4)
+
+
+class ContactMethodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactMethod
+
+    user = factory.SubFactory(UserFactory)
+    channel = Channel.EMAIL
+    address = factory.LazyAttribute(lambda m: m.user.email)
+
+
+class NotificationRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NotificationRule
+
+    contact_method = factory.SubFactory(ContactMethodFactory)
+    user = factory.LazyAttribute(lambda r: r.contact_method.user)
+    delay = dt.timedelta(0)
+
+
+class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookSubscription
+
+    name = factory.Sequence(lambda n: f"CRM {n}")
+    url = "http://127.0.0.1:9/hook"
+    secret = "s3cret"
+
+
+class StakeholderGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StakeholderGroup
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Group {n}")
+    audience = "management"
+
+    @factory.post_generation
+    def users(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+        if create and extracted:
+            self.users.add(*extracted)

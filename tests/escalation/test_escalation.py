@@ -22,14 +22,15 @@ from escalation.models import (
 from escalation.notify import PAGE_TIMER
 from escalation.registry import timer_handler_register
 from escalation.timers import timer_schedule, timer_sweep
-from tests.escalation.engine_factories import (
+from tests.escalation.factories import (
     ContactMethodFactory,
     EscalationLevelFactory,
     EscalationPolicyFactory,
     NotificationRuleFactory,
+    RotationFactory,
+    ScheduleFactory,
     SlaPolicyFactory,
 )
-from tests.escalation.factories import RotationFactory, ScheduleFactory
 from tests.incidents.factories import TeamFactory, UserFactory
 from tests.services import require_postgres
 

@@ -11,14 +11,15 @@ from escalation.events import event_emit
 from escalation.models import CommunicationRule, Notification, ReportingRule
 from escalation.outbox import notification_deliver
 from escalation.timers import timer_sweep
-from tests.escalation.engine_factories import (
+from tests.escalation.factories import (
     EscalationLevelFactory,
     EscalationPolicyFactory,
+    RotationFactory,
+    ScheduleFactory,
     SlaPolicyFactory,
     StakeholderGroupFactory,
     WebhookSubscriptionFactory,
 )
-from tests.escalation.factories import RotationFactory, ScheduleFactory
 from tests.escalation.receiver import webhook_receiver
 from tests.incidents.factories import IncidentFactory, ServiceFactory, TeamFactory, UserFactory
 

@@ -14,7 +14,7 @@ from config.errors import Conflict
 from escalation.channels import webhook_signature
 from escalation.models import Channel, DeliveryAttempt, Notification, NotificationState
 from escalation.outbox import notification_deliver, notification_retry, notification_write, outbox_sweep
-from tests.escalation.engine_factories import ContactMethodFactory, WebhookSubscriptionFactory
+from tests.escalation.factories import ContactMethodFactory, WebhookSubscriptionFactory
 from tests.escalation.receiver import webhook_receiver
 from tests.incidents.factories import IncidentFactory, UserFactory
 

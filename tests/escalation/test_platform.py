@@ -33,14 +33,15 @@ from escalation.registry import event_choices, subject_type_for
 from escalation.reminders import ReminderStep, reminder_cancel, reminder_schedule
 from escalation.timers import timer_schedule, timer_sweep
 from tests.engine_subject.models import Chore, ChoreLog
-from tests.escalation.engine_factories import (
+from tests.escalation.factories import (
     EscalationLevelFactory,
     EscalationPolicyFactory,
+    RotationFactory,
+    ScheduleFactory,
     SlaPolicyFactory,
     StakeholderGroupFactory,
     WebhookSubscriptionFactory,
 )
-from tests.escalation.factories import RotationFactory, ScheduleFactory
 from tests.incidents.factories import TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -287,3 +288,56 @@ def test_the_engine_names_no_subject_of_the_apps_above():
         for match in pattern.finditer(path.read_text()):
             offenders.append(f"{path.relative_to(ESCALATION_DIR)}: {match.group(0).strip()}")
     assert offenders == []
+
+
+def test_the_api_sets_what_a_policy_applies_to_and_the_roles_a_level_pages(api, as_role):
+    as_role("managers")
+    response = api.post(
+        "/api/v1/sla-policies/",
+        {
+            "name": "Chores P1",
+            "subject_type": "engine_subject.chore",
+            "priority": 1,
+            "time_to_acknowledge_seconds": 600,
+            "time_to_resolve_seconds": 3600,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["subject_type"] == "engine_subject.chore"
+    response = api.post(
+        "/api/v1/escalation-policies/",
+        {"name": "Chores", "levels": [{"position": 1, "subject_roles": ["owner", "owner_manager"]}]},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["levels"][0]["subject_roles"] == ["owner", "owner_manager"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/sla-policies/", {"subject_type": "auth.user"}, "subject_type"),
+        ("/api/v1/reporting-rules/", {"subject_type": "nope"}, "subject_type"),
+        ("/api/v1/escalation-policies/", {"levels": [{"position": 1, "subject_roles": ["king"]}]}, "levels"),
+    ],
+)
+def test_an_unknown_kind_of_subject_or_role_is_400(api, as_role, path, body, field):
+    as_role("managers")
+    response = api.post(path, {"name": "x", **body}, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+
+
+def test_the_admin_offers_only_the_kinds_of_subject_the_engine_knows(client):
+    from django.contrib.auth import get_user_model
+
+    admin_user = get_user_model().objects.create_superuser("root", "root@example.org", "pw")
+    client.force_login(admin_user)
+    page = client.get("/admin/escalation/slapolicy/add/").content.decode()
+    assert "| chore</option>" in page
+    assert "| incident</option>" in page
+    assert "| user</option>" not in page, "only registered subject types, not every model"
+    page = client.get("/admin/escalation/escalationpolicy/add/").content.decode()
+    assert 'name="levels-0-subject_roles"' in page
+    assert "owner_manager" in page

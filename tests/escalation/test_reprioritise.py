@@ -7,7 +7,7 @@ import time_machine
 
 from escalation.models import Escalation, EscalationState, Notification, SlaClock, SlaClockKind, SlaClockState
 from escalation.timers import timer_sweep
-from tests.escalation.engine_factories import (
+from tests.escalation.factories import (
     EscalationLevelFactory,
     EscalationPolicyFactory,
     SlaPolicyFactory,

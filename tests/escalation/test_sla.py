@@ -10,13 +10,14 @@ from escalation.models import Notification, SlaClock, SlaClockKind, SlaClockStat
 from escalation.sla import WARNING_TIMER
 from escalation.timers import timer_schedule, timer_sweep
 from incidents.models import Incident
-from tests.escalation.engine_factories import (
+from tests.escalation.factories import (
+    BusinessCalendarFactory,
     EscalationLevelFactory,
     EscalationPolicyFactory,
     SlaPolicyFactory,
     WebhookSubscriptionFactory,
+    office_hours,
 )
-from tests.escalation.factories import BusinessCalendarFactory, office_hours
 from tests.incidents.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from escalation.models import Channel, Notification, NotificationState, Timer, T
 from escalation.outbox import notification_write, outbox_sweep
 from escalation.tasks import timer_sweep_task
 from escalation.timers import timer_sweep
-from tests.escalation.engine_factories import (
+from tests.escalation.factories import (
     ContactMethodFactory,
     EscalationLevelFactory,
     EscalationPolicyFactory,

@@ -22,7 +22,7 @@ from escalation.models import (
 from escalation.timers import timer_sweep
 from incidents.models import AlertGroup, Incident, PriorityMatrixCell, Silence, TimelineEvent
 from incidents.services import ENGAGE_TIMER, incident_transition
-from tests.escalation.engine_factories import (
+from tests.escalation.factories import (
     EscalationLevelFactory,
     EscalationPolicyFactory,
     SlaPolicyFactory,

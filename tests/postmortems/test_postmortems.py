@@ -11,7 +11,7 @@ from escalation.timers import timer_sweep
 from incidents.services import incident_create, incident_transition
 from postmortems.models import Postmortem
 from postmortems.services import on_record_resolved
-from tests.escalation.engine_factories import ContactMethodFactory, StakeholderGroupFactory
+from tests.escalation.factories import ContactMethodFactory, StakeholderGroupFactory
 from tests.incidents.factories import TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

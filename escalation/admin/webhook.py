@@ -1,0 +1,39 @@
+"""Outbound webhook subscriptions, with their delivery log inline."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from ..models import Notification, WebhookSubscription
+
+
+class DeliveryInline(admin.TabularInline):
+    """The subscription's delivery log: newest first, read-only."""
+
+    model = Notification
+    fk_name = "subscription"
+    fields = ("created_at", "reason", "state", "attempts", "sent_at", "last_error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("-created_at",)
+    show_change_link = True
+    verbose_name_plural = _("deliveries")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("name", "url", "is_active", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "url")
+    inlines = [DeliveryInline]
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "url":
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)

@@ -1,0 +1,11 @@
+"""Pages of the engine's app that people use directly (not the API, not the admin's model pages)."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    # Django's own path and name for the switch, so `{% url 'set_language' %}` finds ours.
+    path("i18n/setlang/", views.language_set, name="set_language"),
+    path("preferences/", views.preferences, name="preferences"),
+]
