@@ -21,8 +21,7 @@ from incidents.services import incident_create, incident_transition, incident_up
 from postmortems.models import MetricFact, MetricRollup
 from postmortems.rollups import rollups_recompute, rollups_refresh
 from postmortems.selectors import MetricsQuery, metrics_summary, metrics_timeseries
-from tests.escalation.factories import SlaPolicyFactory
-from tests.escalation.factories import BusinessCalendarFactory, office_hours
+from tests.escalation.factories import BusinessCalendarFactory, SlaPolicyFactory, office_hours
 from tests.incidents.factories import ServiceFactory
 
 pytestmark = pytest.mark.django_db
