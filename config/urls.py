@@ -15,6 +15,7 @@ from .health import healthz, readyz
 api_v1 = [
     path("", include("escalation.api.urls")),
     path("", include("incidents.api.urls")),
+    path("", include("postmortems.api.urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("api/v1/", include(inbound_urlpatterns)),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("", include("postmortems.metrics_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -30,6 +32,8 @@ urlpatterns = [
     path("", include("escalation.urls")),
     # The public pages: the major-incident reporting form (/declare/) and the status page (/status/).
     path("", include("incidents.major.urls")),
+    # The managers' pages; the risk radar (/reports/risk-radar/, issue #11) is mounted before this include.
+    path("reports/", include("postmortems.urls")),
 ]
 
 

@@ -384,3 +384,71 @@ def business_between(
                 total += high - low
         day += ONE_DAY
     return total
+
+
+# --- many measurements on one calendar ---------------------------------------------------------------------
+
+
+class BusinessRuler:
+    """`business_between` for many ranges on one calendar, in O(log n) each: reports measure millions.
+
+    The working segments of every date in [low, high] are laid out once (the same `_day_segments` as the
+    two functions above, so holidays, DST and night shifts count alike) with the business time elapsed before
+    each; a measurement is then two binary searches. Ranges reaching outside [low, high] fall back to
+    `business_between`. Times are POSIX seconds (floats) or aware datetimes."""
+
+    def __init__(
+        self,
+        *,
+        calendar: "BusinessCalendar | CalendarSpec | Mapping[str, Any] | None",
+        low: dt.datetime,
+        high: dt.datetime,
+    ) -> None:
+        self.spec = calendar_spec(calendar)
+        # Every instant counts (no calendar, or 24x7 without holidays), or none does (no working time).
+        self.plain = self.spec is None or self.spec.plain
+        self.idle = not self.plain and not self.spec.weekly_seconds  # type: ignore[union-attr]
+        low, high = _aware_utc(low, "low"), _aware_utc(high, "high")
+        self.low, self.high = low.timestamp(), high.timestamp()
+        self.starts: list[float] = []
+        self.ends: list[float] = []
+        self.before: list[float] = []  # business seconds elapsed before each segment starts
+        if self.spec is None or self.plain or self.idle:
+            return
+        day = low.astimezone(self.spec.zone).date() - ONE_DAY
+        last = high.astimezone(self.spec.zone).date() + ONE_DAY
+        total = 0.0
+        while day <= last:
+            for start, end in _day_segments(self.spec, day):
+                self.starts.append(start.timestamp())
+                self.ends.append(end.timestamp())
+                self.before.append(total)
+                total += end.timestamp() - start.timestamp()
+            day += ONE_DAY
+
+    def _elapsed_until(self, at: float) -> float:
+        index = bisect.bisect_right(self.starts, at) - 1
+        if index < 0:
+            return 0.0
+        return self.before[index] + min(at, self.ends[index]) - self.starts[index]
+
+    def seconds(self, start: float, end: float) -> float:
+        """Business seconds in [start, end) (POSIX seconds); zero when end <= start."""
+        if end <= start:
+            return 0.0
+        if self.plain:
+            return end - start
+        if self.idle:
+            return 0.0
+        if start < self.low or end > self.high:
+            return business_between(
+                calendar=self.spec,
+                start=dt.datetime.fromtimestamp(start, UTC),
+                end=dt.datetime.fromtimestamp(end, UTC),
+            ).total_seconds()
+        return self._elapsed_until(end) - self._elapsed_until(start)
+
+    def between(self, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+        """Like `business_between(calendar=..., start=start, end=end)`."""
+        start, end = _aware_utc(start, "start"), _aware_utc(end, "end")
+        return dt.timedelta(seconds=self.seconds(start.timestamp(), end.timestamp()))

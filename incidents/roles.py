@@ -85,6 +85,18 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "escalation.view_notification",
         "escalation.view_deliveryattempt",
         "escalation.view_stakeholdergroup",
+        # Post-mortems are written by the people who worked the incident; reports are the managers'.
+        "postmortems.view_postmortem",
+        "postmortems.add_postmortem",
+        "postmortems.change_postmortem",
+        "postmortems.transition_postmortem",
+        "postmortems.view_postmortemreviewer",
+        "postmortems.view_actionitem",
+        "postmortems.add_actionitem",
+        "postmortems.change_actionitem",
+        "postmortems.view_postmortemlink",
+        "postmortems.add_postmortemlink",
+        "postmortems.delete_postmortemlink",
     ),
 }
 

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "django_prometheus",
     # Vigil, in dependency order: a lower app never imports a higher one.
     "escalation",
     "incidents",
@@ -37,6 +38,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request counts and latencies for /metrics (django-prometheus): first and last, around everything.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.BodySizeLimitMiddleware",
@@ -49,6 +52,7 @@ MIDDLEWARE = [
     "config.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -299,3 +303,20 @@ VIGIL_DECLARE_LIMIT = env.int("VIGIL_DECLARE_LIMIT", default=5)
 VIGIL_DECLARE_WINDOW_SECONDS = env.int("VIGIL_DECLARE_WINDOW_SECONDS", default=600)
 VIGIL_SUBSCRIBE_LIMIT = env.int("VIGIL_SUBSCRIBE_LIMIT", default=5)
 VIGIL_SUBSCRIBE_WINDOW_SECONDS = env.int("VIGIL_SUBSCRIBE_WINDOW_SECONDS", default=3600)
+
+# Metrics and the managers' reports (docs/reports.md).
+# The business calendar (by name) reports measure business time on, and whose zone decides an incident's day;
+# empty: 24x7 and TIME_ZONE. Changing it (or its hours) recomputes every rollup at the next refresh.
+VIGIL_REPORTING_CALENDAR = env.str("VIGIL_REPORTING_CALENDAR", default="")
+VIGIL_ROLLUP_INTERVAL = env.float("VIGIL_ROLLUP_INTERVAL", default=60.0)
+# /metrics answers a bearer token or these networks (comma-separated CIDRs); neither: nobody.
+VIGIL_METRICS_TOKEN = env.str("VIGIL_METRICS_TOKEN", default="")
+VIGIL_METRICS_ALLOWED_NETWORKS = env.list("VIGIL_METRICS_ALLOWED_NETWORKS", default=[])
+CELERY_TASK_ROUTES["postmortems.*"] = {"queue": "bulk"}
+CELERY_BEAT_SCHEDULE["postmortems-rollups-refresh"] = {
+    "task": "postmortems.rollups_refresh",
+    "schedule": VIGIL_ROLLUP_INTERVAL,
+    "options": {"expires": VIGIL_ROLLUP_INTERVAL},
+}
+# Every hour: the digest of the week that ended goes out once (its week is unique), whichever beat asks.
+CELERY_BEAT_SCHEDULE["postmortems-weekly-digest"] = {"task": "postmortems.weekly_digest", "schedule": 3600.0}

@@ -178,3 +178,20 @@ def test_cancel_needs_a_reason_and_reopen_comes_back_to_investigating():
     assert (reopened.state, reopened.resolved_at) == ("investigating", None)
     go(other, "resolve", no_problem_reason="x")
     assert go(go(other, "review"), "close").state == "closed"
+
+
+def test_resolving_opens_the_post_mortem_and_the_metrics_count_it():
+    """The post-mortems' listener for `major_incident.resolved` opens the review, owned by the commander; the
+    metrics count declarations, cancelled ones left out."""
+    from incidents.metrics import major_incident_declarations
+    from postmortems.models import Postmortem
+
+    commander = UserFactory(role="agents")
+    major = declare(by=None)
+    role_assign(major_incident_id=major.pk, role="commander", user=commander, by=None)
+    go(major, "investigate")
+    go(major, "resolve", no_problem_reason="x")
+    go(declare(by=None, title="False alarm"), "cancel", reason="not major")
+    [postmortem] = Postmortem.objects.all()
+    assert (postmortem.subject_id, postmortem.owner) == (major.pk, commander)
+    assert [row.declared_at for row in major_incident_declarations()] == [major.declared_at]
