@@ -289,7 +289,7 @@ class TaskUpdateSerializer(_TaskWriteSerializer):
     pass
 
 
-class NoteSerializer(StrictFieldsMixin, serializers.Serializer):
+class TaskNoteSerializer(StrictFieldsMixin, serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
 
 
@@ -419,7 +419,7 @@ class EscalateSerializer(StrictFieldsMixin, serializers.Serializer):
     )
 
 
-class LinkSerializer(StrictFieldsMixin, serializers.Serializer):
+class IncidentLinkSerializer(StrictFieldsMixin, serializers.Serializer):
     incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all())
 
 

@@ -273,7 +273,7 @@ TasksOfView = _nested(
 class RoleEndView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=s.NoteSerializer, responses={204: None})
+    @extend_schema(request=s.TaskNoteSerializer, responses={204: None})
     def delete(self, request: Request, pk: int, role: str) -> Response:
         _visible(request, pk)
         command.role_end(major_incident_id=pk, role=role, by=acting_user(request))
@@ -388,10 +388,10 @@ class LinksView(APIView):
             ]
         )
 
-    @extend_schema(request=s.LinkSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=s.IncidentLinkSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request, pk: int) -> Response:
         _visible(request, pk)
-        data = _valid(s.LinkSerializer, request)
+        data = _valid(s.IncidentLinkSerializer, request)
         link = services.major_incident_link(
             major_incident_id=pk, incident_id=data["incident"].pk, by=acting_user(request)
         )
@@ -499,7 +499,7 @@ class TaskTransitionView(APIView):
 
     @extend_schema(
         operation_id="v1_tasks_transition",
-        request=s.NoteSerializer,
+        request=s.TaskNoteSerializer,
         responses={200: s.TaskSerializer},
         parameters=[
             OpenApiParameter("transition", OpenApiTypes.STR, OpenApiParameter.PATH, enum=Task.TRANSITIONS)
@@ -508,7 +508,7 @@ class TaskTransitionView(APIView):
     def post(self, request: Request, pk: int, transition: str) -> Response:
         if not request.user.has_perm("incidents.view_task"):
             raise PermissionDenied(_("You may not change tasks."))
-        data = _valid(s.NoteSerializer, request)
+        data = _valid(s.TaskNoteSerializer, request)
         task = actionplan.task_transition(
             task_id=pk, name=transition, by=acting_user(request), note=data["note"]
         )
