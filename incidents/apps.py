@@ -24,9 +24,10 @@ class IncidentsConfig(AppConfig):
         # events incidents emit, and what the incident.engage timer does.
         from escalation.registry import subject_type_register, timer_handler_register
 
+        from .creation import ENGAGE_TIMER
         from .events import events_register
         from .major.subjects import MajorIncidentSubject, TaskSubject
-        from .services import ENGAGE_TIMER, on_engage_timer
+        from .services import on_engage_timer
         from .subjects import IncidentSubject
 
         subject_type_register(IncidentSubject())

@@ -5,21 +5,27 @@ import re
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Expression, PositiveSmallIntegerField, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from .models import Incident, PriorityMatrixCell, TimelineEvent, default_priority
+from .sql import value_of
 
 REFERENCE = re.compile(r"^\s*INC-?0*(\d{1,18})\s*$", re.IGNORECASE)
 
 
+def priority_expression(impact: object, urgency: object, default: object) -> Expression:
+    """The priority the editable matrix gives an impact and urgency; `default` (`default_priority` of them)
+    when a manager removed that cell. Values or expressions: `priority_for` evaluates it, ingestion's opening
+    statement writes it as SQL (incidents/sql.py)."""
+    # One cell at most (a unique constraint): no order needed.
+    cell = PriorityMatrixCell.objects.filter(impact=impact, urgency=urgency).order_by().values("priority")[:1]
+    return Coalesce(Subquery(cell), default, output_field=PositiveSmallIntegerField())
+
+
 def priority_for(*, impact: int, urgency: int) -> int:
     """The priority the editable matrix gives; the ITIL default when a manager removed that cell."""
-    cell = (
-        PriorityMatrixCell.objects.filter(impact=impact, urgency=urgency)
-        .values_list("priority", flat=True)
-        .first()
-    )
-    return cell if cell is not None else default_priority(impact, urgency)
+    return value_of(priority_expression(impact, urgency, Value(default_priority(impact, urgency))))
 
 
 def user_sees_all_incidents(user: User | AnonymousUser) -> bool:

@@ -15,11 +15,12 @@ from escalation.events import event_emit
 from escalation.models import Timer
 from escalation.timers import timer_schedule
 
+from .creation import created_line, engage_timer
 from .events import IncidentEvent
-from .integrations.spikes import spike_check
 from .models import Incident, Source, TimelineEvent
 from .models.incident import state_label, transition_label
 from .selectors import priority_for
+from .spikes import spike_check
 
 # Fields people may edit directly. The state changes only through transitions, the priority only through
 # impact and urgency, milestones only through transitions.
@@ -36,10 +37,6 @@ EDITABLE_FIELDS = (
     "resolution_code",
     "resolution_notes",
 )
-
-
-# The timer that engages an incident opened by an alert (see incident_engage).
-ENGAGE_TIMER = "incident.engage"
 
 
 def _lock(incident_id: int) -> Incident:
@@ -115,7 +112,7 @@ def incident_create(
     """Open an incident. `by` is the reporter (None when Vigil itself opens it, for example from an alert).
 
     `engage_later` leaves SLA clocks, escalation and webhooks to the `incident.engage` timer (for ingestion,
-    so that the general path and the one-statement path of incidents.integrations.opening behave alike).
+    so that ingestion's general path and its one-statement path behave alike: incidents/creation.py).
     `created_note` and `created_data` add to the "created" line of the timeline (what opened it)."""
     if by is not None and not by.has_perm("incidents.add_incident"):
         raise PermissionDenied(_("You may not report incidents."))
@@ -138,17 +135,19 @@ def incident_create(
             engaged_at=None if engage_later else now,
             **fields,
         )
-        _timeline(
-            incident,
-            kind=TimelineEvent.Kind.CREATED,
-            by=by,
-            at=now,
-            to_state=incident.state,
-            note=created_note,
-            data={"priority": incident.priority, "source": source, **(created_data or {})},
+        TimelineEvent.objects.create(
+            incident=incident,
+            **created_line(
+                priority=incident.priority,
+                source=source,
+                at=now,
+                actor_id=by.pk if by is not None else None,
+                note=created_note,
+                data=created_data,
+            ),
         )
         if engage_later:
-            timer_schedule(subject=incident, kind=ENGAGE_TIMER, due_at=incident.reported_at)
+            timer_schedule(subject=incident, **engage_timer(reported_at=incident.reported_at))
         else:
             _engage(incident, at=now, by=by)
     return incident

@@ -29,7 +29,7 @@ from ..integrations.heartbeats import heartbeat_check_in
 from ..integrations.ingest import IngestResult, alerts_ingest
 from ..integrations.limits import IngestRateThrottle, InvalidSignature, integration_cap_check, signature_check
 from ..integrations.pagerduty import pagerduty_parse, routing_key_of
-from ..integrations.payloads import AlertBatch, InvalidJSON, InvalidPayload, body_decode
+from ..integrations.payloads import AlertBatch, InvalidJSON, InvalidPayload, body_decode, storable_text
 from ..integrations.selectors import integration_by_key
 from ..models import Integration, IntegrationKind
 from ..models.integration import KEY_LENGTH
@@ -225,7 +225,7 @@ class HeartbeatView(_InboundView):
         integration = self.integration_for(key)
         raw = request.body
         self.admit(request, integration, raw)
-        text = raw.decode("utf-8", "replace").replace("\x00", "\\u0000")
+        text = storable_text(raw.decode("utf-8", "replace"))
         due = heartbeat_check_in(integration=integration, raw_body=text, remote_addr=_remote_addr(request))
         return Response({"status": "ok", "next_due_at": due.isoformat()})
 

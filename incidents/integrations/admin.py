@@ -14,8 +14,8 @@ from django.utils.timesince import timeuntil
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Alert, AlertGroup, Integration, MajorIncidentFlag, Silence
+from ..spikes import flag_decide
 from .services import EDITABLE_FIELDS, integration_create, integration_rotate_key, integration_update
-from .spikes import flag_decide
 
 
 def _key_message(request: HttpRequest, integration: Integration, key: str) -> None:

@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 
 from config.errors import Conflict
 
-from ..models import AlertGroup, Integration, PayloadFormat
+from ..models import Integration, PayloadFormat
 from .ingest import IngestResult, alerts_ingest
 from .payloads import Action, AlertBatch, AlertEvent
+from .rules import open_group
 
 HEARTBEAT_KEY = "vigil:heartbeat"
 SWEEP_BATCH = 100
@@ -78,9 +79,7 @@ def heartbeat_check_in(
     now = now or timezone.now()
     with transaction.atomic():
         locked = Integration.objects.select_for_update().get(pk=integration.pk)
-        was_missed = AlertGroup.objects.filter(
-            integration=locked, dedup_key=HEARTBEAT_KEY, is_open=True
-        ).exists()
+        was_missed = open_group(locked.pk, HEARTBEAT_KEY).exists()
         locked.last_heartbeat_at = now
         locked.heartbeat_due_at = heartbeat_next_due(locked)
         locked.save(update_fields=["last_heartbeat_at", "heartbeat_due_at"])

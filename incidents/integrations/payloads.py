@@ -58,7 +58,13 @@ def body_decode(raw: bytes) -> tuple[Any, str]:
         value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as error:
         raise InvalidJSON([_("The body is not valid JSON: %(error)s") % {"error": error}]) from None
-    return clean(value), text.replace("\x00", "\\u0000")
+    return clean(value), storable_text(text)
+
+
+def storable_text(text: str) -> str:
+    """A request body as text PostgreSQL can store, which holds no NUL: each written `\\u0000`, the escape a
+    JSON body can only have carried it as (a heartbeat's body may be anything: it is kept to read, not parsed)."""
+    return text.replace("\x00", "\\u0000")
 
 
 def clean_text(value: str) -> str:

@@ -156,7 +156,7 @@ def test_status_resolved_closes_fingerprints_that_were_never_reported_resolved(a
 def test_ingestion_query_count_is_bounded(api, am, django_assert_max_num_queries):  # type: ignore[no-untyped-def]
     replay(api, am.key, 7)
     raw = capture(9)["body_raw"]
-    # A repeat on PostgreSQL: the integration, then one statement (incidents.integrations.repeat._REPEAT_SQL).
+    # A repeat on PostgreSQL: the integration, then one statement (incidents/integrations/one_statement.py).
     # Elsewhere: integration, payload, group lock, alerts, group update, and the transaction's two.
     with django_assert_max_num_queries(2 if connection.vendor == "postgresql" else 7):
         response = post_raw(api, am_url(am.key), raw)

@@ -230,9 +230,9 @@ def test_admin_adds_an_integration_through_the_service_and_shows_its_key_once(ap
 
 
 def test_deciding_a_flag_records_who_and_writes_the_timeline():  # type: ignore[no-untyped-def]
-    from incidents.integrations.spikes import flag_decide
     from incidents.models import TimelineEvent
     from incidents.services import incident_create
+    from incidents.spikes import flag_decide
 
     commander = UserFactory(role="managers")
     incident = incident_create(by=None, title="many 502s", impact=1, urgency=1)

@@ -142,7 +142,7 @@ def test_the_most_specific_action_plan_template_becomes_tasks_owned_by_role_hold
 
 
 def test_deciding_a_flag_declared_declares_the_major_incident_with_the_spikes_incidents():
-    from incidents.integrations.spikes import flag_decide
+    from incidents.spikes import flag_decide
 
     service = ServiceFactory()
     with time_machine.travel(T0, tick=False):

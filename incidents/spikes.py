@@ -16,8 +16,8 @@ from escalation.notify import page_users
 from escalation.oncall import team_oncall
 from escalation.subjects import subject_describe
 
-from ..events import IncidentEvent
-from ..models import Incident, Integration, MajorIncidentFlag, Service, TimelineEvent
+from .events import IncidentEvent
+from .models import Incident, Integration, MajorIncidentFlag, Service, TimelineEvent
 
 
 def spike_notify(*, flag: MajorIncidentFlag, now: datetime) -> None:
@@ -153,7 +153,7 @@ def flag_decide(*, flag_id: int, state: str, by: Any) -> MajorIncidentFlag:
             )
         if state == MajorIncidentFlag.State.DECLARED:
             # Imported here: the major-incident services build on incidents.services, which imports this module.
-            from ..major.services import major_incident_declare_from_flag
+            from .major.services import major_incident_declare_from_flag
 
             major_incident_declare_from_flag(flag=flag, by=by)
     return flag
