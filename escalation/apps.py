@@ -33,3 +33,6 @@ class EscalationConfig(AppConfig):
         # A test message is about the contact method itself.
         subject_type_register(ContactMethodSubject(ContactMethod))
         checks.register(engine_registry_check, TAG)
+        from .visibility import visibility_register
+
+        visibility_register()

@@ -36,5 +36,9 @@ class IncidentsConfig(AppConfig):
         subject_type_register(TaskSubject())
         events_register()
         timer_handler_register(ENGAGE_TIMER, on_engage_timer)
+        # Which incidents, declarations and people each user may name (config.permissions).
+        from .visibility import visibility_register
+
+        visibility_register()
         # Connects the signals that keep this process's integration cache true.
         from .integrations import selectors  # noqa: F401

@@ -15,8 +15,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.filters import VisibleFilterSet
 from config.permissions import ModelPermissionsWithView
-from config.serializers import StrictFieldsMixin
+from config.serializers import StrictFieldsMixin, VisibleRelatedField
 
 from ..integrations.services import integration_create, integration_rotate_key, integration_update
 from ..models import Alert, Integration, IntegrationKind, Service, Silence
@@ -75,9 +76,7 @@ class IntegrationSerializer(serializers.ModelSerializer):
 class IntegrationWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     name = serializers.CharField(max_length=100)
     kind = serializers.ChoiceField(choices=IntegrationKind.choices)
-    service = serializers.PrimaryKeyRelatedField(
-        queryset=Service.objects.all(), required=False, allow_null=True
-    )
+    service = VisibleRelatedField(queryset=Service.objects.all(), required=False, allow_null=True)
     severity_map = serializers.JSONField(
         required=False, default=default_severity_map, validators=[_django_validator(validate_severity_map)]
     )
@@ -134,7 +133,7 @@ class IntegrationViewSet(
 
     @extend_schema(request=IntegrationWriteSerializer, responses={201: IntegrationCreatedSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = IntegrationWriteSerializer(data=request.data)
+        data = IntegrationWriteSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         integration, key = integration_create(by=request.user, **data.validated_data)
         return Response(_with_key(integration, key), status=status.HTTP_201_CREATED)
@@ -143,7 +142,9 @@ class IntegrationViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         integration = self.get_object()
         partial = kwargs.get("partial", False)
-        data = IntegrationWriteSerializer(integration, data=request.data, partial=partial)
+        data = IntegrationWriteSerializer(
+            integration, data=request.data, partial=partial, context={"request": request}
+        )
         data.is_valid(raise_exception=True)
         integration = integration_update(
             integration_id=integration.pk, by=request.user, changes=dict(data.validated_data)
@@ -197,7 +198,7 @@ class SilenceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return attrs
 
 
-class SilenceFilter(django_filters.FilterSet):
+class SilenceFilter(VisibleFilterSet):
     active = django_filters.BooleanFilter(method="filter_active")
     expiring_within_minutes = django_filters.NumberFilter(
         method="filter_expiring", min_value=0, max_value=60 * 24 * 365

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.serializers import StrictFieldsMixin
+from config.serializers import StrictFieldsMixin, VisibleRelatedField
 from escalation.models import SlaClockState, Team
 from escalation.selectors import sla_clocks_by_subject, sla_clocks_of, sla_summary
 
@@ -116,19 +116,17 @@ class _IncidentWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
     impact = serializers.ChoiceField(choices=Impact.choices)
     urgency = serializers.ChoiceField(choices=Urgency.choices)
-    service = serializers.PrimaryKeyRelatedField(
-        queryset=Service.objects.all(), required=False, allow_null=True
-    )
-    category = serializers.PrimaryKeyRelatedField(
+    service = VisibleRelatedField(queryset=Service.objects.all(), required=False, allow_null=True)
+    category = VisibleRelatedField(
         queryset=IncidentCategory.objects.filter(is_active=True), required=False, allow_null=True
     )
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
-    assignee = serializers.PrimaryKeyRelatedField(
+    team = VisibleRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    assignee = VisibleRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )
     # `parent` and `source` are also attributes of DRF's Field; the serializer's metaclass moves declared
     # fields out of the class, so the names are safe, but the type checker sees the clash.
-    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
+    parent = VisibleRelatedField(  # type: ignore[assignment]
         queryset=Incident.objects.all(), required=False, allow_null=True
     )
 

@@ -3,7 +3,6 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, status, viewsets
@@ -14,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import InvalidInput
+from config.filters import VisibleFilterBackend
 from config.permissions import acting_user
 
 from ..models import Incident, TimelineEvent
@@ -44,7 +44,7 @@ class IncidentViewSet(
     serializer_class = IncidentSerializer
     permission_classes = [IsAuthenticated]
     filterset_class = IncidentFilter
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [VisibleFilterBackend, OrderingFilter]
     ordering_fields = ["reported_at", "priority", "updated_at", "id"]
 
     def get_queryset(self) -> QuerySet[Incident]:
@@ -54,7 +54,7 @@ class IncidentViewSet(
 
     @extend_schema(request=IncidentCreateSerializer, responses={201: IncidentSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = IncidentCreateSerializer(data=request.data)
+        data = IncidentCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         incident = incident_create(by=acting_user(request), **data.validated_data)
         return Response(IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
@@ -62,7 +62,9 @@ class IncidentViewSet(
     @extend_schema(request=IncidentUpdateSerializer, responses={200: IncidentSerializer})
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incident = self.get_object()
-        data = IncidentUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
+        data = IncidentUpdateSerializer(
+            data=request.data, context={"request": request}, partial=kwargs.get("partial", False)
+        )
         data.is_valid(raise_exception=True)
         incident = incident_update(
             incident_id=incident.pk, by=acting_user(request), changes=data.validated_data
@@ -84,7 +86,7 @@ class IncidentTransitionView(APIView):
         ],
     )
     def post(self, request: Request, pk: int, transition: str) -> Response:
-        data = TransitionSerializer(data=request.data)
+        data = TransitionSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         params = dict(data.validated_data)
         note = params.pop("note", "")
@@ -119,7 +121,7 @@ class IncidentCommentView(APIView):
 
     @extend_schema(request=CommentSerializer, responses={201: TimelineEventSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        data = CommentSerializer(data=request.data)
+        data = CommentSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         event = incident_comment(
             incident_id=pk,

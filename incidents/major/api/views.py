@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import PermissionDenied
+from config.filters import VisibleFilterBackend, VisibleFilterSet
 from config.permissions import ModelPermissionsWithView, acting_user
 from escalation.models import Notification
 from escalation.subjects import subject_filter
@@ -40,7 +41,7 @@ from ..selectors import finance_summary, major_incident_list, major_incident_sea
 from . import serializers as s
 
 
-class MajorIncidentFilter(filters.FilterSet):
+class MajorIncidentFilter(VisibleFilterSet):
     """Several values of one filter are OR'ed: `?state=declared&state=investigating`."""
 
     state = filters.MultipleChoiceFilter(choices=MajorIncidentState.choices)
@@ -83,7 +84,7 @@ def _visible(request: Request, pk: int, *, command_data: bool = True) -> MajorIn
 
 
 def _valid(serializer_class: type[serializers.Serializer], request: Request, **kwargs: Any) -> dict[str, Any]:
-    data = serializer_class(data=request.data, **kwargs)
+    data = serializer_class(data=request.data, context={"request": request}, **kwargs)
     data.is_valid(raise_exception=True)
     return dict(data.validated_data)
 
@@ -100,7 +101,7 @@ class MajorIncidentViewSet(
 
     permission_classes = [IsAuthenticated]
     filterset_class = MajorIncidentFilter
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [VisibleFilterBackend, OrderingFilter]
     ordering_fields = ["declared_at", "severity", "updated_at", "id"]
 
     def get_queryset(self) -> QuerySet[MajorIncident]:
@@ -440,7 +441,7 @@ class NotificationsView(APIView):
         )
 
 
-class TaskFilter(filters.FilterSet):
+class TaskFilter(VisibleFilterSet):
     state = filters.MultipleChoiceFilter(choices=TaskState.choices)
     overdue = filters.BooleanFilter(method="filter_overdue")
 
@@ -473,7 +474,7 @@ class TaskViewSet(
     serializer_class = s.TaskSerializer
     permission_classes = [IsAuthenticated, ModelPermissionsWithView]
     filterset_class = TaskFilter
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [VisibleFilterBackend, OrderingFilter]
     ordering_fields = ["priority", "position", "due_at", "id"]
     queryset = Task.objects.select_related("major_incident", "incident", "owner_user", "owner_person")
 
@@ -521,7 +522,7 @@ class OutsidePersonViewSet(viewsets.ModelViewSet):
     serializer_class = s.OutsidePersonSerializer
     permission_classes = [IsAuthenticated, ModelPermissionsWithView]
     queryset = OutsidePerson.objects.all()
-    filter_backends = [filters.DjangoFilterBackend]
+    filter_backends = [VisibleFilterBackend]
     filterset_fields = ["organisation"]
 
 
@@ -543,7 +544,7 @@ class ConfigurationView(APIView):
     def patch(self, request: Request) -> Response:
         self._check(request, "change")
         serializer = s.ConfigurationSerializer(
-            MajorIncidentConfiguration.load(), data=request.data, partial=True
+            MajorIncidentConfiguration.load(), data=request.data, partial=True, context={"request": request}
         )
         serializer.is_valid(raise_exception=True)
         serializer.save()
