@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from config.errors import InvalidInput
 from config.filters import VisibleFilterBackend
-from config.permissions import acting_user
+from config.permissions import acting_user, permission_require
 
 from ..models import Incident, TimelineEvent
 from ..selectors import incident_list, incident_timeline
@@ -54,6 +54,7 @@ class IncidentViewSet(
 
     @extend_schema(request=IncidentCreateSerializer, responses={201: IncidentSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        permission_require(request, "incidents.add_incident")
         data = IncidentCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         incident = incident_create(by=acting_user(request), **data.validated_data)

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from config.errors import PermissionDenied
 from config.filters import VisibleFilterBackend, VisibleFilterSet
-from config.permissions import ModelPermissionsWithView, acting_user
+from config.permissions import ModelPermissionsWithView, acting_user, permission_require
 from escalation.models import Notification
 from escalation.subjects import subject_filter
 
@@ -118,6 +118,7 @@ class MajorIncidentViewSet(
 
     @extend_schema(request=s.MajorIncidentCreateSerializer, responses={201: s.MajorIncidentSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        permission_require(request, "incidents.add_majorincident")
         data = _valid(s.MajorIncidentCreateSerializer, request)
         major_incident = services.major_incident_declare(by=acting_user(request), **data)
         return self._answer(major_incident, status.HTTP_201_CREATED)
