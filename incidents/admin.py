@@ -19,6 +19,7 @@ from django_fsm import has_transition_perm
 
 from config.errors import VigilError
 from config.permissions import acting_user
+from escalation.admin.base import AuditedAdminMixin
 from escalation.selectors import breached_subject_ids
 
 from .models import (
@@ -45,14 +46,14 @@ PRIORITY_COLOURS = {1: "#b00020", 2: "#e65100", 3: "#1565c0", 4: "#546e7a"}
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "owning_team", "criticality", "is_active")
     list_filter = ("criticality", "is_active", "owning_team")
     search_fields = ("name", "description")
 
 
 @admin.register(IncidentCategory)
-class IncidentCategoryAdmin(admin.ModelAdmin):
+class IncidentCategoryAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("category_name", "code", "group", "parent", "is_active")
     list_filter = ("group", "is_active")
     search_fields = ("name", "code")
@@ -64,7 +65,7 @@ class IncidentCategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(PriorityMatrixCell)
-class PriorityMatrixCellAdmin(admin.ModelAdmin):
+class PriorityMatrixCellAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("impact", "urgency", "priority")
     list_editable = ("priority",)
     list_filter = ("impact", "urgency")

@@ -37,8 +37,11 @@ class IncidentsConfig(AppConfig):
         events_register()
         timer_handler_register(ENGAGE_TIMER, on_engage_timer)
         # Which incidents, declarations and people each user may name (config.permissions).
+        from .audited import audited_register
         from .visibility import visibility_register
 
         visibility_register()
+        # Configuration changes go to the engine's audit log (escalation.audit).
+        audited_register()
         # Connects the signals that keep this process's integration cache true.
         from .integrations import selectors  # noqa: F401

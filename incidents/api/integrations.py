@@ -7,6 +7,8 @@ from typing import Any
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -18,6 +20,8 @@ from rest_framework.response import Response
 from config.filters import VisibleFilterSet
 from config.permissions import ModelPermissionsWithView
 from config.serializers import StrictFieldsMixin, VisibleRelatedField
+from escalation.audit import audit_via
+from escalation.models import AuditVia
 
 from ..integrations.services import integration_create, integration_rotate_key, integration_update
 from ..models import Alert, Integration, IntegrationKind, Service, Silence
@@ -130,6 +134,11 @@ class IntegrationViewSet(
     serializer_class = IntegrationSerializer
     permission_classes = [ModelPermissionsWithView]
     filterset_fields = ["kind", "enabled", "service"]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # The services record each change in the audit log; this says it came through the API.
+        with audit_via(AuditVia.API):
+            return super().dispatch(request, *args, **kwargs)
 
     @extend_schema(request=IntegrationWriteSerializer, responses={201: IntegrationCreatedSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -13,6 +13,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext_lazy as _
 
+from escalation.admin.base import AuditedAdminMixin
+
 from ..models import Alert, AlertGroup, Integration, MajorIncidentFlag, Silence
 from ..spikes import flag_decide
 from .services import EDITABLE_FIELDS, integration_create, integration_rotate_key, integration_update
@@ -28,7 +30,7 @@ def _key_message(request: HttpRequest, integration: Integration, key: str) -> No
 
 
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "service", "enabled", "key_hint", "storm_rate_per_minute", "heartbeat")
     list_filter = ("kind", "enabled", "service")
     search_fields = ("name",)

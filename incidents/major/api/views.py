@@ -22,7 +22,8 @@ from rest_framework.views import APIView
 from config.errors import PermissionDenied
 from config.filters import VisibleFilterBackend, VisibleFilterSet
 from config.permissions import ModelPermissionsWithView, acting_user, permission_require
-from escalation.models import Notification
+from escalation.audit import audit_change
+from escalation.models import AuditVia, Notification
 from escalation.subjects import subject_filter
 
 from ...models import (
@@ -548,5 +549,8 @@ class ConfigurationView(APIView):
             MajorIncidentConfiguration.load(), data=request.data, partial=True, context={"request": request}
         )
         serializer.is_valid(raise_exception=True)
-        serializer.save()
+        with audit_change(
+            model=MajorIncidentConfiguration, pk=serializer.instance.pk, by=request.user, via=AuditVia.API
+        ):
+            serializer.save()
         return Response(serializer.data)
