@@ -4,6 +4,7 @@ Without it `?parent=<id>` would answer "not one of the available choices" for an
 count for one that exists but is someone else's: a way to learn which ids exist. Every filter on a relation
 takes its choices from `config.permissions.visible_queryset`, so both answer alike."""
 
+from datetime import UTC
 from typing import Any
 
 import django_filters
@@ -28,6 +29,19 @@ def visible_choices(model: type[models.Model]) -> Any:
 
 def _relation(field: models.Field) -> dict[str, Any]:
     return {"queryset": visible_choices(field.remote_field.model)}
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time compared in UTC: PostgreSQL refuses offsets beyond +-15:59 (a 500 before), and a
+    date whose UTC value falls outside the calendar matches nothing."""
+
+    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
+        if value is not None:
+            try:
+                value = value.astimezone(UTC)
+            except (OverflowError, ValueError):
+                return qs.none()
+        return super().filter(qs, value)
 
 
 class VisibleFilterSet(django_filters.FilterSet):

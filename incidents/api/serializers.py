@@ -40,8 +40,14 @@ class IncidentSerializer(serializers.ModelSerializer):
     """An incident as the API shows it."""
 
     reference = serializers.CharField(read_only=True)
-    service_name = serializers.CharField(source="service.name", read_only=True, default=None)
-    category_code = serializers.CharField(source="category.code", read_only=True, default=None)
+    service_name = serializers.CharField(source="service.name", read_only=True, default=None, allow_null=True)
+    category_code = serializers.CharField(
+        source="category.code", read_only=True, default=None, allow_null=True
+    )
+    # Empty until the incident is resolved (the schema says so: schemathesis found the enum without it).
+    resolution_code = serializers.ChoiceField(
+        choices=ResolutionCode.choices, allow_blank=True, read_only=True
+    )
     time_on_hold_seconds = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
     sla = serializers.SerializerMethodField(help_text=_("Per SLA clock: state, due_at, breached_at, met_at."))

@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from rest_framework import mixins, viewsets
 
-from config.filters import VisibleFilterBackend, VisibleFilterSet
+from config.filters import UtcDateTimeFilter, VisibleFilterBackend, VisibleFilterSet
 from config.permissions import ModelPermissionsWithView
 
 from ...models import AuditEntry
@@ -13,8 +13,8 @@ from ..serializers.audit import AuditEntrySerializer
 
 class AuditEntryFilter(VisibleFilterSet):
     kind = django_filters.CharFilter(method="filter_kind", max_length=200, help_text="app_label.model")
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    since = UtcDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = UtcDateTimeFilter(field_name="at", lookup_expr="lt")
 
     class Meta:
         model = AuditEntry

@@ -56,6 +56,8 @@ class MajorIncidentSummarySerializer(serializers.ModelSerializer):
 
 class MajorIncidentSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
+    # A URL or empty: not `format: uri`, which an empty string does not match.
+    bridge_url = serializers.CharField(read_only=True)
     incidents = serializers.SerializerMethodField()
     commander = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
