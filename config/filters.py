@@ -28,7 +28,7 @@ def visible_choices(model: type[models.Model]) -> Any:
 
 
 def _relation(field: models.Field) -> dict[str, Any]:
-    return {"queryset": visible_choices(field.remote_field.model)}
+    return {"queryset": visible_choices(field.remote_field.model)}  # type: ignore[union-attr]
 
 
 class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):

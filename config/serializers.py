@@ -19,7 +19,7 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
     The serializer needs the request in its context: without it the field refuses to guess, and says so."""
 
     def get_queryset(self) -> QuerySet:
-        base = super().get_queryset()
+        base: QuerySet = super().get_queryset()  # type: ignore[assignment]  # writable: DRF asserts one
         request = self.context.get("request")
         if request is None:
             raise ImproperlyConfigured(
@@ -33,7 +33,7 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
 class VisibleRelationsMixin:
     """Model serializers build their related fields as `VisibleRelatedField`: only visible rows can be named."""
 
-    serializer_related_field = VisibleRelatedField
+    serializer_related_field: type[serializers.RelatedField] = VisibleRelatedField
 
 
 class StrictFieldsMixin(VisibleRelationsMixin):

@@ -85,9 +85,7 @@ def _row(instance: models.Model, spec: AuditSpec, skip: set[str]) -> dict[str, A
         data[model_field.name] = _fingerprint(value) if model_field.name in spec.secret else value
     for model_field in instance._meta.many_to_many:
         if model_field.name not in spec.exclude:
-            data[model_field.name] = sorted(
-                getattr(instance, model_field.name).values_list("pk", flat=True)  # type: ignore[type-var]
-            )
+            data[model_field.name] = sorted(getattr(instance, model_field.name).values_list("pk", flat=True))
     return data
 
 

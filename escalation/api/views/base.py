@@ -18,12 +18,11 @@ from ...models import AuditVia
 
 # Every create, update and delete of a configuration row (escalation.audit's registry) writes an audit entry
 # in the same transaction. A comment, not a docstring: drf-spectacular would show it on every view.
-class AuditedViewSetMixin:
-    request: Request
-    kwargs: dict[str, Any]
-
+class AuditedViewSetMixin(viewsets.GenericViewSet):
     def _audit_model(self) -> type[Model]:
-        return getattr(self, "model", None) or self.queryset.model  # type: ignore[attr-defined]
+        model = getattr(self, "model", None) or getattr(getattr(self, "queryset", None), "model", None)
+        assert model is not None, f"{type(self).__name__} names no model"  # noqa: S101 - a programming error
+        return model
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         with audit_via(AuditVia.API), audit_change(model=self._audit_model(), by=request.user) as change:
@@ -48,7 +47,7 @@ class AuditedViewSetMixin:
 
     def _audit_pk(self) -> Any:
         # Only a visible row is locked and recorded: get_object() answers 404 for the others.
-        return self.get_object().pk  # type: ignore[attr-defined]
+        return self.get_object().pk
 
 
 # Reading and writing need the model permissions (managers hold them). A comment, not a docstring:

@@ -545,12 +545,13 @@ class ConfigurationView(APIView):
     @extend_schema(request=s.ConfigurationSerializer, responses={200: s.ConfigurationSerializer})
     def patch(self, request: Request) -> Response:
         self._check(request, "change")
+        configuration = MajorIncidentConfiguration.load()
         serializer = s.ConfigurationSerializer(
-            MajorIncidentConfiguration.load(), data=request.data, partial=True, context={"request": request}
+            configuration, data=request.data, partial=True, context={"request": request}
         )
         serializer.is_valid(raise_exception=True)
         with audit_change(
-            model=MajorIncidentConfiguration, pk=serializer.instance.pk, by=request.user, via=AuditVia.API
+            model=MajorIncidentConfiguration, pk=configuration.pk, by=request.user, via=AuditVia.API
         ):
             serializer.save()
         return Response(serializer.data)
