@@ -183,6 +183,9 @@ SPECTACULAR_SETTINGS = {
         "CommandRoleEnum": "incidents.models.command.CommandRole",
         "TaskPriorityEnum": "incidents.models.command.TaskPriority",
         "ResourceRequestKindEnum": "incidents.models.major_logistics.ResourceRequest.Kind",
+        "ProblemStateEnum": "incidents.models.problem.ProblemState",
+        "ChangeStateEnum": "incidents.models.change.ChangeState",
+        "IncidentPriorityEnum": "incidents.models.catalog.Priority",
     },
 }
 
