@@ -334,7 +334,8 @@ def change_transition(
     `approve` and `reject` are approval decisions (`change_decide`). 409 `transition_not_allowed` with `state`
     and `allowed`; 403 without the permission; 409 `condition_not_met` when what it needs is missing (a window
     to schedule, a reason to fail or cancel, `fixed` to review; a normal or standard change starts only once
-    scheduled); 409 `change_collision` with `collisions` when the window overlaps, unless `confirm`."""
+    scheduled, else 409 `transition_not_allowed`); 409 `change_collision` with `collisions` when the window
+    overlaps, unless `confirm`."""
     if name in ("approve", "reject"):
         decision = ApprovalDecision.APPROVED if name == "approve" else ApprovalDecision.REJECTED
         return change_decide(change_id=change_id, by=by, decision=decision, reason=reason or note)
@@ -360,10 +361,9 @@ def change_transition(
             _schedule(change, by=by, at=at, note=note, confirm=confirm, condition=condition)
             return change
         if name == "start" and change.state != ChangeState.SCHEDULED and not change.is_emergency:
-            raise condition(
-                _("Only an emergency change starts before it is scheduled."),
-                {"change_type": [_("Schedule the change first.")]},
-            )
+            # Only an emergency change starts before it is scheduled: for the others it is not a transition
+            # of this state at all (allowed_transitions leaves it out).
+            raise _not_allowed(change, name)
         if name in ("fail", "cancel") and not reason.strip():
             raise condition(
                 _("Say why: this transition needs a reason."), {"reason": [_("This field is required.")]}
