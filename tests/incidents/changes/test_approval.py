@@ -12,7 +12,13 @@ from escalation.reminders import REMINDER_TIMER
 from escalation.timers import timer_sweep
 from incidents.changes.selectors import approval_rule_for
 from incidents.changes.services import SelfApproval
-from incidents.models import ChangeApproval, ChangeApprovalRule, ChangeLogEntry, ChangeType, ProblemChangeConfiguration
+from incidents.models import (
+    ChangeApproval,
+    ChangeApprovalRule,
+    ChangeLogEntry,
+    ChangeType,
+    ProblemChangeConfiguration,
+)
 from tests.incidents.factories import ServiceFactory, TeamFactory, UserFactory
 
 from .factories import T0, agent, go, manager, new_change
@@ -94,7 +100,11 @@ def test_a_rejection_needs_a_reason_and_is_logged() -> None:
     change = go(change, "reject", by=person, reason="No rollback plan.")
     assert (change.state, change.rejection_reason) == ("rejected", "No rollback plan.")
     decision = ChangeLogEntry.objects.get(change=change, kind="decision")
-    assert (decision.actor, decision.note, decision.data["decision"]) == (person, "No rollback plan.", "rejected")
+    assert (decision.actor, decision.note, decision.data["decision"]) == (
+        person,
+        "No rollback plan.",
+        "rejected",
+    )
 
 
 def test_every_decision_is_on_the_log_and_each_approver_decides_once() -> None:
@@ -124,7 +134,9 @@ def test_an_emergency_change_is_implemented_first_and_approved_after() -> None:
     assert change.state == "implemented"  # the decision does not move it
     assert change.approved_after is True
     assert change.approved_at is not None
-    assert set(ChangeApproval.objects.filter(change=change).values_list("after_the_fact", flat=True)) == {True}
+    assert set(ChangeApproval.objects.filter(change=change).values_list("after_the_fact", flat=True)) == {
+        True
+    }
     # Decided: no more decisions.
     with pytest.raises(TransitionNotAllowed):
         go(change, "approve", by=agent())

@@ -11,6 +11,8 @@ def open_problem(by: Any = None, **kwargs: Any) -> Problem:
     return problem_open(by=by, **kwargs)
 
 
-def known_error(by: Any = None, workaround: str = "Restart the checkout worker pool.", **kwargs: Any) -> Problem:
+def known_error(
+    by: Any = None, workaround: str = "Restart the checkout worker pool.", **kwargs: Any
+) -> Problem:
     problem = open_problem(by=by, **kwargs)
     return problem_transition(problem_id=problem.pk, name="record_known_error", by=by, workaround=workaround)

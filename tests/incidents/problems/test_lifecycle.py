@@ -74,7 +74,10 @@ def test_a_known_error_needs_a_workaround() -> None:
         problem_transition(problem_id=problem.pk, name="record_known_error", by=None)
     assert "workaround" in refused.value.extra["fields"]
     moved = problem_transition(
-        problem_id=problem.pk, name="record_known_error", by=None, workaround="Fail over to the second region."
+        problem_id=problem.pk,
+        name="record_known_error",
+        by=None,
+        workaround="Fail over to the second region.",
     )
     assert moved.state == "known_error"
     assert moved.known_error_at is not None
