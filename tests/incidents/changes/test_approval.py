@@ -159,7 +159,7 @@ def test_approvers_are_reminded_then_their_manager() -> None:
     config.approval_reminder_hours = 2
     config.save()
     with time_machine.travel(T0, tick=False) as clock:
-        change = go(new_change(by=owner, services=[ServiceFactory(owning_team=team)]), "submit")
+        go(new_change(by=owner, services=[ServiceFactory(owning_team=team)]), "submit")
         assert Timer.objects.filter(kind=REMINDER_TIMER, data__key="approval", state="pending").count() == 1
         clock.move_to(T0 + timedelta(hours=2, seconds=1))
         timer_sweep()

@@ -1,7 +1,7 @@
 """The collision check (other changes and active major incidents on the same service; time zones; adjacent
 windows), the change calendar, and the post-implementation review timer."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -91,7 +91,7 @@ def test_adjacent_across_zones_do_not_collide_but_one_minute_more_does() -> None
     db = ServiceFactory()
     # Ends at 10:00 in Seoul = 01:00 UTC.
     scheduled(db, datetime(2026, 3, 3, 9, 0, tzinfo=SEOUL), datetime(2026, 3, 3, 10, 0, tzinfo=SEOUL))
-    touching = datetime(2026, 3, 3, 1, 0, tzinfo=timezone.utc)
+    touching = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
     second = approved(
         new_change(services=[db], planned_start=touching, planned_end=touching + timedelta(hours=1))
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from config.errors import Conflict
+from config.errors import Conflict, PermissionDenied
 from incidents.major.services import major_incident_transition
 from incidents.models import IncidentCategory, TimelineEvent
 from incidents.problems.selectors import known_error_search, recurring_incidents
@@ -108,11 +108,11 @@ def test_linking_to_a_problem_that_is_not_a_known_error_copies_nothing() -> None
 def test_a_reporter_cannot_link_someone_elses_incident() -> None:
     problem = open_problem()
     incident = IncidentFactory()
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(PermissionDenied) as refused:
         problem_link_incident(
             problem_id=problem.pk, incident_id=incident.pk, by=UserFactory(role="reporters")
         )
-    assert refused.value.status == 403  # type: ignore[attr-defined]
+    assert refused.value.status == 403
 
 
 def test_recurring_incidents_without_a_problem() -> None:

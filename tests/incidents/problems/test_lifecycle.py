@@ -2,7 +2,7 @@
 
 import pytest
 
-from config.errors import PermissionDenied, TransitionNotAllowed
+from config.errors import NotFound, PermissionDenied, TransitionNotAllowed
 from incidents.models import Problem, ProblemLogEntry, ProblemState
 from incidents.problems.services import ConditionNotMet, allowed_transitions, problem_transition
 from tests.incidents.factories import UserFactory
@@ -86,9 +86,9 @@ def test_a_known_error_needs_a_workaround() -> None:
 
 def test_reporters_may_not_run_problems() -> None:
     problem = open_problem()
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(NotFound) as refused:
         problem_transition(problem_id=problem.pk, name="investigate", by=UserFactory(role="reporters"))
-    assert refused.value.status == 404  # type: ignore[attr-defined]
+    assert refused.value.status == 404
     viewer = UserFactory()
     from django.contrib.auth.models import Permission
 
