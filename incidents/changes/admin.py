@@ -191,7 +191,8 @@ class ChangeAdmin(admin.ModelAdmin):
             return "-"
         status = approval_status(obj)
         return str(
-            _("%(approved)s of %(needed)s approvals (managers: %(managers)s of %(managers_needed)s)") % status
+            _("%(approved)s of %(needed)s approvals (managers: %(managers_approved)s of %(managers_needed)s)")
+            % status
         )
 
     def save_model(self, request: HttpRequest, obj: Change, form: Any, change: bool) -> None:
