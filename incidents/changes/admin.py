@@ -288,7 +288,7 @@ class ChangeAdmin(admin.ModelAdmin):
         since = datetime.combine(since_day, datetime.min.time(), tzinfo=zone)
         until = datetime.combine(until_day, datetime.min.time(), tzinfo=zone)
         changes = list(change_calendar(user=request.user, since=since, until=until))
-        days = []
+        days: list[dict[str, Any]] = []
         day = since_day
         while day < until_day and len(days) < 366:
             start = datetime.combine(day, datetime.min.time(), tzinfo=zone)

@@ -221,7 +221,7 @@ class KnownErrorsView(APIView):
         params = request.query_params
         incident = None
         if params.get("incident"):
-            incident = incident_list(user=request.user).filter(pk=_int(params, "incident")).first()
+            incident = incident_list(user=request.user).filter(pk=_int(params, "incident") or 0).first()
             if incident is None:
                 raise NotFound(_unknown("incident"))
         text = params.get("q", "")[:200]
