@@ -80,14 +80,19 @@ def is_manager(user: User) -> bool:
     return user.is_superuser or user.groups.filter(name=MANAGERS).exists()
 
 
-def approval_status(change: Change) -> dict[str, Any]:
-    """Where the current round stands: what the rule needs, what is in, and whether it is met."""
-    rule = approval_rule_for(change.risk_level)
-    approvals = change.approvals.filter(
-        approval_round=change.approval_round, decision=ApprovalDecision.APPROVED
-    )
-    approved = approvals.count()
-    managers = approvals.filter(as_manager=True).count()
+def approval_status(change: Change, *, rules: dict[str, ApprovalRule] | None = None) -> dict[str, Any]:
+    """Where the current round stands: what the rule needs, what is in, and whether it is met.
+
+    Reads the change's approvals through `change.approvals.all()`, so a list that prefetched them asks nothing
+    more; `rules` (from `approval_rules()`) saves the rule's query per row too."""
+    rule = (rules or {}).get(change.risk_level) or approval_rule_for(change.risk_level)
+    approvals = [
+        a
+        for a in change.approvals.all()
+        if a.approval_round == change.approval_round and a.decision == ApprovalDecision.APPROVED
+    ]
+    approved = len(approvals)
+    managers = sum(1 for a in approvals if a.as_manager)
     return {
         "round": change.approval_round,
         "needed": rule.approvers,
@@ -96,6 +101,17 @@ def approval_status(change: Change) -> dict[str, Any]:
         "managers_approved": managers,
         "met": approved >= rule.approvers and managers >= rule.managers,
     }
+
+
+def approval_rules() -> dict[str, ApprovalRule]:
+    """The rule of every risk level, in one query."""
+    found = {
+        level: ApprovalRule(approvers=approvers, managers=managers)
+        for level, (approvers, managers) in DEFAULT_APPROVAL_RULES.items()
+    }
+    for row in ChangeApprovalRule.objects.all():
+        found[row.risk_level] = ApprovalRule(approvers=row.approvers, managers=row.managers)
+    return found
 
 
 def change_collisions(

@@ -18,7 +18,7 @@ from ...models import (
     RiskLevel,
     Service,
 )
-from ..selectors import approval_status
+from ..selectors import approval_rules, approval_status
 from ..services import allowed_transitions
 
 User = get_user_model()
@@ -107,7 +107,10 @@ class ChangeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ApprovalStatusSerializer)
     def get_approval_status(self, obj: Change) -> dict[str, Any]:
-        return approval_status(obj)
+        # The rules once per answer, not once per row.
+        if "approval_rules" not in self.context:
+            self.context["approval_rules"] = approval_rules()
+        return approval_status(obj, rules=self.context["approval_rules"])
 
     def get_allowed_transitions(self, obj: Change) -> list[str]:
         return allowed_transitions(obj)
