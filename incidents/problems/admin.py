@@ -5,6 +5,7 @@ agent searches. Every write goes through incidents/problems/services.py. Registe
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -19,8 +20,9 @@ from config.permissions import acting_user
 
 from ..models import Problem, ProblemIncident, ProblemLogEntry, ProblemState
 from ..models.problem import PROBLEM_TRANSITION_LABELS, TRANSITION_PERMISSION
+from ..selectors import incident_list
 from . import services
-from .selectors import problem_list, problem_search, recurring_incidents
+from .selectors import known_error_search, problem_list, problem_search, recurring_incidents
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -158,6 +160,11 @@ class ProblemAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.recurring_view),
                 name="incidents_problem_recurring",
             ),
+            path(
+                "known-errors/",
+                self.admin_site.admin_view(self.known_errors_view),
+                name="incidents_problem_known_errors",
+            ),
         ]
         return own + super().get_urls()
 
@@ -199,10 +206,13 @@ class ProblemAdmin(admin.ModelAdmin):
             )
         return HttpResponseRedirect(reverse("admin:incidents_problem_change", args=[pk]))
 
+    def known_errors_view(self, request: HttpRequest) -> HttpResponse:
+        return _known_errors_view(self, request)
+
     def recurring_view(self, request: HttpRequest) -> HttpResponse:
         """GET lists recurring incidents with no problem; POST opens a problem for one row (one click)."""
         if not request.user.has_perm("incidents.view_problem"):
-            raise admin.sites.PermissionDenied  # type: ignore[attr-defined]
+            raise PermissionDenied
         if request.method == "POST":
             service, category = request.POST.get("service", ""), request.POST.get("category", "")
             try:
@@ -224,6 +234,54 @@ class ProblemAdmin(admin.ModelAdmin):
             "can_open": request.user.has_perm("incidents.add_problem"),
         }
         return TemplateResponse(request, "admin/incidents/problem/recurring.html", context)
+
+
+def _known_errors_view(admin_obj: ProblemAdmin, request: HttpRequest) -> HttpResponse:
+    """GET: the known errors for an incident (its service, category and title by default, or the words typed);
+    POST: link the incident to one, which copies the workaround onto its timeline, and go back to it."""
+    if not request.user.has_perm("incidents.view_problem"):
+        raise PermissionDenied
+    source = request.POST if request.method == "POST" else request.GET
+    incident_id = source.get("incident", "")
+    incident = (
+        incident_list(user=request.user).filter(pk=int(incident_id)).first()
+        if incident_id.isdigit()
+        else None
+    )
+    if request.method == "POST":
+        problem_id = request.POST.get("problem", "")
+        if incident is None or not problem_id.isdigit():
+            messages.error(request, _("Choose an incident and a known error."))
+            return HttpResponseRedirect(reverse("admin:incidents_problem_known_errors"))
+        try:
+            link = services.problem_link_incident(
+                problem_id=int(problem_id), incident_id=incident.pk, by=acting_user(request)
+            )
+        except VigilError as error:
+            messages.error(request, error.detail)
+        else:
+            messages.success(
+                request,
+                _("%(inc)s linked to %(ref)s; the workaround is on its timeline.")
+                % {"inc": incident.reference, "ref": link.problem.reference},
+            )
+        return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
+    text = request.GET.get("q", "")[:200]
+    rows = known_error_search(
+        user=request.user, incident=incident, text=text or (incident.title if incident else "")
+    )
+    if incident is not None and not text and not rows.exists():
+        rows = known_error_search(user=request.user, incident=incident)
+    context = {
+        **admin_obj.admin_site.each_context(request),
+        "title": _("Known errors"),
+        "opts": admin_obj.model._meta,
+        "incident": incident,
+        "q": text,
+        "rows": list(rows.prefetch_related("services")[:50]),
+        "can_link": request.user.has_perm("incidents.change_problem") and incident is not None,
+    }
+    return TemplateResponse(request, "admin/incidents/problem/known_errors.html", context)
 
 
 def _reachable(problem: Problem) -> set[str]:

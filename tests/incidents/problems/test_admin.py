@@ -80,3 +80,23 @@ def test_the_list_links_to_the_recurring_page(client, agent):
     html = client.get("/admin/incidents/problem/").content.decode()
     assert "Listed" in html
     assert "/admin/incidents/problem/recurring/" in html
+
+
+def test_from_an_incident_page_to_its_known_errors_and_back_with_the_workaround(client, agent):
+    from incidents.models import TimelineEvent
+
+    from .factories import known_error
+
+    service = ServiceFactory()
+    error = known_error(title="Token cache stale", services=[service], workaround="Flush the token cache.")
+    incident = IncidentFactory(service=service, title="Logins fail")
+    html = client.get(f"/admin/incidents/incident/{incident.pk}/change/").content.decode()
+    assert f"/admin/incidents/problem/known-errors/?incident={incident.pk}" in html
+    page = client.get("/admin/incidents/problem/known-errors/", {"incident": incident.pk}).content.decode()
+    assert "Flush the token cache." in page
+    assert f'data-link="{error.pk}"' in page
+    response = client.post(
+        "/admin/incidents/problem/known-errors/", {"incident": incident.pk, "problem": error.pk}
+    )
+    assert response["Location"].endswith(f"/admin/incidents/incident/{incident.pk}/change/")
+    assert TimelineEvent.objects.filter(incident=incident, data__workaround=True).exists()
