@@ -107,10 +107,13 @@ class ChangeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ApprovalStatusSerializer)
     def get_approval_status(self, obj: Change) -> dict[str, Any]:
-        # The rules once per answer, not once per row.
-        if "approval_rules" not in self.context:
-            self.context["approval_rules"] = approval_rules()
-        return approval_status(obj, rules=self.context["approval_rules"])
+        # The rules once per answer (kept on the root serializer of a list), not once per row.
+        root = self.root
+        rules = getattr(root, "_approval_rules", None)
+        if rules is None:
+            rules = approval_rules()
+            root._approval_rules = rules  # type: ignore[attr-defined]
+        return approval_status(obj, rules=rules)
 
     def get_allowed_transitions(self, obj: Change) -> list[str]:
         return allowed_transitions(obj)
