@@ -201,7 +201,8 @@ def change_update(*, change_id: int, by: User | None, changes: dict[str, Any]) -
             editable = {*LATER_FIELDS, *WINDOW_FIELDS}
         else:
             editable = set(LATER_FIELDS)
-        frozen = sorted(set(changes) - editable)
+        # Only what would really change counts: a PUT that sends the whole record back is fine.
+        frozen = sorted(name for name in set(changes) - editable if _differs(change, name, changes[name]))
         if frozen:
             raise Conflict(
                 _("A change in state %(state)s cannot have these fields changed: %(f)s.")
@@ -234,6 +235,12 @@ def change_update(*, change_id: int, by: User | None, changes: dict[str, Any]) -
             data={"changes": {k: [str(v) for v in pair] for k, pair in diff.items()}},
         )
     return change
+
+
+def _differs(change: Change, name: str, value: Any) -> bool:
+    if name == "services":
+        return set(change.services.values_list("pk", flat=True)) != {s.pk for s in value}
+    return bool(getattr(change, name) != value)
 
 
 def allowed_transitions(change: Change) -> list[str]:

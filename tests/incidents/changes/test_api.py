@@ -99,6 +99,8 @@ def test_what_may_change_depends_on_the_state(api, as_role):  # type: ignore[no-
     refused = api.patch(f"{URL}{change.pk}/", {"risk_level": "low"}, format="json")
     assert refused.status_code == 409
     assert "risk_level" in refused.json()["fields"]
+    same = api.patch(f"{URL}{change.pk}/", {"risk_level": change.risk_level}, format="json")
+    assert same.status_code == 200, "sending a value back unchanged is not a change"
     ok = api.patch(f"{URL}{change.pk}/", {"test_plan": "Run the smoke suite"}, format="json")
     assert ok.status_code == 200, ok.json()
     assert ok.json()["test_plan"] == "Run the smoke suite"
