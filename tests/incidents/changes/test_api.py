@@ -96,7 +96,7 @@ def test_a_collision_answers_409_unless_confirmed(api, as_role):  # type: ignore
 def test_what_may_change_depends_on_the_state(api, as_role):  # type: ignore[no-untyped-def]
     as_role("agents")
     change = go(new_change(), "submit")
-    refused = api.patch(f"{URL}{change.pk}/", {"risk_level": "low"}, format="json")
+    refused = api.patch(f"{URL}{change.pk}/", {"risk_level": "high"}, format="json")
     assert refused.status_code == 409
     assert "risk_level" in refused.json()["fields"]
     same = api.patch(f"{URL}{change.pk}/", {"risk_level": change.risk_level}, format="json")
