@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -67,6 +67,30 @@ class ChangeLogInline(_ReadOnlyInline):
     ordering = ("-created_at", "-id")
 
 
+class AwaitingMyApprovalFilter(admin.SimpleListFilter):
+    """Submitted changes the current user may still decide on (not theirs, not decided yet this round)."""
+
+    title = _("approval")
+    parameter_name = "awaiting"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("me", _("awaiting my decision"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Change]) -> QuerySet[Change]:
+        if self.value() != "me":
+            return queryset
+        user = request.user
+        decided = ChangeApproval.objects.filter(
+            change=OuterRef("pk"), approval_round=OuterRef("approval_round"), approver=user.pk
+        )
+        return (
+            queryset.filter(state=ChangeState.SUBMITTED)
+            .exclude(owner=user.pk)
+            .exclude(requested_by=user.pk)
+            .exclude(Exists(decided))
+        )
+
+
 @admin.register(Change)
 class ChangeAdmin(admin.ModelAdmin):
     list_display = (
@@ -79,7 +103,7 @@ class ChangeAdmin(admin.ModelAdmin):
         "planned_start",
         "planned_end",
     )
-    list_filter = ("state", "change_type", "risk_level", "services")
+    list_filter = (AwaitingMyApprovalFilter, "state", "change_type", "risk_level", "services")
     search_fields = ("title",)
     date_hierarchy = "planned_start"
     filter_horizontal = ("services",)

@@ -87,3 +87,16 @@ def test_adding_a_change_in_the_admin_creates_a_draft(client, agent):
     assert response.status_code == 302, response.content.decode()[:3000]
     change = Change.objects.get(title="Rotate TLS keys")
     assert (change.state, change.requested_by, change.owner) == ("draft", agent, agent)
+
+
+def test_the_queue_of_changes_awaiting_my_decision(client, agent):
+    waiting = go(new_change(title="Waiting for me"), "submit")
+    go(new_change(by=agent, title="My own"), "submit")
+    decided = go(new_change(title="Decided by me", risk_level="high"), "submit")
+    go(decided, "approve", by=agent)
+    new_change(title="Still a draft")
+    html = client.get("/admin/incidents/change/", {"awaiting": "me"}).content.decode()
+    assert waiting.title in html
+    assert "My own" not in html
+    assert "Decided by me" not in html
+    assert "Still a draft" not in html
