@@ -197,6 +197,15 @@ class ChangeAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Change]:
         return change_list(user=request.user)
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """What the state no longer lets change is shown, not offered (the service would refuse it)."""
+        readonly = list(self.readonly_fields)
+        if obj is None:
+            return readonly
+        return readonly + [
+            name for name in services.DRAFT_FIELDS if name not in services.editable_fields(obj)
+        ]
+
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Change], search_term: str
     ) -> tuple[QuerySet[Change], bool]:

@@ -186,6 +186,17 @@ def change_create(
     return change
 
 
+def editable_fields(change: Change) -> set[str]:
+    """The fields a change in its current state still lets people edit."""
+    if change.state == ChangeState.DRAFT:
+        return set(DRAFT_FIELDS)
+    if change.state in (ChangeState.CLOSED, ChangeState.CANCELLED):
+        return set()
+    if change.state in (ChangeState.SUBMITTED, ChangeState.APPROVED):
+        return {*LATER_FIELDS, *WINDOW_FIELDS}
+    return set(LATER_FIELDS)
+
+
 def change_update(*, change_id: int, by: User | None, changes: dict[str, Any]) -> Change:
     """Change editable fields: everything while a draft; afterwards the plans and links, and the window until
     the change is scheduled. 409 naming the fields that can no longer change."""
@@ -193,14 +204,7 @@ def change_update(*, change_id: int, by: User | None, changes: dict[str, Any]) -
         change = lock(change_id)
         check_can_see(change=change, by=by)
         require(by, "incidents.change_change", _("You may not change changes."))
-        if change.state == ChangeState.DRAFT:
-            editable = set(DRAFT_FIELDS)
-        elif change.state in (ChangeState.CLOSED, ChangeState.CANCELLED):
-            editable = set()
-        elif change.state in (ChangeState.SUBMITTED, ChangeState.APPROVED):
-            editable = {*LATER_FIELDS, *WINDOW_FIELDS}
-        else:
-            editable = set(LATER_FIELDS)
+        editable = editable_fields(change)
         # Only what would really change counts: a PUT that sends the whole record back is fine.
         frozen = sorted(name for name in set(changes) - editable if _differs(change, name, changes[name]))
         if frozen:

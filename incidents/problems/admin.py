@@ -4,6 +4,7 @@ agent searches. Every write goes through incidents/problems/services.py. Registe
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -50,8 +51,29 @@ class ProblemLogInline(_ReadOnlyInline):
     ordering = ("-created_at", "-id")
 
 
+class ProblemForm(forms.ModelForm):
+    """States the service's rule where the admin can show it next to the field: a known error keeps its
+    workaround."""
+
+    class Meta:
+        model = Problem
+        fields = [*services.EDITABLE_FIELDS, "major_incidents"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (
+            self.instance.pk
+            and self.instance.state == ProblemState.KNOWN_ERROR
+            and "workaround" in data
+            and not str(data["workaround"]).strip()
+        ):
+            self.add_error("workaround", _("A known error needs a workaround."))
+        return data
+
+
 @admin.register(Problem)
 class ProblemAdmin(admin.ModelAdmin):
+    form = ProblemForm
     list_display = ("reference", "title", "state", "priority", "owner", "opened_at", "known_error_at")
     list_filter = ("state", "priority", "category", "services")
     search_fields = ("title",)

@@ -100,3 +100,11 @@ def test_the_queue_of_changes_awaiting_my_decision(client, agent):
     assert "My own" not in html
     assert "Decided by me" not in html
     assert "Still a draft" not in html
+
+
+def test_what_the_state_freezes_is_read_only_in_the_form(client, agent):
+    change = go(new_change(), "submit")
+    html = client.get(f"/admin/incidents/change/{change.pk}/change/").content.decode()
+    assert 'name="risk_level"' not in html
+    assert 'name="test_plan"' in html
+    assert 'name="planned_start_0"' in html

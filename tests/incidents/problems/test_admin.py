@@ -100,3 +100,33 @@ def test_from_an_incident_page_to_its_known_errors_and_back_with_the_workaround(
     )
     assert response["Location"].endswith(f"/admin/incidents/incident/{incident.pk}/change/")
     assert TimelineEvent.objects.filter(incident=incident, data__workaround=True).exists()
+
+
+def test_a_known_errors_workaround_cannot_be_emptied_in_the_form(client, agent):
+    from .factories import known_error
+
+    error = known_error(title="Kept")
+    response = client.post(
+        f"/admin/incidents/problem/{error.pk}/change/",
+        {
+            "title": "Kept",
+            "priority": 3,
+            "symptoms": "",
+            "root_cause": "",
+            "workaround": "",
+            "resolution": "",
+            "owner": "",
+            "team": "",
+            "category": "",
+            "problemincident_set-TOTAL_FORMS": 0,
+            "problemincident_set-INITIAL_FORMS": 0,
+            "incident_links-TOTAL_FORMS": 0,
+            "incident_links-INITIAL_FORMS": 0,
+            "log-TOTAL_FORMS": 0,
+            "log-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200  # the form again, with the error next to the field
+    assert "A known error needs a workaround." in response.content.decode()
+    error.refresh_from_db()
+    assert error.workaround
