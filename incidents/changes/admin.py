@@ -202,9 +202,11 @@ class ChangeAdmin(admin.ModelAdmin):
         readonly = list(self.readonly_fields)
         if obj is None:
             return readonly
-        return readonly + [
-            name for name in services.DRAFT_FIELDS if name not in services.editable_fields(obj)
-        ]
+        frozen = [name for name in services.DRAFT_FIELDS if name not in services.editable_fields(obj)]
+        if obj.state == ChangeState.SCHEDULED:
+            # Moving a scheduled window needs the collision check's confirmation: the API's `confirm`.
+            frozen += list(services.WINDOW_FIELDS)
+        return readonly + frozen
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Change], search_term: str

@@ -68,7 +68,7 @@ LATER_FIELDS = (
     "problem",
     "major_incident",
 )
-# The window may still move until the change is scheduled (scheduling checks it for collisions).
+# The window may still move until the change starts (scheduling and moving a scheduled one check collisions).
 WINDOW_FIELDS = ("planned_start", "planned_end")
 
 
@@ -192,14 +192,17 @@ def editable_fields(change: Change) -> set[str]:
         return set(DRAFT_FIELDS)
     if change.state in (ChangeState.CLOSED, ChangeState.CANCELLED):
         return set()
-    if change.state in (ChangeState.SUBMITTED, ChangeState.APPROVED):
+    if change.state in (ChangeState.SUBMITTED, ChangeState.APPROVED, ChangeState.SCHEDULED):
         return {*LATER_FIELDS, *WINDOW_FIELDS}
     return set(LATER_FIELDS)
 
 
-def change_update(*, change_id: int, by: User | None, changes: dict[str, Any]) -> Change:
+def change_update(
+    *, change_id: int, by: User | None, changes: dict[str, Any], confirm: bool = False
+) -> Change:
     """Change editable fields: everything while a draft; afterwards the plans and links, and the window until
-    the change is scheduled. 409 naming the fields that can no longer change."""
+    the change is implemented. 409 naming the fields that can no longer change. Moving a scheduled change's
+    window checks it for collisions again: 409 `change_collision` unless `confirm`."""
     with transaction.atomic():
         change = lock(change_id)
         check_can_see(change=change, by=by)
@@ -231,6 +234,8 @@ def change_update(*, change_id: int, by: User | None, changes: dict[str, Any]) -
         if not diff:
             return change
         _check_window(change.planned_start, change.planned_end)
+        if change.state == ChangeState.SCHEDULED and set(WINDOW_FIELDS) & set(diff):
+            _reschedule_check(change, by=by, confirm=confirm)
         change.save()
         log(
             change,
@@ -239,6 +244,35 @@ def change_update(*, change_id: int, by: User | None, changes: dict[str, Any]) -
             data={"changes": {k: [str(v) for v in pair] for k, pair in diff.items()}},
         )
     return change
+
+
+def _reschedule_check(change: Change, *, by: User | None, confirm: bool) -> None:
+    """A scheduled change moved to a new window: the same collision check as scheduling."""
+    start, end = change.planned_start, change.planned_end
+    if start is None or end is None:
+        raise ConditionNotMet(
+            _("A scheduled change keeps a window: move it instead of removing it."),
+            state=change.state,
+            fields={"planned_start": [_("This field is required to schedule.")]},
+        )
+    collisions = change_collisions(change=change, start=start, end=end)
+    if collisions and not confirm:
+        raise ChangeCollision(
+            _("The window collides with %(refs)s on the same services. Confirm to schedule it anyway.")
+            % {"refs": ", ".join(c["reference"] for c in collisions)},
+            state=change.state,
+            collisions=collisions,
+        )
+    if collisions:
+        change.collisions_confirmed = collisions
+        log(
+            change,
+            kind=ChangeLogEntry.Kind.COLLISION,
+            by=by,
+            note=_("Scheduled over %(refs)s, confirmed.")
+            % {"refs": ", ".join(c["reference"] for c in collisions)},
+            data={"collisions": collisions},
+        )
 
 
 def _differs(change: Change, name: str, value: Any) -> bool:

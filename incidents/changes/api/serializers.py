@@ -147,7 +147,12 @@ class ChangeCreateSerializer(_ChangeWriteSerializer):
 
 
 class ChangeUpdateSerializer(_ChangeWriteSerializer):
-    pass
+    confirm = serializers.BooleanField(
+        required=False,
+        default=False,
+        write_only=True,
+        help_text=_("Moving a scheduled change's window: move it even though the new window collides."),
+    )
 
 
 class ChangeTransitionSerializer(StrictFieldsMixin, serializers.Serializer):

@@ -97,7 +97,10 @@ class ChangeViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         change = self.get_object()
         changes = _valid(s.ChangeUpdateSerializer, request, partial=kwargs.get("partial", False))
-        change = services.change_update(change_id=change.pk, by=acting_user(request), changes=changes)
+        confirm = bool(changes.pop("confirm", False))
+        change = services.change_update(
+            change_id=change.pk, by=acting_user(request), changes=changes, confirm=confirm
+        )
         return _answer(request, change)
 
 

@@ -108,3 +108,6 @@ def test_what_the_state_freezes_is_read_only_in_the_form(client, agent):
     assert 'name="risk_level"' not in html
     assert 'name="test_plan"' in html
     assert 'name="planned_start_0"' in html
+    scheduled = go(go(change, "approve", by=UserFactory(role="agents")), "schedule")
+    html = client.get(f"/admin/incidents/change/{scheduled.pk}/change/").content.decode()
+    assert 'name="planned_start_0"' not in html, "moving a scheduled window needs the API's confirm"

@@ -223,3 +223,22 @@ def test_a_failed_change_is_reviewed_too() -> None:
     # Rolling back moves the review: one pending timer still.
     assert Timer.objects.filter(kind=REMINDER_TIMER, data__key="review", state="pending").count() == 1
     assert go(change, "review", fixed=False).state == "reviewed"
+
+
+def test_moving_a_scheduled_window_checks_collisions_again() -> None:
+    from incidents.changes.services import change_update
+
+    db = ServiceFactory()
+    first = scheduled(db, T0, T0 + timedelta(hours=1))
+    second = scheduled(db, T0 + timedelta(hours=2), T0 + timedelta(hours=3))
+    overlapping = {"planned_start": T0 + timedelta(minutes=30), "planned_end": T0 + timedelta(hours=2)}
+    with pytest.raises(ChangeCollision) as refused:
+        change_update(change_id=second.pk, by=None, changes=overlapping)
+    assert refused.value.extra["collisions"][0]["id"] == first.pk
+    second.refresh_from_db()
+    assert second.planned_start == T0 + timedelta(hours=2)
+    moved = change_update(change_id=second.pk, by=None, changes=overlapping, confirm=True)
+    assert moved.planned_start == T0 + timedelta(minutes=30)
+    assert ChangeLogEntry.objects.filter(change=second, kind="collision").exists()
+    free = {"planned_start": T0 + timedelta(hours=5), "planned_end": T0 + timedelta(hours=6)}
+    assert change_update(change_id=second.pk, by=None, changes=free).planned_start == T0 + timedelta(hours=5)
