@@ -11,7 +11,14 @@ from django.utils.translation import gettext as _
 
 from .escalations import escalation_acknowledge, escalation_start, escalation_stop, escalation_switch
 from .events import reporting_rules_apply
-from .models import ContactMethod, EscalationPolicy, Notification, SlaClockKind
+from .models import (
+    ContactMethod,
+    Escalation,
+    EscalationPolicy,
+    EscalationState,
+    Notification,
+    SlaClockKind,
+)
 from .outbox import notification_write
 from .selectors import escalation_policy_for
 from .sla import (
@@ -23,7 +30,7 @@ from .sla import (
     sla_clocks_stop,
     sla_policy_of,
 )
-from .subjects import subject_describe
+from .subjects import subject_describe, subject_filter
 
 
 def subject_engage(*, subject: models.Model, at: datetime, policy: EscalationPolicy | None = None) -> None:
@@ -69,9 +76,25 @@ def subject_reprioritise(*, subject: models.Model, at: datetime) -> None:
     escalation_switch(subject=subject, policy=escalation_policy_for(sla_policy=sla_policy), at=at, info=info)
 
 
-def subject_reopen(*, subject: models.Model, at: datetime) -> None:
-    """A resolved subject is open again: its resolve clock runs again if it had been met."""
+def subject_reopen(*, subject: models.Model, at: datetime, page: bool = False) -> None:
+    """A resolved subject is open again: its resolve clock runs again if it had been met. With `page`, it is
+    paged again from the first level of the policy now in force (a fresh escalation; the one that ended with
+    the resolution stays in the history): the app must then offer a way to answer that page
+    (`subject_acknowledge`) although the subject is past its own acknowledgement."""
     sla_clocks_reopen(subject=subject, at=at)
+    if not page:
+        return
+    info = subject_describe(subject)
+    policy = escalation_policy_for(sla_policy=sla_policy_of(subject=subject, info=info))
+    if policy is not None and info.is_open:
+        escalation_start(subject=subject, policy=policy, at=at, info=info)
+
+
+def subject_paging(*, subject: models.Model) -> bool:
+    """Whether an escalation is paging people about the subject (active, or exhausted and not answered)."""
+    return Escalation.objects.filter(
+        **subject_filter(subject), state__in=[EscalationState.ACTIVE, EscalationState.EXHAUSTED]
+    ).exists()
 
 
 def contact_method_test(*, method: ContactMethod, by: User) -> Notification:

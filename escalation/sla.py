@@ -196,9 +196,18 @@ def sla_clocks_reprioritise(*, subject: models.Model, at: datetime, info: Subjec
     info = info or subject_describe(subject)
     policy = sla_policy_of(subject=subject, info=info)
     if policy is None:
+        # No policy for the new priority (say P4 has none): the old targets no longer apply, so the open
+        # clocks stop without an outcome and their timers go (no phantom warning or breach).
+        for clock in _open_clocks(subject, [SlaClockKind.ACKNOWLEDGE, SlaClockKind.RESOLVE]):
+            _close_segment(clock, at)
+            clock.state = SlaClockState.CANCELLED
+            clock.stopped_at = at
+            _reschedule(clock, subject)
+            clock.save()
         return
-    if not SlaClock.objects.filter(**subject_filter(subject)).exists():
-        # No policy applied before (say P4 had none): the clocks start now, on the new one.
+    if not SlaClock.objects.filter(**subject_filter(subject)).exclude(state=SlaClockState.CANCELLED).exists():
+        # No policy applied before (say P4 had none), or its clocks were stopped by a priority without one:
+        # the clocks start now, on the new one.
         sla_clocks_start(subject=subject, at=at, info=info)
         return
     for clock in _open_clocks(subject, [SlaClockKind.ACKNOWLEDGE, SlaClockKind.RESOLVE]):

@@ -8,4 +8,6 @@ urlpatterns = [
     # Django's own path and name for the switch, so `{% url 'set_language' %}` finds ours.
     path("i18n/setlang/", views.language_set, name="set_language"),
     path("preferences/", views.preferences, name="preferences"),
+    # The acknowledge and resolve links every page carries (escalation/actions.py).
+    path("act/<str:token>/", views.action_link, name="action_link"),
 ]
