@@ -205,11 +205,27 @@ def sla_clocks_reprioritise(*, subject: models.Model, at: datetime, info: Subjec
             _reschedule(clock, subject)
             clock.save()
         return
-    if not SlaClock.objects.filter(**subject_filter(subject)).exclude(state=SlaClockState.CANCELLED).exists():
-        # No policy applied before (say P4 had none), or its clocks were stopped by a priority without one:
-        # the clocks start now, on the new one.
+    if not SlaClock.objects.filter(**subject_filter(subject)).exists():
+        # No policy applied before (say P4 had none): the clocks start now, on the new one.
         sla_clocks_start(subject=subject, at=at, info=info)
         return
+    if info.is_open:
+        # Clocks a priority without policy stopped run again, with the time they had run before: the
+        # acknowledge clock only while nobody has acknowledged.
+        stopped = SlaClock.objects.select_for_update().filter(
+            **subject_filter(subject), state=SlaClockState.CANCELLED
+        )
+        for clock in stopped:
+            if clock.kind == SlaClockKind.ACKNOWLEDGE and info.acknowledged:
+                continue
+            _apply_policy(clock, policy)
+            clock.stopped_at = None
+            if info.paused and clock.kind == SlaClockKind.RESOLVE:
+                clock.state = SlaClockState.PAUSED
+            else:
+                clock.state, clock.running_since = SlaClockState.RUNNING, at
+            _reschedule(clock, subject)
+            clock.save()
     for clock in _open_clocks(subject, [SlaClockKind.ACKNOWLEDGE, SlaClockKind.RESOLVE]):
         running = clock.state == SlaClockState.RUNNING
         _close_segment(clock, at)  # the elapsed time so far counts on the old calendar

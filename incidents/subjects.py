@@ -77,6 +77,9 @@ class IncidentSubject(SubjectType):
         if line is None:
             return
         kind, note, actor_id = line
+        if data.get("address"):
+            # Apprise URLs carry the service's tokens: the timeline keeps the redacted form only.
+            data = {**data, "address": private_address(data.get("channel", ""), data["address"])}
         TimelineEvent.objects.create(
             incident=obj,
             kind=kind,
