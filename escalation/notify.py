@@ -267,8 +267,10 @@ def notify_group(
     deadline_at: datetime | None = None,
 ) -> None:
     """Tell a stakeholder group: users over their immediate contact methods (or only those of `channel`),
-    plain addresses as e-mail when they hold an @, else as Apprise URLs."""
+    plain addresses as e-mail when they hold an @, else as Apprise URLs. Every row names the group's audience
+    (`data.audience`): the subject's page lists what each audience was told."""
     users, addresses = group_recipients(group)
+    context = {**context, "data": {**context.get("data", {}), "audience": group.audience}}
     for user in users:
         notify_user_at_once(
             subject=subject,

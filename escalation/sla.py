@@ -89,6 +89,11 @@ def _elapsed(clock: SlaClock, at: datetime) -> timedelta:
     )
 
 
+def sla_clock_elapsed(clock: SlaClock, at: datetime) -> timedelta:
+    """Business time the clock has run up to `at`, for pages that show the time left."""
+    return _elapsed(clock, at)
+
+
 def _close_segment(clock: SlaClock, at: datetime) -> None:
     if clock.running_since is None:
         return
