@@ -21,6 +21,7 @@ from django_fsm import has_transition_perm
 from config.errors import VigilError
 from config.permissions import acting_user
 from escalation.selectors import breached_subject_ids, running_clock_due_at
+from escalation.services import subject_paging
 
 from .models import (
     Incident,
@@ -31,7 +32,7 @@ from .models import (
     Source,
     TimelineEvent,
 )
-from .models.incident import transition_label
+from .models.incident import TRANSITION_PERMISSION, transition_label
 from .overview import incident_overview
 from .selectors import incident_list, incident_search
 from .services import (
@@ -39,6 +40,7 @@ from .services import (
     allowed_transitions,
     incident_comment,
     incident_create,
+    incident_page_acknowledge,
     incident_transition,
     incident_update,
 )
@@ -260,6 +262,11 @@ class IncidentAdmin(admin.ModelAdmin):
                 name="incidents_incident_transition",
             ),
             path(
+                "<int:pk>/acknowledge-page/",
+                self.admin_site.admin_view(require_POST(self.acknowledge_page_view)),
+                name="incidents_incident_acknowledge_page",
+            ),
+            path(
                 "<int:pk>/comment/",
                 self.admin_site.admin_view(require_POST(self.comment_view)),
                 name="incidents_incident_comment",
@@ -281,6 +288,12 @@ class IncidentAdmin(admin.ModelAdmin):
             extra_context["can_comment"] = request.user.has_perm("incidents.change_incident")
             if request.user.has_perm("incidents.view_incident"):
                 extra_context["overview"] = incident_overview(incident)
+            # A reopened incident is paged again although it is past `new`: its page is answered here.
+            extra_context["can_acknowledge_page"] = (
+                incident.state != IncidentState.NEW
+                and request.user.has_perm(TRANSITION_PERMISSION)
+                and subject_paging(subject=incident)
+            )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _back(self, pk: int) -> HttpResponseRedirect:
@@ -307,6 +320,16 @@ class IncidentAdmin(admin.ModelAdmin):
                     "state": IncidentState(incident.state).label,
                 },
             )
+        return self._back(pk)
+
+    def acknowledge_page_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        get_object_or_404(self.get_queryset(request), pk=pk)
+        try:
+            incident = incident_page_acknowledge(incident_id=pk, by=acting_user(request))
+        except VigilError as error:
+            self._report(request, error)
+        else:
+            messages.success(request, _("Paging about %(ref)s stopped.") % {"ref": incident.reference})
         return self._back(pk)
 
     def comment_view(self, request: HttpRequest, pk: int) -> HttpResponse:

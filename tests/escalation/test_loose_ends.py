@@ -141,3 +141,24 @@ def test_back_to_a_priority_with_a_policy_starts_fresh_clocks(api, as_role, two_
         T0 + timedelta(minutes=45),
         T0 + timedelta(minutes=30, hours=4),
     }
+
+
+def test_the_admin_answers_the_page_of_a_reopened_incident(api, as_role, two_levels):
+    from django.test import Client
+
+    first, _second = two_levels
+    first.is_staff = True
+    first.save()
+    as_role("agents")
+    incident = create(api, 1, 1)
+    api.post(f"/api/v1/incidents/{incident}/resolve/", {}, format="json")
+    api.post(f"/api/v1/incidents/{incident}/reopen/", {}, format="json")
+    client = Client()
+    client.force_login(first)
+    page = client.get(f"/admin/incidents/incident/{incident}/change/").content.decode()
+    assert 'data-transition="acknowledge-page"' in page
+    client.post(f"/admin/incidents/incident/{incident}/acknowledge-page/")
+    latest = Escalation.objects.order_by("-started_at", "-pk").first()
+    assert (latest.state, latest.acknowledged_by) == (EscalationState.ACKNOWLEDGED, first)
+    page = client.get(f"/admin/incidents/incident/{incident}/change/").content.decode()
+    assert 'data-transition="acknowledge-page"' not in page
