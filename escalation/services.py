@@ -2,11 +2,13 @@
 (which must hold the subject's row lock) and only writes rows: timers, clocks, escalations, outbox rows.
 Delivery starts after that transaction commits."""
 
+import secrets
 import uuid
 from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .escalations import escalation_acknowledge, escalation_start, escalation_stop, escalation_switch
@@ -17,6 +19,7 @@ from .models import (
     EscalationPolicy,
     EscalationState,
     Notification,
+    OnCallFeed,
     SlaClockKind,
 )
 from .outbox import notification_write
@@ -115,3 +118,22 @@ def contact_method_test(*, method: ContactMethod, by: User) -> Notification:
             contact_method_id=method.pk,
         )
     return Notification.objects.get(idempotency_key=key)
+
+
+def oncall_feed_create(*, user: User) -> str:
+    """Make (or replace) the person's private on-call calendar feed; answers its URL, which holds the secret
+    and is shown only now (only its hash is kept). A replaced URL stops working at once."""
+    from .feeds import feed_token_hash, feed_url
+
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        OnCallFeed.objects.update_or_create(
+            user=user, defaults={"token_hash": feed_token_hash(token), "created_at": timezone.now()}
+        )
+    return feed_url(token)
+
+
+def oncall_feed_revoke(*, user: User) -> bool:
+    """Revoke the person's feed URL; False when they had none."""
+    deleted, _rows = OnCallFeed.objects.filter(user=user).delete()
+    return bool(deleted)

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -15,9 +15,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language
 
 from config.errors import Conflict, VigilError
+from config.permissions import acting_user
 
 from .forms import PreferencesForm
-from .models import UserProfile
+from .models import OnCallFeed, UserProfile
 
 
 @require_POST
@@ -51,8 +52,29 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 samesite=settings.LANGUAGE_COOKIE_SAMESITE,
             )
         return response
-    context = {**admin.site.each_context(request), "form": form, "title": _("My preferences")}
+    context = {
+        **admin.site.each_context(request),
+        "form": form,
+        "title": _("My preferences"),
+        "oncall_feed": OnCallFeed.objects.filter(user=request.user).first(),
+    }
     return render(request, "escalation/preferences.html", context)
+
+
+@login_required
+@require_POST
+def preferences_oncall_feed(request: HttpRequest) -> HttpResponse:
+    """Make (or replace) or revoke one's on-call calendar address; a new address is shown once."""
+    from .services import oncall_feed_create, oncall_feed_revoke
+
+    user = acting_user(request)
+    if request.POST.get("action") == "revoke":
+        oncall_feed_revoke(user=user)
+        messages.success(request, _("Your calendar address was revoked."))
+    else:
+        url = oncall_feed_create(user=user)
+        messages.success(request, _("Your calendar address (shown only now): %(url)s") % {"url": url})
+    return HttpResponseRedirect(reverse("preferences") + "#oncall-feed")
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -107,3 +129,20 @@ def action_link(request: HttpRequest, token: str) -> HttpResponse:
             {"reference": info.reference, "state": info.state, "done": bool(context.get("done"))}
         )
     return render(request, "escalation/action.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def oncall_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A person's private on-call calendar, by the secret in its URL (calendar applications do not sign in).
+    An unknown or revoked secret is a plain 404."""
+    from .feeds import feed_owner, oncall_calendar
+
+    user = feed_owner(token)
+    if user is None:
+        raise Http404
+    response = HttpResponse(
+        oncall_calendar(user=user, now=timezone.now()), content_type="text/calendar; charset=utf-8"
+    )
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -248,6 +248,8 @@ VIGIL_WEBHOOK_CONNECT_TIMEOUT = env.float("VIGIL_WEBHOOK_CONNECT_TIMEOUT", defau
 VIGIL_WEBHOOK_READ_TIMEOUT = env.float("VIGIL_WEBHOOK_READ_TIMEOUT", default=10.0)
 # How long the acknowledge and resolve links in a page work (escalation/actions.py): a night and a day.
 VIGIL_ACTION_LINK_MAX_AGE = env.int("VIGIL_ACTION_LINK_MAX_AGE", default=24 * 3600)
+# How far ahead a person's on-call calendar feed reaches (escalation/feeds.py).
+VIGIL_ONCALL_FEED_DAYS = env.int("VIGIL_ONCALL_FEED_DAYS", default=60)
 CELERY_BEAT_SCHEDULE["escalation-timer-sweep"] = {
     "task": "escalation.timer_sweep",
     "schedule": VIGIL_SWEEP_INTERVAL,
