@@ -56,7 +56,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         **admin.site.each_context(request),
         "form": form,
         "title": _("My preferences"),
-        "oncall_feed": OnCallFeed.objects.filter(user=request.user).first(),
+        "oncall_feed": OnCallFeed.objects.filter(user=acting_user(request)).first(),
     }
     return render(request, "escalation/preferences.html", context)
 

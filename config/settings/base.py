@@ -183,6 +183,9 @@ SPECTACULAR_SETTINGS = {
         "CommandRoleEnum": "incidents.models.command.CommandRole",
         "TaskPriorityEnum": "incidents.models.command.TaskPriority",
         "ResourceRequestKindEnum": "incidents.models.major_logistics.ResourceRequest.Kind",
+        # The incident's detail (issue #13) is a second component with these choice sets.
+        "IncidentStateEnum": "incidents.models.incident.IncidentState",
+        "IncidentPriorityEnum": "incidents.models.catalog.Priority",
     },
 }
 
