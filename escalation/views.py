@@ -1,6 +1,6 @@
 """People's own settings (the language switch, their preferences page) and the links in their pages."""
 
-from typing import Any
+from typing import Any, Literal, cast
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -35,7 +35,8 @@ def language_set(request: HttpRequest) -> HttpResponse:
 @login_required
 def preferences(request: HttpRequest) -> HttpResponse:
     """A person's own language and time zone, inside the admin's frame."""
-    profile = UserProfile.objects.filter(user=request.user).first() or UserProfile(user=request.user)
+    user = acting_user(request)
+    profile = UserProfile.objects.filter(user=user).first() or UserProfile(user=user)
     form = PreferencesForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -49,14 +50,14 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 settings.LANGUAGE_COOKIE_NAME,
                 language,
                 max_age=settings.LANGUAGE_COOKIE_AGE,
-                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                samesite=cast(Literal["Lax", "Strict", "None"], settings.LANGUAGE_COOKIE_SAMESITE),
             )
         return response
     context = {
         **admin.site.each_context(request),
         "form": form,
         "title": _("My preferences"),
-        "oncall_feed": OnCallFeed.objects.filter(user=acting_user(request)).first(),
+        "oncall_feed": OnCallFeed.objects.filter(user=user).first(),
     }
     return render(request, "escalation/preferences.html", context)
 
