@@ -84,11 +84,12 @@ class SubjectType:
         return []
 
     def record(self, obj: Any, *, what: str, at: datetime, data: dict[str, Any]) -> None:
-        """The engine did something about the subject: `what` is `paged` (someone was paged: `user`,
-        `channel`, `level`), `escalated` (a level fired: `level`, `cycle`, `users`), `notified` (a
-        stakeholder notice or reminder: `reason`, `recipients`), `acknowledged` (`by`). Runs in the engine's
-        transaction with the subject locked by the caller or the sweep; apps write their own history here
-        (the incident timeline). The default keeps nothing."""
+        """The engine did something about the subject: `what` is `escalated` (a level fired: `level`, `cycle`,
+        `policy`, `users`), `notified` (one message to one person or address: `reason` (`page` for a page,
+        with its `level`; `sla.warning`, `sla.breach`, `comms:<event>`, `report`, reminders), `user_id` and
+        `username` or `address`, `channel`), `acknowledged` (paging stopped: `by`, `by_id`, `level`,
+        `policy`). Runs in the engine's transaction with the subject locked by the caller or the sweep; apps
+        write their own history here (the incident timeline). The default keeps nothing."""
 
     def action_offered(self, obj: Any, action: str) -> bool:
         """Whether `action` can still be taken on the subject now (the link's page says so before the button

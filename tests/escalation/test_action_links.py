@@ -197,3 +197,19 @@ def test_the_confirmation_page_speaks_the_persons_language(oncall, code):
     assert f'lang="{code}"'.encode() in page.content
     assert (b'dir="rtl"' in page.content) == (code == "fa")
     assert b"<script" not in page.content
+
+
+def test_the_page_of_a_reopened_incident_is_answered_from_its_link(oncall):
+    incident = p1()
+    incident_transition(incident_id=incident.pk, name="resolve", by=oncall)
+    incident_transition(incident_id=incident.pk, name="reopen", by=oncall)
+    newest = Notification.objects.filter(recipient=oncall, reason="page").order_by("-pk").first()
+    url = links_of(newest)["acknowledge"]
+    client = Client()
+    assert client.get(path(url)).status_code == 200, "paged again: the link is offered"
+    assert client.post(path(url)).status_code == 200
+    incident.refresh_from_db()
+    assert incident.state == "in_progress"
+    latest = Escalation.objects.order_by("-started_at", "-pk").first()
+    assert (latest.state, latest.acknowledged_by) == (EscalationState.ACKNOWLEDGED, oncall)
+    assert client.post(path(url)).status_code == 409, "nobody is paging any more"
