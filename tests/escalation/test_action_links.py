@@ -213,3 +213,23 @@ def test_the_page_of_a_reopened_incident_is_answered_from_its_link(oncall):
     latest = Escalation.objects.order_by("-started_at", "-pk").first()
     assert (latest.state, latest.acknowledged_by) == (EscalationState.ACKNOWLEDGED, oncall)
     assert client.post(path(url)).status_code == 409, "nobody is paging any more"
+
+
+def test_the_commanders_page_of_a_major_incident_is_acknowledged_from_its_link():
+    from django.utils import timezone
+
+    from incidents.models import MajorIncident
+    from tests.incidents.major.factories import commander_on_call, declare
+
+    world = commander_on_call(since=timezone.now() - timedelta(hours=1))
+    major = declare(by=UserFactory(role="agents"))
+    [page] = Notification.objects.filter(recipient=world["commander"], reason="page")
+    links = links_of(page)
+    assert set(links) == {"acknowledge"}, "resolving a major incident has conditions: no link for it"
+    client = Client()
+    assert client.get(path(links["acknowledge"])).status_code == 200
+    assert client.post(path(links["acknowledge"])).status_code == 200
+    assert MajorIncident.objects.get(pk=major.pk).acknowledged_at is not None
+    again = client.post(path(links["acknowledge"]), HTTP_ACCEPT="application/json")
+    assert again.status_code == 409
+    assert again.json()["state"] == major.state
