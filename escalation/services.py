@@ -1,6 +1,7 @@
-"""What the apps above tell the engine about their subjects. Each function runs in the caller's transaction
-(which must hold the subject's row lock) and only writes rows: timers, clocks, escalations, outbox rows.
-Delivery starts after that transaction commits."""
+"""What the apps above tell the engine about their subjects. Each `subject_*` function runs in the caller's
+transaction (which must hold the subject's row lock) and only writes rows: timers, clocks, escalations, outbox
+rows. Delivery starts after that transaction commits. The people-facing writes below them (a contact method's
+test, a person's calendar feed) own their transaction."""
 
 import secrets
 import uuid
