@@ -137,3 +137,25 @@ def test_the_admin_page_and_list_show_the_clocks_escalation_and_alerts(api, worl
     assert "alertname=HighLatency" in page
     assert 'data-firing="true"' in page
     assert "12\xa0minutes left" in listing, "the list's SLA column shows the running clock"
+
+
+def test_the_admin_list_reads_the_clocks_in_the_same_query_whatever_the_page_size(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from incidents.services import incident_create
+
+    agent = UserFactory(role="agents", is_staff=True)
+    client = Client()
+    client.force_login(agent)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/admin/incidents/incident/").status_code == 200
+        return len(captured)
+
+    incident_create(by=agent, title="one", impact=1, urgency=1)
+    few = queries()
+    for n in range(6):
+        incident_create(by=agent, title=f"more {n}", impact=1, urgency=1)
+    assert queries() == few
