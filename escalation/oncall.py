@@ -224,8 +224,10 @@ def schedule_segments(
     done: list[OnCallSegment] = []
     at = start
     while at < end:
-        shifts = _first_per_user(_schedule_shifts(schedule, at))
-        following = _next_change(schedule, shifts, at)
+        every = _schedule_shifts(schedule, at)
+        # From every shift, before a person on call twice is listed once: the turn left out may end first.
+        following = _next_change(schedule, every, at)
+        shifts = _first_per_user(every)
         until = min(following, end) if following is not None else end
         current: set[tuple[int, int | None, int | None]] = set()
         for shift in shifts:

@@ -155,3 +155,47 @@ def test_segments_merge_and_stay_within_the_span(rota):
     start, end = NOW, NOW + dt.timedelta(days=3)
     [segment] = schedule_segments(schedule=schedule, start=start, end=end)
     assert (segment.user, segment.start, segment.end) == (ann, start, end)
+
+
+def test_segments_agree_with_the_answer_at_every_instant(rota):
+    """Property: at any instant of the span, the segments that contain it name exactly the people the
+    on-call answer gives for that instant (daily and weekly hand-offs, overlapping overrides, DST in Paris)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from escalation.oncall import oncall_users
+
+    _team, schedule, ann, bob = rota
+    cyd = UserFactory(username="cyd")
+    RotationFactory(
+        schedule=schedule,
+        name="secondary",
+        hand_off="daily",
+        hand_off_time=dt.time(18, 30),
+        users=[cyd, bob],
+        starts_at=dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC),
+    )
+    OverrideFactory(
+        schedule=schedule,
+        user=cyd,
+        start=dt.datetime(2026, 3, 28, 23, tzinfo=dt.UTC),
+        end=dt.datetime(2026, 3, 30, 2, tzinfo=dt.UTC),
+    )
+    OverrideFactory(
+        schedule=schedule,
+        user=ann,
+        start=dt.datetime(2026, 3, 29, 12, tzinfo=dt.UTC),
+        end=dt.datetime(2026, 3, 31, 12, tzinfo=dt.UTC),
+    )
+    start = dt.datetime(2026, 2, 20, tzinfo=dt.UTC)
+    end = dt.datetime(2026, 4, 10, tzinfo=dt.UTC)
+    segments = schedule_segments(schedule=schedule, start=start, end=end)
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.integers(min_value=0, max_value=int((end - start).total_seconds()) - 1))
+    def check(offset: int) -> None:
+        at = start + dt.timedelta(seconds=offset)
+        covering = {segment.user.pk for segment in segments if segment.start <= at < segment.end}
+        assert covering == {user.pk for user in oncall_users(schedule=schedule, at=at)}
+
+    check()
