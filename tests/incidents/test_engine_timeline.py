@@ -84,3 +84,21 @@ def test_an_apprise_address_on_the_timeline_hides_its_tokens():
     [line] = lines(incident, TimelineEvent.Kind.NOTIFICATION)
     assert "SECRETTOKEN" not in line.note
     assert "SECRETTOKEN" not in str(line.data)
+
+
+def test_agents_read_the_engine_lines_in_the_api_and_reporters_do_not(api):
+    agent = UserFactory(role="agents", username="ana")
+    policy = EscalationPolicyFactory(name="Payments")
+    EscalationLevelFactory(policy=policy, position=1, users=[agent])
+    SlaPolicyFactory(priority=1, escalation_policy=policy)
+    reporter = UserFactory(role="reporters")
+    incident = incident_create(by=reporter, title="Card payments fail", impact=1, urgency=1)
+
+    api.force_authenticate(agent)
+    kinds = [line["kind"] for line in api.get(f"/api/v1/incidents/{incident.pk}/timeline/").json()["results"]]
+    assert "escalation" in kinds
+    assert "notification" in kinds
+    api.force_authenticate(reporter)
+    kinds = [line["kind"] for line in api.get(f"/api/v1/incidents/{incident.pk}/timeline/").json()["results"]]
+    assert "escalation" not in kinds
+    assert "notification" not in kinds
