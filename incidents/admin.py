@@ -20,7 +20,8 @@ from django_fsm import has_transition_perm
 
 from config.errors import VigilError
 from config.permissions import acting_user
-from escalation.selectors import breached_subject_ids, running_clock_due_at
+from escalation.models import SlaClockState
+from escalation.selectors import breached_subject_ids, paused_subject_ids, running_clock_due_at
 from escalation.services import subject_paging
 
 from .models import (
@@ -190,6 +191,7 @@ class IncidentAdmin(admin.ModelAdmin):
         return incident_list(user=request.user).annotate(
             sla_breached=Exists(breached_subject_ids(model=Incident).filter(subject_id=OuterRef("pk"))),
             sla_due_at=Subquery(running_clock_due_at(model=Incident).filter(subject_id=OuterRef("pk"))[:1]),
+            sla_paused=Exists(paused_subject_ids(model=Incident).filter(subject_id=OuterRef("pk"))),
         )
 
     @admin.display(description=_("SLA"), boolean=False, ordering="sla_due_at")
@@ -201,7 +203,8 @@ class IncidentAdmin(admin.ModelAdmin):
             )
         due_at = getattr(obj, "sla_due_at", None)
         if due_at is None:
-            return "-"
+            # No running clock: a paused one (on hold), or no SLA policy applies.
+            return str(SlaClockState.PAUSED.label) if getattr(obj, "sla_paused", False) else "-"
         now = timezone.now()
         if due_at <= now:
             return format_html('<strong style="color:#b00020">{}</strong>', _("overdue"))

@@ -159,3 +159,16 @@ def test_the_admin_list_reads_the_clocks_in_the_same_query_whatever_the_page_siz
     for n in range(6):
         incident_create(by=agent, title=f"more {n}", impact=1, urgency=1)
     assert queries() == few
+
+
+def test_the_list_says_when_the_clock_is_paused(api, world):
+    agent = UserFactory(role="agents", is_staff=True)
+    client = Client()
+    client.force_login(agent)
+    with time_machine.travel(T0, tick=False):
+        incident = fire(api)
+        for name in ("acknowledge", "start", "hold"):
+            incident_transition(incident_id=incident.pk, name=name, by=agent)
+        listing = client.get("/admin/incidents/incident/").content.decode()
+    assert "paused" in listing
+    assert "left" not in listing.split('id="result_list"')[1]
