@@ -58,6 +58,8 @@ class MajorIncidentSubject(SubjectType):
                 "bridge_url": obj.bridge_url,
                 "war_room": obj.war_room,
                 "state": obj.get_state_display(),
+                # What the page of an action link shows (escalation/views.py), as for incidents.
+                "state_label": obj.get_state_display(),
             },
         )
 
