@@ -9,8 +9,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('escalation', '0006_communication_cadence'),
-        ('incidents', '0007_major_incidents'),
+        ('escalation', '0007_oncall_feed'),
+        ('incidents', '0008_timeline_escalation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
