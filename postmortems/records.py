@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext as _
 
 from incidents.metrics import recorded_milestones
-from incidents.models import Incident, MajorIncident, MajorIncidentLogEntry, TimelineEvent
+from incidents.models import Incident, MajorIncident, MajorIncidentLogEntry, Problem, TimelineEvent
 
 
 class ReviewedRecord:
@@ -34,8 +34,13 @@ class ReviewedRecord:
     def timeline(self, obj: Any) -> list[dict[str, Any]]:
         return []
 
-    def commander(self, obj: Any) -> AbstractBaseUser | None:
+    def commander(self, obj: Any) -> User | None:
         return None
+
+    def problems(self, obj: Any) -> list[Problem]:
+        """The problem records that investigate the record's root cause (issue #10): the review's root cause
+        is theirs."""
+        return list(obj.problems.order_by("pk"))
 
 
 class IncidentRecord(ReviewedRecord):
@@ -62,13 +67,13 @@ class IncidentRecord(ReviewedRecord):
                 {
                     "at": event.created_at.isoformat(),
                     "text": text,
-                    "by": event.actor.get_username() if event.actor_id else "",
+                    "by": event.actor.get_username() if event.actor else "",
                     "source": f"timeline:{event.pk}",
                 }
             )
         return entries
 
-    def commander(self, obj: Any) -> AbstractBaseUser | None:
+    def commander(self, obj: Any) -> User | None:
         return obj.assignee if obj.assignee_id else None
 
 
@@ -106,7 +111,7 @@ class MajorIncidentRecord(ReviewedRecord):
             )
         return entries
 
-    def commander(self, obj: Any) -> AbstractBaseUser | None:
+    def commander(self, obj: Any) -> User | None:
         from incidents.major.selectors import commander_of
 
         assignment = commander_of(obj)

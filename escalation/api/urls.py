@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .views import audit, calendar, contact, oncall, outbox, policy, sla, stakeholder, team, webhook
@@ -19,4 +20,7 @@ router.register("sla-clocks", sla.SlaClockViewSet, basename="sla-clock")
 router.register("escalations", policy.EscalationViewSet, basename="escalation")
 router.register("audit-log", audit.AuditEntryViewSet, basename="audit-entry")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("oncall-feed/", oncall.OnCallFeedView.as_view(), name="oncall-feed"),
+]

@@ -25,7 +25,7 @@ def utc(*args: int) -> dt.datetime:
 
 
 @pytest.fixture
-def team_on_call():  # type: ignore[no-untyped-def]
+def team_on_call():
     """A team whose schedule hands off on Mondays 09:00 Paris (08:00 UTC in winter) from Ann to Bob."""
     team = TeamFactory()
     ann, bob = UserFactory(username="ann"), UserFactory(username="bob")
@@ -43,6 +43,11 @@ def test_oncall_at_an_instant(api, as_role, team_on_call):
         "at": "2026-01-07T09:00:00Z",
         "oncall": [
             {"id": ann.pk, "username": "ann", "schedule": schedule.pk, "until": "2026-01-12T08:00:00Z"}
+        ],
+        # Who is next: Bob, from the hand-off on (issue #13).
+        "next_at": "2026-01-12T08:00:00Z",
+        "next": [
+            {"id": _bob.pk, "username": "bob", "schedule": schedule.pk, "until": "2026-01-19T08:00:00Z"}
         ],
     }
 

@@ -129,6 +129,21 @@ FAMILIES: list[tuple[str, Access]] = [
     ("api/v1/sla-clocks/*", staff(READ)),
     ("api/v1/escalations/*", staff(READ)),
     ("api/v1/audit-log/*", MANAGERS),
+    # Problems and changes (issue #10): agents open, work and approve; managers too. Their lists and searches
+    # answer everyone signed in, empty for those who may not see problems or changes.
+    ("api/v1/problems/", Access(nobody=READ, reporters=READ, agents=ALL, managers=ALL)),
+    ("api/v1/problems/known-errors/", signed_in(READ)),
+    ("api/v1/problems/recurring/", Access(nobody=READ, reporters=READ, agents=ALL, managers=ALL)),
+    ("api/v1/changes/", Access(nobody=READ, reporters=READ, agents=ALL, managers=ALL)),
+    ("api/v1/changes/calendar/", signed_in(READ)),
+    ("api/v1/problems/*", staff(ALL)),
+    ("api/v1/changes/*", staff(ALL)),
+    # Each person's own on-call calendar link.
+    ("api/v1/oncall-feed/", signed_in()),
+    ("preferences/oncall-feed/", signed_in()),
+    # The token in the path is the credential: signed acknowledge/resolve links, the private calendar feed.
+    ("act/<token>/", everyone()),
+    ("oncall/<token>.ics", everyone(READ)),
     # Pages.
     ("i18n/setlang/", everyone()),
     ("login/", everyone()),
@@ -151,6 +166,8 @@ FAMILIES: list[tuple[str, Access]] = [
     ("admin/<url>", staff(ALL)),
     # Admin pages of their own (transition buttons, forms): staff; each view checks its permission again.
     ("admin/incidents/majorincident/<pk>/*", staff(ALL)),
+    ("admin/incidents/incident/<pk>/acknowledge-page/", staff(ALL)),
+    ("admin/incidents/problem/known-errors/", staff(ALL)),
     ("admin/auth/user/<id>/password/", Access()),
 ]
 
@@ -166,6 +183,8 @@ ADMIN_NEVER = {
     "incidents.alertgroup": ("add", "delete"),
     "incidents.majorincidentflag": ("add",),
     "incidents.majorincidentconfiguration": ("add", "delete"),
+    "incidents.problemchangeconfiguration": ("add", "delete"),
+    "escalation.oncallfeed": ("add",),
     "incidents.task": ("add",),
     "incidents.statussubscription": ("add",),
     "postmortems.postmortem": ("add",),

@@ -41,6 +41,8 @@ PK_MODELS = {
     "postmortems": "postmortems.postmortem",
     "action-items": "postmortems.actionitem",
     "declare": "incidents.majorincident",
+    "problems": "incidents.problem",
+    "changes": "incidents.change",
 }
 # Other path arguments: the model whose row they name.
 KWARG_MODELS = {
@@ -51,6 +53,7 @@ KWARG_MODELS = {
     "user_id": "auth.user",
     "link_id": "postmortems.postmortemlink",
     "content_type_id": "contenttypes.contenttype",
+    "major_incident_id": "incidents.majorincident",
 }
 KWARG_VALUES = {"role": "commander", "token": "no-such-token"}
 

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('escalation', '0006_communication_cadence'),
+        ('escalation', '0007_oncall_feed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
