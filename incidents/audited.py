@@ -1,6 +1,7 @@
 """This app's configuration models, declared to the engine's audit log (escalation.audit) from
 `IncidentsConfig.ready()`: the service catalogue, categories, the priority matrix, integrations, the
-major-incident configuration, action-plan templates and the status page's services."""
+major-incident configuration, action-plan templates, the status page's services and the problem and
+change configuration."""
 
 from escalation.audit import audit_register
 
@@ -10,6 +11,7 @@ from .models import (
     Integration,
     MajorIncidentConfiguration,
     PriorityMatrixCell,
+    ProblemChangeConfiguration,
     Service,
     StatusPageService,
 )
@@ -29,3 +31,5 @@ def audited_register() -> None:
     audit_register(MajorIncidentConfiguration)
     audit_register(ActionPlanTemplate, children=("steps",))
     audit_register(StatusPageService)
+    # Problems and changes: the recurring-incident threshold, approvals each risk level needs, review delays.
+    audit_register(ProblemChangeConfiguration)
