@@ -164,3 +164,33 @@ def test_the_admin_shows_the_log_read_only(client):  # type: ignore[no-untyped-d
     assert client.post(reverse("admin:escalation_auditentry_change", args=[entry.pk]), {}).status_code == 403
     assert client.get(reverse("admin:escalation_auditentry_delete", args=[entry.pk])).status_code == 403
     assert client.get(reverse("admin:escalation_auditentry_add")).status_code == 403
+
+
+def test_admin_adds_and_bulk_deletes_are_audited(client):  # type: ignore[no-untyped-def]
+    admin = User.objects.create_superuser("root", "root@example.org", "x")
+    client.force_login(admin)
+    response = client.post(
+        reverse("admin:escalation_team_add"), {"name": "Payments", "description": "", "members": []}
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    from escalation.models import Team
+
+    (created,) = _entries(Team)
+    assert (created.action, created.via, created.before, created.after["name"]) == (
+        "create",
+        "admin",
+        None,
+        "Payments",
+    )
+    one, two = SlaPolicyFactory(), SlaPolicyFactory()
+    response = client.post(
+        reverse("admin:escalation_slapolicy_changelist"),
+        {"action": "delete_selected", "_selected_action": [one.pk, two.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    deleted = _entries(SlaPolicy)
+    assert sorted((e.action, e.object_id) for e in deleted) == [
+        ("delete", str(one.pk)),
+        ("delete", str(two.pk)),
+    ]
+    assert all(e.after is None and e.before["name"] for e in deleted)
