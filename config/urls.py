@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("escalation.api.urls")),
     path("", include("incidents.api.urls")),
     path("", include("postmortems.api.urls")),
+    path("", include("risks.api.urls")),
 ]
 
 urlpatterns = [
@@ -32,7 +33,8 @@ urlpatterns = [
     path("", include("escalation.urls")),
     # The public pages: the major-incident reporting form (/declare/) and the status page (/status/).
     path("", include("incidents.major.urls")),
-    # The managers' pages; the risk radar (/reports/risk-radar/, issue #11) is mounted before this include.
+    # The managers' pages; the risk radar (/reports/risk-radar/, issue #11) is mounted before them.
+    path("reports/risk-radar/", include("risks.urls")),
     path("reports/", include("postmortems.urls")),
 ]
 

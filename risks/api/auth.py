@@ -1,0 +1,44 @@
+"""Monitoring tools push readings with an integration's key (`X-Vigil-Integration-Key`), as they push
+alerts; people and scripts use their API token."""
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from incidents.integrations.selectors import integration_by_key
+from incidents.models import Integration
+
+HEADER = "HTTP_X_VIGIL_INTEGRATION_KEY"
+
+
+class IntegrationKeyAuthentication(BaseAuthentication):
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        key = request.META.get(HEADER, "").strip()
+        if not key:
+            return None
+        integration = integration_by_key(key)
+        if integration is None or not integration.enabled:
+            raise AuthenticationFailed(_("Unknown or disabled integration key."))
+        return AnonymousUser(), integration
+
+    def authenticate_header(self, request: Request) -> str:
+        return "Token"
+
+
+class UserOrIntegration(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.is_authenticated) or isinstance(request.auth, Integration)
+
+
+class IntegrationKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = "risks.api.auth.IntegrationKeyAuthentication"
+    name = "integrationKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "header", "name": "X-Vigil-Integration-Key"}
