@@ -9,16 +9,29 @@ from ..links import LINK_TARGETS
 from ..models import (
     KRI,
     Area,
+    ChecklistItem,
+    Drill,
+    DrillFinding,
+    DrillRun,
+    DrillStep,
+    DrillStepResult,
+    EmergencyContact,
     KRIReading,
     KRIStateChange,
     OutsideChange,
+    PrecursorRule,
+    PrecursorWarning,
+    ProcedureVersion,
     RadarSnapshot,
+    ReportingProcedure,
+    ResponseChecklist,
     Risk,
     RiskAssessment,
     RiskCategory,
     RiskHistory,
     RiskLink,
     RiskMatrix,
+    StepOutcome,
     Treatment,
 )
 from ..services import allowed_transitions
@@ -289,3 +302,219 @@ class RadarSnapshotSerializer(serializers.ModelSerializer):
             "alerted",
             "computed_at",
         ]
+
+
+class PrecursorWarningSerializer(serializers.ModelSerializer):
+    incidents = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PrecursorWarning
+        fields = [
+            "id",
+            "rule",
+            "risk",
+            "proposed_title",
+            "incidents",
+            "window_start",
+            "window_end",
+            "suggested_likelihood",
+            "state",
+            "created_at",
+            "decided_by",
+        ]
+
+    def get_incidents(self, obj: PrecursorWarning) -> list[dict[str, Any]]:
+        """The incidents behind the warning, side by side."""
+        return [
+            {
+                "id": incident.pk,
+                "reference": incident.reference,
+                "title": incident.title,
+                "priority": incident.priority,
+                "service": incident.service_id,
+                "category": incident.category_id,
+                "reported_at": incident.reported_at,
+                "state": incident.state,
+            }
+            for incident in obj.incidents.order_by("reported_at")
+        ]
+
+
+class PrecursorRuleSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = PrecursorRule
+        fields = [
+            "id",
+            "name",
+            "service",
+            "category",
+            "min_priority",
+            "window_days",
+            "count",
+            "risk",
+            "area",
+            "is_active",
+        ]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        service = attrs.get("service", getattr(self.instance, "service", None))
+        category = attrs.get("category", getattr(self.instance, "category", None))
+        if service is None and category is None:
+            raise serializers.ValidationError({"service": ["A service or a category."]})
+        return attrs
+
+
+class DrillStepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DrillStep
+        fields = ["id", "position", "instruction", "expected_result"]
+
+
+class DrillSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True)
+    steps = DrillStepSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Drill
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "scenario",
+            "risks",
+            "services",
+            "owner",
+            "interval_days",
+            "next_run_at",
+            "is_active",
+            "steps",
+        ]
+        read_only_fields = ["next_run_at"]
+
+
+class DrillStepCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    instruction = serializers.CharField()
+    expected_result = serializers.CharField(required=False, allow_blank=True, default="")
+    position = serializers.IntegerField(min_value=1, required=False)
+
+
+class DrillScheduleSerializer(StrictFieldsMixin, serializers.Serializer):
+    next_run_at = serializers.DateTimeField(allow_null=True)
+
+
+class DrillResultInputSerializer(StrictFieldsMixin, serializers.Serializer):
+    step = serializers.IntegerField()
+    outcome = serializers.ChoiceField(choices=StepOutcome.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DrillFindingInputSerializer(StrictFieldsMixin, serializers.Serializer):
+    text = serializers.CharField()
+    owner = serializers.PrimaryKeyRelatedField(queryset=_active_users(), required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+
+
+class DrillRunCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    held_at = serializers.DateTimeField()
+    participants = serializers.PrimaryKeyRelatedField(queryset=_active_users(), many=True, required=False)
+    results = DrillResultInputSerializer(many=True, required=False)
+    findings = DrillFindingInputSerializer(many=True, required=False)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DrillFindingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DrillFinding
+        fields = ["id", "text", "owner", "due_date", "done_at"]
+
+
+class DrillStepResultSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DrillStepResult
+        fields = ["step", "outcome", "note"]
+
+
+class DrillRunSerializer(serializers.ModelSerializer):
+    results = DrillStepResultSerializer(many=True, read_only=True)
+    findings = DrillFindingSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = DrillRun
+        fields = ["id", "drill", "held_at", "participants", "notes", "recorded_by", "results", "findings"]
+
+
+class ChecklistItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChecklistItem
+        fields = ["id", "position", "title", "description"]
+
+
+class ResponseChecklistSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    items = ChecklistItemSerializer(many=True, required=False)
+
+    class Meta:
+        model = ResponseChecklist
+        fields = ["id", "category", "name", "is_active", "items"]
+
+    def create(self, validated_data: dict[str, Any]) -> ResponseChecklist:
+        items = validated_data.pop("items", [])
+        checklist = ResponseChecklist.objects.create(**validated_data)
+        for index, item in enumerate(items, start=1):
+            ChecklistItem.objects.create(checklist=checklist, **{"position": index, **item})
+        return checklist
+
+    def update(self, instance: ResponseChecklist, validated_data: dict[str, Any]) -> ResponseChecklist:
+        items = validated_data.pop("items", None)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        instance.save()
+        if items is not None:
+            instance.items.all().delete()
+            for index, item in enumerate(items, start=1):
+                ChecklistItem.objects.create(checklist=instance, **{"position": index, **item})
+        return instance
+
+
+class ReportingProcedureSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    version_in_force = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportingProcedure
+        fields = ["id", "name", "teams", "version_in_force"]
+
+    def get_version_in_force(self, obj: ReportingProcedure) -> dict[str, Any] | None:
+        version = obj.versions.order_by("-number").first()
+        return ProcedureVersionSerializer(version).data if version else None
+
+
+class ProcedureVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProcedureVersion
+        fields = ["id", "number", "body", "steps", "published_at", "published_by"]
+
+
+class ProcedurePublishSerializer(StrictFieldsMixin, serializers.Serializer):
+    body = serializers.CharField(required=False, allow_blank=True, default="")
+    steps = serializers.JSONField()
+
+
+class ProcedureAcknowledgeSerializer(StrictFieldsMixin, serializers.Serializer):
+    version = serializers.IntegerField(required=False, allow_null=True)
+
+
+class ProcedureAckRowSerializer(serializers.Serializer):
+    user = serializers.IntegerField()
+    username = serializers.CharField()
+    at = serializers.DateTimeField(required=False)
+
+
+class ProcedureAcknowledgementsSerializer(serializers.Serializer):
+    version = serializers.IntegerField(allow_null=True)
+    acknowledged = ProcedureAckRowSerializer(many=True)
+    pending = ProcedureAckRowSerializer(many=True)
+
+
+class EmergencyContactSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = EmergencyContact
+        fields = ["id", "team", "name", "role", "organisation", "phone", "mobile", "email", "position"]
