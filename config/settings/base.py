@@ -183,6 +183,16 @@ SPECTACULAR_SETTINGS = {
         "CommandRoleEnum": "incidents.models.command.CommandRole",
         "TaskPriorityEnum": "incidents.models.command.TaskPriority",
         "ResourceRequestKindEnum": "incidents.models.major_logistics.ResourceRequest.Kind",
+        "RiskStateEnum": "risks.models.risk.RiskState",
+        # Their names as before risks (issue #11) added `category` and `source` choices of their own.
+        "SourceEnum": "incidents.models.incident.Source",
+        "CategoryEnum": "incidents.models.major_logistics.Cost.Category",
+        "RiskCategoryEnum": "risks.models.risk.RiskCategory",
+        "RiskLevelEnum": "risks.models.matrix.RiskLevel",
+        "KRIStateEnum": "risks.models.kri.KRIState",
+        "KRISourceEnum": "risks.models.kri.KRISource",
+        "OutsideChangeKindEnum": "risks.models.risk.OutsideChangeKind",
+        "PrecursorStateEnum": "risks.models.precursor.PrecursorState",
     },
 }
 
