@@ -53,10 +53,10 @@ class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
 
@@ -74,7 +74,7 @@ class AreaAdmin(admin.ModelAdmin):
 
 class AssessmentInline(ReadOnlyInline):
     model = RiskAssessment
-    fields = [
+    readonly_fields = (
         "at",
         "by",
         "inherent_likelihood",
@@ -84,20 +84,32 @@ class AssessmentInline(ReadOnlyInline):
         "previous_level",
         "level",
         "note",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
 
 
 class HistoryInline(ReadOnlyInline):
     model = RiskHistory
-    fields = ["at", "by", "kind", "from_state", "to_state", "note"]
-    readonly_fields = fields
+    readonly_fields = (
+        "at",
+        "by",
+        "kind",
+        "from_state",
+        "to_state",
+        "note",
+    )
+    fields = readonly_fields
 
 
 class LinkInline(ReadOnlyInline):
     model = RiskLink
-    fields = ["target_type", "target_id", "note", "created_at"]
-    readonly_fields = fields
+    readonly_fields = (
+        "target_type",
+        "target_id",
+        "note",
+        "created_at",
+    )
+    fields = readonly_fields
     can_delete = True
 
 
@@ -264,8 +276,14 @@ class OutsideChangeAdmin(admin.ModelAdmin):
 
 class StateChangeInline(ReadOnlyInline):
     model = KRIStateChange
-    fields = ["at", "from_state", "to_state", "value", "incident_id"]
-    readonly_fields = fields
+    readonly_fields = (
+        "at",
+        "from_state",
+        "to_state",
+        "value",
+        "incident_id",
+    )
+    fields = readonly_fields
 
 
 @admin.register(KRI)
@@ -320,10 +338,10 @@ class KRIReadingAdmin(admin.ModelAdmin):
     list_filter = ["kri"]
     date_hierarchy = "at"
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False  # readings go through POST /api/v1/kris/<id>/readings/, which evaluates them
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
 
@@ -332,10 +350,10 @@ class RadarSnapshotAdmin(admin.ModelAdmin):
     list_display = ["week_start", "area", "index", "previous_index", "threshold", "alerted"]
     list_filter = ["area", "alerted"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
 
@@ -370,7 +388,7 @@ class PrecursorWarningAdmin(admin.ModelAdmin):
         "decided_by",
     ]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
 
@@ -395,8 +413,12 @@ class DrillAdmin(admin.ModelAdmin):
 
 class StepResultInline(ReadOnlyInline):
     model = DrillStepResult
-    fields = ["step", "outcome", "note"]
-    readonly_fields = fields
+    readonly_fields = (
+        "step",
+        "outcome",
+        "note",
+    )
+    fields = readonly_fields
 
 
 class FindingInline(admin.TabularInline):
@@ -424,8 +446,12 @@ class ResponseChecklistAdmin(admin.ModelAdmin):
 
 class VersionInline(ReadOnlyInline):
     model = ProcedureVersion
-    fields = ["number", "published_at", "published_by"]
-    readonly_fields = fields
+    readonly_fields = (
+        "number",
+        "published_at",
+        "published_by",
+    )
+    fields = readonly_fields
 
 
 @admin.register(ReportingProcedure)
@@ -440,7 +466,7 @@ class ProcedureVersionAdmin(admin.ModelAdmin):
     list_display = ["procedure", "number", "published_at"]
     readonly_fields = ["number", "published_at", "published_by"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False  # published through POST /api/v1/procedures/<id>/versions/
 
 
@@ -448,7 +474,7 @@ class ProcedureVersionAdmin(admin.ModelAdmin):
 class ProcedureAcknowledgementAdmin(admin.ModelAdmin):
     list_display = ["version", "user", "at"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
 

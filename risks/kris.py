@@ -129,17 +129,19 @@ def _parse_reading(index: int, raw: Any, now: dt.datetime) -> tuple[dt.datetime,
     if at_raw is None:
         at = now
     else:
+        parsed: dt.datetime | None
         try:
-            at = dt.datetime.fromisoformat(str(at_raw).replace("Z", "+00:00"))
+            parsed = dt.datetime.fromisoformat(str(at_raw).replace("Z", "+00:00"))
         except ValueError:
-            at = None  # type: ignore[assignment]
-        if at is None or at.tzinfo is None:
+            parsed = None
+        if parsed is None or parsed.tzinfo is None:
             raise InvalidInput(
                 _("%(where)s: `at` is not an ISO 8601 time with a zone: %(at)s.")
                 % {"where": where, "at": str(at_raw)[:40]},
                 index=index,
                 fields={"at": [_("An ISO 8601 time with a zone.")]},
             )
+        at = parsed
         if at > now + FUTURE_TOLERANCE:
             raise InvalidInput(
                 _("%(where)s: `at` %(at)s is in the future.") % {"where": where, "at": at.isoformat()},

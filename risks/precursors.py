@@ -101,13 +101,11 @@ def precursor_accept(*, warning_id: int, by: User | None) -> PrecursorWarning:
                 _("Only an open warning about a risk can raise its likelihood."), state=warning.state
             )
         risk = warning.risk
-        field = "residual_likelihood" if risk.residual_likelihood else "inherent_likelihood"
-        risk_assess(
-            risk_id=risk.pk,
-            by=by,
-            note=_("Precursor warning %(id)s") % {"id": warning.pk},
-            **{field: warning.suggested_likelihood},
-        )
+        note = _("Precursor warning %(id)s") % {"id": warning.pk}
+        if risk.residual_likelihood:
+            risk_assess(risk_id=risk.pk, by=by, note=note, residual_likelihood=warning.suggested_likelihood)
+        else:
+            risk_assess(risk_id=risk.pk, by=by, note=note, inherent_likelihood=warning.suggested_likelihood)
         warning.state = PrecursorState.ACCEPTED
         warning.decided_by = by
         warning.save(update_fields=["state", "decided_by"])

@@ -204,14 +204,17 @@ def risk_create(
     residual_likelihood: int | None = None,
     residual_impact: int | None = None,
     reported: bool = False,
+    postmortem_id: int | None = None,
 ) -> Risk:
     """A new risk, `identified`, on the area's matrix (or the default one). With likelihood and impact it is
     assessed at once (an assessment row). Reported risks (`reported`: anyone may) go to the area's owner to
-    assess, with a reminder."""
+    assess, with a reminder. A risk found by a post-mortem (`postmortem_id`, its "risks of future related
+    incidents") is created linked to it."""
     if not reported:
         check(by, "risks.add_risk", _("You may not add risks."))
     if not title.strip():
         raise InvalidInput(_("A risk needs a title."), fields={"title": [_("This field may not be blank.")]})
+    source = link_target(kind="postmortems.postmortem", target_id=postmortem_id) if postmortem_id else None
     with transaction.atomic():
         now = timezone.now()
         risk = Risk(
@@ -251,6 +254,10 @@ def risk_create(
             _assessment_write(risk, at=now, by=by, previous="", note="")
         review_schedule(risk, at=now)
         risk.save(update_fields=["next_review_at"])
+        if source is not None:
+            RiskLink.objects.create(
+                risk=risk, target_type=source[0], target_id=source[1].pk, note=_("found by the post-mortem")
+            )
         if reported:
             reminder_schedule(
                 subject=risk, key="assess", due_at=now, steps=ASSESS_STEPS, context={"what": "assess"}
@@ -377,7 +384,7 @@ def risk_assess(
 
 
 def allowed_transitions(risk: Risk) -> list[str]:
-    available = {t.name for t in risk.get_available_state_transitions()}
+    available = {t.name for t in risk.get_available_state_transitions()}  # type: ignore[attr-defined]
     return [name for name in Risk.TRANSITIONS if name in available]
 
 

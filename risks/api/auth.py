@@ -36,7 +36,7 @@ class UserOrIntegration(BasePermission):
         return bool(request.user and request.user.is_authenticated) or isinstance(request.auth, Integration)
 
 
-class IntegrationKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+class IntegrationKeyScheme(OpenApiAuthenticationExtension):
     target_class = "risks.api.auth.IntegrationKeyAuthentication"
     name = "integrationKey"
 

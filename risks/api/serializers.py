@@ -162,6 +162,11 @@ class RiskCreateSerializer(RiskUpdateSerializer):
     inherent_impact = serializers.IntegerField(required=False, allow_null=True)
     residual_likelihood = serializers.IntegerField(required=False, allow_null=True)
     residual_impact = serializers.IntegerField(required=False, allow_null=True)
+    postmortem = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="A risk of a future related incident found by this post-mortem: the risk is linked to it.",
+    )
 
 
 class RiskReportSerializer(StrictFieldsMixin, serializers.Serializer):

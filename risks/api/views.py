@@ -70,7 +70,13 @@ class RiskViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = RiskCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        risk = services.risk_create(by=acting_user(request), **data.validated_data)
+        values = dict(data.validated_data)
+        postmortem = values.pop("postmortem", None)
+        if postmortem is not None and not request.user.has_perm("postmortems.view_postmortem"):
+            raise NotFound(
+                _("%(kind)s %(id)s does not exist.") % {"kind": "postmortems.postmortem", "id": postmortem}
+            )
+        risk = services.risk_create(by=acting_user(request), postmortem_id=postmortem, **values)
         return Response(RiskSerializer(risk).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=RiskUpdateSerializer, responses={200: RiskSerializer})
@@ -278,7 +284,7 @@ class KRIReadingsView(APIView):
         kri = self._kri(request, pk)
         readings = kris.readings_parse(request.data, now=timezone.now())
         by = request.user if request.user.is_authenticated else None
-        kri = kris.readings_record(kri_id=kri.pk, readings=readings, by=by)  # type: ignore[arg-type]
+        kri = kris.readings_record(kri_id=kri.pk, readings=readings, by=by)
         return Response(
             {"kri": kri.pk, "accepted": len(readings), "state": kri.state, "value": kri.value},
             status=status.HTTP_201_CREATED,

@@ -187,7 +187,7 @@ class Risk(FSMModelMixin, models.Model):
         field=state,
         source=RiskState.IDENTIFIED,
         target=RiskState.ASSESSED,
-        conditions=[can_assess],
+        conditions=[can_assess],  # type: ignore[list-item]  # django-fsm's conditions take the model
         permission=TRANSITION_PERMISSION,
     )
     def assess(self, *, at: datetime) -> None:

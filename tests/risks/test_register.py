@@ -362,3 +362,39 @@ def test_the_schema_renders(api, as_role):  # type: ignore[no-untyped-def]
     response = api.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/v1/kris/{id}/readings/" in response.content
+
+
+def test_a_post_mortem_creates_a_risk_of_a_future_related_incident_linked_to_it(api, as_role):  # type: ignore[no-untyped-def]
+    from incidents.services import incident_create
+    from postmortems.services import postmortem_open
+
+    as_role("managers")
+    incident = incident_create(by=None, title="Outage", impact=1, urgency=1)
+    postmortem, _created = postmortem_open(record=incident, by=None)
+    area = AreaFactory()
+    body = post(
+        api,
+        "/api/v1/risks/",
+        {
+            "title": "Backup switched off",
+            "area": area.pk,
+            "category": "system_failure",
+            "postmortem": postmortem.pk,
+        },
+        status=201,
+    )
+    assert body["links"][0]["target_type"] == "postmortems.postmortem"
+    assert body["links"][0]["target_id"] == postmortem.pk
+    response = api.post(
+        "/api/v1/risks/",
+        {"title": "x", "area": area.pk, "category": "process", "postmortem": 999999},
+        format="json",
+    )
+    assert response.status_code == 404
+    # The post-mortem links the risk from its side (its own links API knows risks now).
+    link = api.post(
+        f"/api/v1/postmortems/{postmortem.pk}/links/",
+        {"target_type": "risks.risk", "target_id": body["id"], "purpose": "future_risk"},
+        format="json",
+    )
+    assert link.status_code == 201, link.content
