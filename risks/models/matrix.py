@@ -5,6 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 MIN_SIZE = 3
 MAX_SIZE = 6
@@ -12,10 +13,11 @@ DEFAULT_SIZE = 5
 
 
 class RiskLevel(models.TextChoices):
-    LOW = "low", _("low")
-    MEDIUM = "medium", _("medium")
-    HIGH = "high", _("high")
-    CRITICAL = "critical", _("critical")
+    # A context of their own: other apps' "critical" (a service's criticality) reads differently.
+    LOW = "low", pgettext_lazy("risk level", "low")
+    MEDIUM = "medium", pgettext_lazy("risk level", "medium")
+    HIGH = "high", pgettext_lazy("risk level", "high")
+    CRITICAL = "critical", pgettext_lazy("risk level", "critical")
 
 
 # Ordered from the least to the most severe: "the level went up" compares positions in this list.

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from .matrix import RiskLevel, RiskMatrix
@@ -78,7 +79,8 @@ class Treatment(models.TextChoices):
 
 
 class RiskState(models.TextChoices):
-    IDENTIFIED = "identified", _("identified")
+    # A context of its own: a problem's "identified" (its root cause) reads differently.
+    IDENTIFIED = "identified", pgettext_lazy("risk state", "identified")
     ASSESSED = "assessed", _("assessed")
     TREATING = "treating", _("treating")
     MONITORING = "monitoring", _("monitoring")
