@@ -198,6 +198,10 @@ class RiskLinksView(APIView):
 
             if not incident_list(user=request.user).filter(pk=values["target_id"]).exists():
                 raise NotFound()
+        if values["target_type"] == "postmortems.postmortem" and not request.user.has_perm(
+            "postmortems.view_postmortem"
+        ):
+            raise NotFound()
         link = services.risk_link_add(
             risk_id=pk,
             by=acting_user(request),

@@ -318,3 +318,14 @@ def test_kri_thresholds_are_checked(api, as_role):  # type: ignore[no-untyped-de
     assert "measure" in response.json()["fields"]
     response = api.post("/api/v1/kris/", {"name": "z", "state": "red"}, format="json")
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_red_message_names_the_value_and_the_thresholds(api, as_role, kri, people):  # type: ignore[no-untyped-def]
+    owner, _manager = people
+    as_role("managers")
+    push(api, kri, {"value": 93.5})
+    note = Notification.objects.get(recipient=owner, reason="kri.red")
+    assert "93.5 %" in note.title
+    assert "red at 90" in note.body
+    assert "escalates" in note.body

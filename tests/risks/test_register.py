@@ -398,3 +398,18 @@ def test_a_post_mortem_creates_a_risk_of_a_future_related_incident_linked_to_it(
         format="json",
     )
     assert link.status_code == 201, link.content
+
+
+def test_the_review_reminder_says_what_is_due_in_the_owners_language(db):  # type: ignore[no-untyped-def]
+    from escalation.models import UserProfile
+
+    owner = UserFactory()
+    UserProfile.objects.create(user=owner, language="ja")
+    with time_machine.travel(T0, tick=False):
+        risk_create(
+            by=None, title="Old", area=AreaFactory(), category="process", owner=owner, review_interval_days=7
+        )
+    timer_sweep(now=T0 + timedelta(days=7))
+    note = Notification.objects.get(recipient=owner, reason="reminder")
+    assert "リスク" in note.title
+    assert "Old" in note.title
