@@ -25,6 +25,11 @@ DRILL_STEPS = (
     ReminderStep(dt.timedelta(0), ("owner",)),
     ReminderStep(dt.timedelta(days=2), ("owner_manager",)),
 )
+# A finding due: its owner the morning after the due date, their manager three days later (as action items).
+FINDING_STEPS = (
+    ReminderStep(dt.timedelta(0), ("owner",)),
+    ReminderStep(dt.timedelta(days=3), ("owner_manager",)),
+)
 
 
 def drill_lock(drill_id: int) -> Drill:
@@ -110,9 +115,10 @@ def drill_run_record(
         for row in findings or []:
             if not str(row.get("text", "")).strip():
                 raise InvalidInput(_("A finding needs a text."), fields={"findings": [_("A text.")]})
-            DrillFinding.objects.create(
+            finding = DrillFinding.objects.create(
                 run=run, text=row["text"], owner=row.get("owner"), due_date=row.get("due_date")
             )
+            finding_remind(finding)
         if drill.interval_days:
             drill.next_run_at = held_at + dt.timedelta(days=drill.interval_days)
             if drill.next_run_at <= timezone.now():
@@ -122,3 +128,34 @@ def drill_run_record(
         drill.save(update_fields=["next_run_at"])
         drill_timer_set(drill)
     return run
+
+
+def finding_remind(finding: DrillFinding) -> None:
+    """(Re)schedule the finding's overdue reminder, or cancel it when done or undated."""
+    if finding.done_at is not None or finding.due_date is None or finding.owner_id is None:
+        reminder_cancel(subject=finding, key="overdue")
+        return
+    morning = dt.datetime.combine(
+        finding.due_date + dt.timedelta(days=1), dt.time(9, 0), tzinfo=timezone.get_current_timezone()
+    )
+    reminder_schedule(
+        subject=finding,
+        key="overdue",
+        due_at=morning,
+        steps=FINDING_STEPS,
+        context={"due_date": finding.due_date.isoformat(), "what": "finding"},
+    )
+
+
+def finding_done(*, finding_id: int, by: User | None) -> DrillFinding:
+    """The finding was dealt with: its reminder stops."""
+    check(by, "risks.change_drillfinding", _("You may not change drill findings."))
+    with transaction.atomic():
+        finding = DrillFinding.objects.select_for_update().filter(pk=finding_id).first()
+        if finding is None:
+            raise NotFound(_("Finding %(id)s does not exist.") % {"id": finding_id})
+        if finding.done_at is None:
+            finding.done_at = timezone.now()
+            finding.save(update_fields=["done_at"])
+            finding_remind(finding)
+    return finding

@@ -11,7 +11,17 @@ from django.utils.translation import gettext_lazy as _
 from escalation.models import Team
 from escalation.subjects import SubjectInfo, SubjectType
 
-from .models import KRI, Drill, KRIState, ProcedureVersion, RadarDigest, RadarSnapshot, Risk, RiskState
+from .models import (
+    KRI,
+    Drill,
+    DrillFinding,
+    KRIState,
+    ProcedureVersion,
+    RadarDigest,
+    RadarSnapshot,
+    Risk,
+    RiskState,
+)
 from .models.matrix import LEVEL_ORDER
 
 # A risk's level as a priority for the engine's rules (P1 critical ... P4 low).
@@ -170,6 +180,37 @@ class DrillSubject(SubjectType):
         )
 
 
+class DrillFindingSubject(SubjectType):
+    """A finding is an action item: its owner is reminded when it is due, then the owner's manager."""
+
+    model = DrillFinding
+    roles = {"owner": _("owner"), "owner_manager": _("the owner's manager")}
+
+    def describe(self, obj: Any) -> SubjectInfo:
+        return SubjectInfo(
+            reference=f"{obj.run.drill.reference}-F{obj.pk}",
+            title=obj.text[:200],
+            url=admin_url(obj.run),
+            state="done" if obj.done_at else "open",
+            is_open=obj.done_at is None,
+        )
+
+    def people(self, obj: Any, role: str) -> list[User]:
+        owner = obj.owner if obj.owner_id else None
+        if role == "owner":
+            return [owner] if owner else []
+        if role == "owner_manager":
+            return manager_of(owner)
+        return []
+
+    def still_due(self, obj: Any, *, kind: str, data: dict[str, Any]) -> bool:
+        return (
+            obj.done_at is None
+            and obj.due_date is not None
+            and data.get("context", {}).get("due_date") == obj.due_date.isoformat()
+        )
+
+
 class RadarSnapshotSubject(SubjectType):
     """A radar alert (an area above its threshold) is about the week's snapshot of the area."""
 
@@ -221,6 +262,7 @@ SUBJECT_TYPES = (
     RiskSubject,
     KRISubject,
     DrillSubject,
+    DrillFindingSubject,
     RadarSnapshotSubject,
     RadarDigestSubject,
     ProcedureVersionSubject,

@@ -47,6 +47,11 @@ urlpatterns = [
     path("drills/<int:pk>/schedule/", views_preparedness.DrillScheduleView.as_view(), name="drill-schedule"),
     path("drills/<int:pk>/runs/", views_preparedness.DrillRunsView.as_view(), name="drill-runs"),
     path(
+        "drill-findings/<int:pk>/done/",
+        views_preparedness.DrillFindingDoneView.as_view(),
+        name="drillfinding-done",
+    ),
+    path(
         "procedures/<int:pk>/versions/",
         views_preparedness.ProcedureVersionsView.as_view(),
         name="procedure-versions",

@@ -29,6 +29,7 @@ from ..models import (
     ResponseChecklist,
 )
 from .serializers import (
+    DrillFindingSerializer,
     DrillRunCreateSerializer,
     DrillRunSerializer,
     DrillScheduleSerializer,
@@ -212,3 +213,12 @@ class EmergencyContactExportView(APIView):
             response = HttpResponse(contacts_csv(team), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="emergency-contacts-{team.pk}.{fmt}"'
         return response
+
+
+class DrillFindingDoneView(APIView):
+    """A drill's finding was dealt with: its overdue reminder stops."""
+
+    @extend_schema(request=None, responses={200: DrillFindingSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        finding = drills.finding_done(finding_id=pk, by=acting_user(request))
+        return Response(DrillFindingSerializer(finding).data)

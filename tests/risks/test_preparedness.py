@@ -170,3 +170,30 @@ def test_emergency_contacts_export_as_vcard_and_csv(api, as_role, client):  # ty
     assert client.get(f"/reports/risk-radar/contacts/{team.pk}.vcf").status_code == 200
     as_role("reporters")
     assert api.get(f"/api/v1/emergency-contacts/export/{team.pk}.csv").status_code == 403
+
+
+def test_a_drill_finding_is_reminded_when_overdue_until_done(api, as_role):  # type: ignore[no-untyped-def]
+    as_role("managers")
+    owner = UserFactory()
+    drill = post(
+        api, "/api/v1/drills/", {"title": "Failover", "owner": owner.pk, "interval_days": 0}, status=201
+    )
+    with time_machine.travel(T0, tick=False):
+        run = post(
+            api,
+            f"/api/v1/drills/{drill['id']}/runs/",
+            {
+                "held_at": "2026-03-02T09:00:00Z",
+                "findings": [
+                    {"text": "Backup device off", "owner": owner.pk, "due_date": "2026-03-10"},
+                    {"text": "Runbook outdated", "owner": owner.pk, "due_date": "2026-03-10"},
+                ],
+            },
+            status=201,
+        )
+    done = post(api, f"/api/v1/drill-findings/{run['findings'][1]['id']}/done/")
+    assert done["done_at"]
+    timer_sweep(now=datetime(2026, 3, 11, 9, 0, tzinfo=UTC))
+    notes = Notification.objects.filter(recipient=owner, reason="reminder")
+    assert notes.count() == 1
+    assert "Backup device off" in notes.get().title
