@@ -41,9 +41,8 @@ def test_concurrent_batches_are_all_stored_and_red_is_told_once(live_server):  #
             headers={"X-Vigil-Integration-Key": key, "Content-Type": "application/json"},
         )
         start.wait()
-        with urllib.request.urlopen(request, timeout=60) as response:
-            with lock:
-                statuses.append(response.status)
+        with urllib.request.urlopen(request, timeout=60) as response, lock:
+            statuses.append(response.status)
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
     for thread in threads:
