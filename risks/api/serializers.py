@@ -18,6 +18,7 @@ from ..models import (
     EmergencyContact,
     KRIReading,
     KRIStateChange,
+    LevelEscalation,
     OutsideChange,
     PrecursorRule,
     PrecursorWarning,
@@ -523,3 +524,9 @@ class EmergencyContactSerializer(StrictFieldsMixin, serializers.ModelSerializer)
     class Meta:
         model = EmergencyContact
         fields = ["id", "team", "name", "role", "organisation", "phone", "mobile", "email", "position"]
+
+
+class LevelEscalationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = LevelEscalation
+        fields = ["id", "level", "policy", "audience"]

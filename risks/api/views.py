@@ -22,7 +22,7 @@ from config.errors import NotFound, PermissionDenied
 from config.permissions import ModelPermissionsWithView, acting_user
 
 from .. import kris, radar, services
-from ..models import KRI, Area, OutsideChange, RadarSnapshot, Risk, RiskMatrix
+from ..models import KRI, Area, LevelEscalation, OutsideChange, RadarSnapshot, Risk, RiskMatrix
 from ..selectors import kri_list, risk_list
 from .auth import IntegrationKeyAuthentication, UserOrIntegration
 from .serializers import (
@@ -30,6 +30,7 @@ from .serializers import (
     KRIReadingSerializer,
     KRISerializer,
     KRIStateChangeSerializer,
+    LevelEscalationSerializer,
     OutsideChangeCreateSerializer,
     OutsideChangeSerializer,
     RadarSnapshotSerializer,
@@ -234,6 +235,15 @@ class RiskMatrixViewSet(viewsets.ModelViewSet):
     serializer_class = RiskMatrixSerializer
     permission_classes = [ModelPermissionsWithView]
     queryset = RiskMatrix.objects.all()
+
+
+class LevelEscalationViewSet(viewsets.ModelViewSet):
+    """Escalation per risk level: the policy paged and the audience told when a risk of the level is raised or
+    its level goes up."""
+
+    serializer_class = LevelEscalationSerializer
+    permission_classes = [ModelPermissionsWithView]
+    queryset = LevelEscalation.objects.all()
 
 
 class OutsideChangeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):

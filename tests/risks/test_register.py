@@ -413,3 +413,46 @@ def test_the_review_reminder_says_what_is_due_in_the_owners_language(db):  # typ
     note = Notification.objects.get(recipient=owner, reason="reminder")
     assert "リスク" in note.title
     assert "Old" in note.title
+
+
+def test_a_critical_risk_pages_the_levels_policy_until_someone_assesses_it(api, as_role):  # type: ignore[no-untyped-def]
+    from escalation.models import Escalation
+    from tests.escalation.factories import EscalationLevelFactory
+
+    as_role("managers")
+    ciso = UserFactory(email="ciso@example.org")
+    level = EscalationLevelFactory(users=[ciso])
+    board = UserFactory(email="board@example.org")
+    EscalationLevelFactory(policy=level.policy, users=[board], delay=timedelta(hours=1))
+    post(api, "/api/v1/risk-level-escalations/", {"level": "critical", "policy": level.policy.pk}, status=201)
+    area = AreaFactory()
+    body = post(
+        api,
+        "/api/v1/risks/",
+        {
+            "title": "Ransomware",
+            "area": area.pk,
+            "category": "security",
+            "inherent_likelihood": 5,
+            "inherent_impact": 5,
+        },
+        status=201,
+    )
+    assert body["level"] == "critical"
+    escalation = Escalation.objects.get()
+    assert escalation.state == "active"
+    assert Notification.objects.filter(recipient=ciso).exists()
+    post(api, f"/api/v1/risks/{body['id']}/assessments/", {"residual_likelihood": 3, "residual_impact": 5})
+    escalation.refresh_from_db()
+    assert escalation.state == "acknowledged"
+    assert escalation.acknowledged_at is not None
+    timer_sweep(now=escalation.started_at + timedelta(hours=2))
+    assert not Notification.objects.filter(recipient=board).exists()
+
+
+def test_the_radar_page_reads_right_to_left_in_persian(client):  # type: ignore[no-untyped-def]
+    client.force_login(UserFactory(role="managers"))
+    page = client.get("/reports/risk-radar/", HTTP_ACCEPT_LANGUAGE="fa").content.decode()
+    assert 'dir="rtl"' in page
+    assert "رادار ریسک" in page
+    assert "نقشهٔ حرارتی" in page
