@@ -102,7 +102,8 @@ def drill_run_record(
         if participants:
             run.participants.set(participants)
         for index, row in enumerate(results or []):
-            step = steps.get(row.get("step"))  # type: ignore[arg-type]
+            step_id = row.get("step")
+            step = steps.get(step_id) if isinstance(step_id, int) else None
             if step is None or row.get("outcome") not in StepOutcome.values:
                 raise InvalidInput(
                     _("Result %(n)s needs a step of this drill and an outcome (%(outcomes)s).")

@@ -282,8 +282,9 @@ def on_red_escalation_timer(timer: Timer, now: dt.datetime) -> None:
     if kri is None or kri.state != KRIState.RED or kri.red_acknowledged_at is not None:
         return
     info = subject_describe(kri)
-    if kri.escalation_policy_id:
-        escalation_start(subject=kri, policy=kri.escalation_policy, at=now, info=info)  # type: ignore[arg-type]
+    policy = kri.escalation_policy
+    if policy is not None:
+        escalation_start(subject=kri, policy=policy, at=now, info=info)
         return
     page_users(
         subject=kri,

@@ -57,7 +57,10 @@ def _raise(rule: PrecursorRule, *, ids: list[int], now: dt.datetime) -> Precurso
     if risk is not None:
         current = risk.residual_likelihood or risk.inherent_likelihood or 1
         suggested = min(current + 1, risk.matrix.size)
-    what = rule.service.name if rule.service_id else rule.category.name  # type: ignore[union-attr]
+    if rule.service is not None:
+        what = rule.service.name
+    else:
+        what = rule.category.name if rule.category is not None else ""
     warning = PrecursorWarning.objects.create(
         rule=rule,
         risk=risk,

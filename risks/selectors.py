@@ -89,7 +89,8 @@ def kris_trending_to_red(*, limit: int = 10) -> list[KRI]:
     found = []
     for kri in KRI.objects.filter(is_active=True).exclude(state=KRIState.RED).exclude(value=None):
         span = kri.red - kri.yellow
-        distance = (kri.red - kri.value) / span if span else 0  # type: ignore[operator]
+        value = kri.value if kri.value is not None else kri.yellow
+        distance = (kri.red - value) / span if span else 0
         if kri.state == KRIState.YELLOW or distance < 1.5:
             found.append((distance, kri))
     return [kri for _distance, kri in sorted(found, key=lambda pair: pair[0])[:limit]]

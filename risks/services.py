@@ -384,7 +384,7 @@ def risk_assess(
 
 
 def allowed_transitions(risk: Risk) -> list[str]:
-    available = {t.name for t in risk.get_available_state_transitions()}  # type: ignore[attr-defined]
+    available = {t.name for t in risk.get_available_state_transitions()}  # type: ignore[attr-defined]  # django-fsm's mixin, untyped
     return [name for name in Risk.TRANSITIONS if name in available]
 
 

@@ -14,14 +14,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def manager_client(client):  # type: ignore[no-untyped-def]
+def manager_client(client):
     manager = UserFactory(role="managers", is_staff=True)
     client.force_login(manager)
     client.manager = manager
     return client
 
 
-def test_the_admin_creates_and_assesses_through_the_services(manager_client):  # type: ignore[no-untyped-def]
+def test_the_admin_creates_and_assesses_through_the_services(manager_client):
     area = AreaFactory()
     response = manager_client.post(
         "/admin/risks/risk/add/",
@@ -53,7 +53,7 @@ def test_the_admin_creates_and_assesses_through_the_services(manager_client):  #
     assert RiskAssessment.objects.filter(risk=risk).count() == 1
 
 
-def test_the_change_form_has_one_button_per_allowed_transition_and_they_work(manager_client):  # type: ignore[no-untyped-def]
+def test_the_change_form_has_one_button_per_allowed_transition_and_they_work(manager_client):
     risk = risk_create(
         by=None,
         title="Router",
@@ -76,7 +76,7 @@ def test_the_change_form_has_one_button_per_allowed_transition_and_they_work(man
     assert risk.state == "assessed"
 
 
-def test_the_kri_acknowledge_button(manager_client):  # type: ignore[no-untyped-def]
+def test_the_kri_acknowledge_button(manager_client):
     kri = KRIFactory()
     KRI.objects.filter(pk=kri.pk).update(state="red")
     page = manager_client.get(f"/admin/risks/kri/{kri.pk}/change/").content.decode()
@@ -108,11 +108,11 @@ def test_the_kri_acknowledge_button(manager_client):  # type: ignore[no-untyped-
         "emergencycontact",
     ],
 )
-def test_every_admin_page_renders(manager_client, model):  # type: ignore[no-untyped-def]
+def test_every_admin_page_renders(manager_client, model):
     assert manager_client.get(f"/admin/risks/{model}/").status_code == 200
 
 
-def test_listing_risks_takes_the_same_queries_for_3_or_30(api, as_role, django_assert_max_num_queries):  # type: ignore[no-untyped-def]
+def test_listing_risks_takes_the_same_queries_for_3_or_30(api, as_role, django_assert_max_num_queries):
     as_role("managers")
     area = AreaFactory()
     service = ServiceFactory()

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 3, 9, 12, 0, tzinfo=UTC)  # a Monday
 
 
-def incidents_over(days: int, per_day: list[int], **fields):  # type: ignore[no-untyped-def]
+def incidents_over(days: int, per_day: list[int], **fields):
     made = []
     for day, count in enumerate(per_day):
         for n in range(count):
@@ -33,7 +33,7 @@ def incidents_over(days: int, per_day: list[int], **fields):  # type: ignore[no-
     return made
 
 
-def test_incidents_per_week_of_a_service(db):  # type: ignore[no-untyped-def]
+def test_incidents_per_week_of_a_service(db):
     service = ServiceFactory()
     rng = random.Random(7)
     per_day = [rng.randint(0, 4) for _ in range(14)]
@@ -56,7 +56,7 @@ def test_incidents_per_week_of_a_service(db):  # type: ignore[no-untyped-def]
     assert kri.state == ("red" if expected >= 20 else "yellow" if expected >= 10 else "green")
 
 
-def test_repeats_of_one_category_and_the_mttr_trend(db):  # type: ignore[no-untyped-def]
+def test_repeats_of_one_category_and_the_mttr_trend(db):
     category = IncidentCategory.objects.first()
     made = incidents_over(10, [1] * 10, category=category)
     # Resolve the first five in 1 h (previous window), the last five in 3 h: MTTR up 200 %.
@@ -84,7 +84,7 @@ def test_repeats_of_one_category_and_the_mttr_trend(db):  # type: ignore[no-unty
     assert trend.state == "red"
 
 
-def test_the_radar_compares_weeks_and_alerts_an_area_above_its_threshold_once(db):  # type: ignore[no-untyped-def]
+def test_the_radar_compares_weeks_and_alerts_an_area_above_its_threshold_once(db):
     owner = UserFactory()
     area = AreaFactory(radar_threshold=10, owner=owner)
     quiet = AreaFactory(radar_threshold=10)
@@ -113,7 +113,7 @@ def test_the_radar_compares_weeks_and_alerts_an_area_above_its_threshold_once(db
     assert RadarSnapshot.objects.filter(area=area).count() == 2
 
 
-def test_the_weekly_run_snapshots_once_and_mails_the_digest_to_managers_once(db):  # type: ignore[no-untyped-def]
+def test_the_weekly_run_snapshots_once_and_mails_the_digest_to_managers_once(db):
     manager = UserFactory(role="managers")
     area = AreaFactory()
     risk_create(by=None, title="a", area=area, category="process", inherent_likelihood=2, inherent_impact=2)
@@ -125,7 +125,7 @@ def test_the_weekly_run_snapshots_once_and_mails_the_digest_to_managers_once(db)
     assert RadarSnapshot.objects.count() == 1
 
 
-def test_the_radar_page_shows_the_heat_map_and_the_areas(client):  # type: ignore[no-untyped-def]
+def test_the_radar_page_shows_the_heat_map_and_the_areas(client):
     manager = UserFactory(role="managers")
     area = AreaFactory(name="Payments")
     risk_create(by=None, title="a", area=area, category="process", inherent_likelihood=5, inherent_impact=5)
@@ -142,7 +142,7 @@ def test_the_radar_page_shows_the_heat_map_and_the_areas(client):  # type: ignor
     assert client.get("/reports/risk-radar/").status_code == 403
 
 
-def test_small_repeated_incidents_raise_a_precursor_warning_over_months(db):  # type: ignore[no-untyped-def]
+def test_small_repeated_incidents_raise_a_precursor_warning_over_months(db):
     service = ServiceFactory(name="network")
     owner = UserFactory()
     risk = risk_create(
@@ -176,7 +176,7 @@ def test_small_repeated_incidents_raise_a_precursor_warning_over_months(db):  # 
     assert risk.level == "high"
 
 
-def test_a_rule_without_a_risk_proposes_one(db):  # type: ignore[no-untyped-def]
+def test_a_rule_without_a_risk_proposes_one(db):
     service = ServiceFactory(name="printers")
     PrecursorRule.objects.create(name="printers", service=service, window_days=30, count=2)
     for days in (20, 3):

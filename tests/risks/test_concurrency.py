@@ -20,7 +20,7 @@ PER_BATCH = 25
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_batches_are_all_stored_and_red_is_told_once(live_server):  # type: ignore[no-untyped-def]
+def test_concurrent_batches_are_all_stored_and_red_is_told_once(live_server):
     require_postgres()
     owner = UserFactory()
     risk = risk_create(by=None, title="Capacity", area=AreaFactory(), category="system_failure", owner=owner)

@@ -34,7 +34,7 @@ def run(values: list[float], t: Thresholds, state: str = "green") -> list[str]:
     return states
 
 
-def test_the_seeds_example_80_yellow_90_red():  # type: ignore[no-untyped-def]
+def test_the_seeds_example_80_yellow_90_red():
     t = Thresholds(yellow=80, red=90, hysteresis=2)
     assert run([50, 80, 85, 90, 89, 88.5, 87.9, 79, 77.9], t) == [
         "green",
@@ -49,7 +49,7 @@ def test_the_seeds_example_80_yellow_90_red():  # type: ignore[no-untyped-def]
     ]
 
 
-def test_lower_is_worse_mirrors_it():  # type: ignore[no-untyped-def]
+def test_lower_is_worse_mirrors_it():
     t = Thresholds(yellow=20, red=10, hysteresis=2, higher_is_worse=False)
     assert run([50, 20, 10, 11, 12.5, 22.5], t) == ["green", "yellow", "red", "red", "yellow", "green"]
 
@@ -70,7 +70,7 @@ thresholds = st.builds(
 
 @settings(max_examples=300, deadline=None)
 @given(t=thresholds, start=st.sampled_from(ORDER), data=st.data())
-def test_values_hovering_within_the_hysteresis_never_flap(t, start, data):  # type: ignore[no-untyped-def]
+def test_values_hovering_within_the_hysteresis_never_flap(t, start, data):
     """Values that stay within a band narrower than the hysteresis (anywhere: around a threshold or not)
     move the state in one direction at most: never up then down, never down then up."""
     low = data.draw(
@@ -85,7 +85,7 @@ def test_values_hovering_within_the_hysteresis_never_flap(t, start, data):  # ty
 
 @settings(max_examples=200, deadline=None)
 @given(t=thresholds, start=st.sampled_from(ORDER), value=st.floats(-5000, 5000))
-def test_far_from_the_thresholds_the_state_is_the_plain_one(t, start, value):  # type: ignore[no-untyped-def]
+def test_far_from_the_thresholds_the_state_is_the_plain_one(t, start, value):
     sign = 1 if t.higher_is_worse else -1
     v, yellow, red = sign * value, sign * t.yellow, sign * t.red
     state = state_next(start, value, t)
@@ -101,7 +101,7 @@ def test_far_from_the_thresholds_the_state_is_the_plain_one(t, start, value):  #
 
 
 @pytest.fixture
-def people(db):  # type: ignore[no-untyped-def]
+def people(db):
     owner = UserFactory(email="owner@example.org")
     manager = UserFactory(email="boss@example.org")
     team = TeamFactory(manager=manager)
@@ -110,7 +110,7 @@ def people(db):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def kri(people):  # type: ignore[no-untyped-def]
+def kri(people):
     owner, _manager = people
     risk = risk_create(
         by=None, title="Server capacity", area=AreaFactory(), category="system_failure", owner=owner
@@ -120,18 +120,18 @@ def kri(people):  # type: ignore[no-untyped-def]
     return kri
 
 
-def push(api, kri, body, status=201, **headers):  # type: ignore[no-untyped-def]
+def push(api, kri, body, status=201, **headers):
     response = api.post(f"/api/v1/kris/{kri.pk}/readings/", body, format="json", **headers)
     assert response.status_code == status, response.content
     return response.json()
 
 
-def told(user, event):  # type: ignore[no-untyped-def]
+def told(user, event):
     return Notification.objects.filter(recipient=user, reason=event).count()
 
 
 @pytest.mark.django_db
-def test_yellow_tells_the_owner_and_red_the_owner_and_manager(api, as_role, kri, people):  # type: ignore[no-untyped-def]
+def test_yellow_tells_the_owner_and_red_the_owner_and_manager(api, as_role, kri, people):
     owner, manager = people
     as_role("managers")
     with time_machine.travel(T0, tick=False):
@@ -159,7 +159,7 @@ def test_yellow_tells_the_owner_and_red_the_owner_and_manager(api, as_role, kri,
 
 
 @pytest.mark.django_db
-def test_an_unacknowledged_red_escalates_and_an_acknowledged_one_does_not(api, as_role, kri, people):  # type: ignore[no-untyped-def]
+def test_an_unacknowledged_red_escalates_and_an_acknowledged_one_does_not(api, as_role, kri, people):
     owner, manager = people
     as_role("managers")
     with time_machine.travel(T0, tick=False):
@@ -187,7 +187,7 @@ def test_an_unacknowledged_red_escalates_and_an_acknowledged_one_does_not(api, a
 
 
 @pytest.mark.django_db
-def test_red_opens_an_incident_when_the_kri_says_so(api, as_role, kri):  # type: ignore[no-untyped-def]
+def test_red_opens_an_incident_when_the_kri_says_so(api, as_role, kri):
     as_role("managers")
     kri.open_incident_on_red = True
     kri.save()
@@ -198,7 +198,7 @@ def test_red_opens_an_incident_when_the_kri_says_so(api, as_role, kri):  # type:
 
 
 @pytest.mark.django_db
-def test_an_integration_key_pushes_readings(api, kri):  # type: ignore[no-untyped-def]
+def test_an_integration_key_pushes_readings(api, kri):
     integration = IntegrationFactory()
     body = push(api, kri, {"value": 10}, HTTP_X_VIGIL_INTEGRATION_KEY=integration.key)
     assert body["accepted"] == 1
@@ -225,7 +225,7 @@ def test_an_integration_key_pushes_readings(api, kri):  # type: ignore[no-untype
 
 
 @pytest.mark.django_db
-def test_an_api_token_pushes_readings(api, kri):  # type: ignore[no-untyped-def]
+def test_an_api_token_pushes_readings(api, kri):
     from rest_framework.authtoken.models import Token
 
     user = UserFactory(role="managers")
@@ -249,7 +249,7 @@ def test_an_api_token_pushes_readings(api, kri):  # type: ignore[no-untyped-def]
         ("81", "not an object"),
     ],
 )
-def test_bad_readings_answer_400_naming_the_problem(api, as_role, kri, body, named):  # type: ignore[no-untyped-def]
+def test_bad_readings_answer_400_naming_the_problem(api, as_role, kri, body, named):
     as_role("managers")
     with time_machine.travel(T0, tick=False):
         response = api.post(f"/api/v1/kris/{kri.pk}/readings/", body, format="json")
@@ -259,7 +259,7 @@ def test_bad_readings_answer_400_naming_the_problem(api, as_role, kri, body, nam
 
 
 @pytest.mark.django_db
-def test_a_batch_is_all_or_nothing_and_names_the_bad_reading(api, as_role, kri):  # type: ignore[no-untyped-def]
+def test_a_batch_is_all_or_nothing_and_names_the_bad_reading(api, as_role, kri):
     as_role("managers")
     with time_machine.travel(T0, tick=False):
         response = api.post(
@@ -274,7 +274,7 @@ def test_a_batch_is_all_or_nothing_and_names_the_bad_reading(api, as_role, kri):
 
 
 @pytest.mark.django_db
-def test_an_unknown_kri_answers_404_naming_it(api, as_role):  # type: ignore[no-untyped-def]
+def test_an_unknown_kri_answers_404_naming_it(api, as_role):
     as_role("managers")
     response = api.post("/api/v1/kris/424242/readings/", {"value": 1}, format="json")
     assert response.status_code == 404
@@ -282,7 +282,7 @@ def test_an_unknown_kri_answers_404_naming_it(api, as_role):  # type: ignore[no-
 
 
 @pytest.mark.django_db
-def test_mean_and_max_over_the_window(api, as_role, kri):  # type: ignore[no-untyped-def]
+def test_mean_and_max_over_the_window(api, as_role, kri):
     as_role("managers")
     kri.evaluation = "mean"
     kri.window_minutes = 10
@@ -308,7 +308,7 @@ def test_mean_and_max_over_the_window(api, as_role, kri):  # type: ignore[no-unt
 
 
 @pytest.mark.django_db
-def test_kri_thresholds_are_checked(api, as_role):  # type: ignore[no-untyped-def]
+def test_kri_thresholds_are_checked(api, as_role):
     as_role("managers")
     response = api.post("/api/v1/kris/", {"name": "x", "yellow": 90, "red": 80}, format="json")
     assert response.status_code == 400
@@ -321,7 +321,7 @@ def test_kri_thresholds_are_checked(api, as_role):  # type: ignore[no-untyped-de
 
 
 @pytest.mark.django_db
-def test_the_red_message_names_the_value_and_the_thresholds(api, as_role, kri, people):  # type: ignore[no-untyped-def]
+def test_the_red_message_names_the_value_and_the_thresholds(api, as_role, kri, people):
     owner, _manager = people
     as_role("managers")
     push(api, kri, {"value": 93.5})

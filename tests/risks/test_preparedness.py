@@ -19,13 +19,13 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def post(api, path, body=None, status=200):  # type: ignore[no-untyped-def]
+def post(api, path, body=None, status=200):
     response = api.post(path, body or {}, format="json")
     assert response.status_code == status, response.content
     return response.json()
 
 
-def test_a_drill_falls_due_on_its_timer_and_a_run_schedules_the_next(api, as_role):  # type: ignore[no-untyped-def]
+def test_a_drill_falls_due_on_its_timer_and_a_run_schedules_the_next(api, as_role):
     as_role("managers")
     owner = UserFactory()
     manager = UserFactory()
@@ -87,7 +87,7 @@ def test_a_drill_falls_due_on_its_timer_and_a_run_schedules_the_next(api, as_rol
     assert response.status_code == 400
 
 
-def test_a_response_checklist_becomes_tasks_on_a_new_incident_of_its_category(db):  # type: ignore[no-untyped-def]
+def test_a_response_checklist_becomes_tasks_on_a_new_incident_of_its_category(db):
     category = IncidentCategory.objects.first()
     other = IncidentCategory.objects.exclude(pk=category.pk).first()
     checklist = ResponseChecklist.objects.create(category=category, name="Lost ID card")
@@ -102,7 +102,7 @@ def test_a_response_checklist_becomes_tasks_on_a_new_incident_of_its_category(db
     assert not unrelated.tasks.exists()
 
 
-def test_members_acknowledge_the_version_in_force_and_managers_see_who_has_not(api, as_role):  # type: ignore[no-untyped-def]
+def test_members_acknowledge_the_version_in_force_and_managers_see_who_has_not(api, as_role):
     manager = as_role("managers")
     alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
     team = TeamFactory()
@@ -141,7 +141,7 @@ def test_members_acknowledge_the_version_in_force_and_managers_see_who_has_not(a
     assert ReportingProcedure.objects.get().versions.count() == 2
 
 
-def test_emergency_contacts_export_as_vcard_and_csv(api, as_role, client):  # type: ignore[no-untyped-def]
+def test_emergency_contacts_export_as_vcard_and_csv(api, as_role, client):
     manager = as_role("managers")
     team = TeamFactory(name="Network")
     EmergencyContact.objects.create(
@@ -172,7 +172,7 @@ def test_emergency_contacts_export_as_vcard_and_csv(api, as_role, client):  # ty
     assert api.get(f"/api/v1/emergency-contacts/export/{team.pk}.csv").status_code == 403
 
 
-def test_a_drill_finding_is_reminded_when_overdue_until_done(api, as_role):  # type: ignore[no-untyped-def]
+def test_a_drill_finding_is_reminded_when_overdue_until_done(api, as_role):
     as_role("managers")
     owner = UserFactory()
     drill = post(

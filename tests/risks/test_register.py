@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def post(api, path, body=None, status=200):  # type: ignore[no-untyped-def]
+def post(api, path, body=None, status=200):
     response = api.post(path, body or {}, format="json")
     assert response.status_code == status, response.content
     return response.json()
@@ -32,7 +32,7 @@ def post(api, path, body=None, status=200):  # type: ignore[no-untyped-def]
 # --- the matrix -------------------------------------------------------------------------------------------
 
 
-def test_the_default_matrix_is_5x5_with_labels_and_iso_levels():  # type: ignore[no-untyped-def]
+def test_the_default_matrix_is_5x5_with_labels_and_iso_levels():
     matrix = matrix_default()
     assert matrix.size == 5
     assert matrix.likelihood_labels[-1] == "almost certain"
@@ -45,7 +45,7 @@ def test_the_default_matrix_is_5x5_with_labels_and_iso_levels():  # type: ignore
 
 
 @pytest.mark.parametrize("size", [3, 4, 5, 6])
-def test_every_size_gets_a_full_grid_whose_level_grows_with_likelihood_and_impact(size):  # type: ignore[no-untyped-def]
+def test_every_size_gets_a_full_grid_whose_level_grows_with_likelihood_and_impact(size):
     matrix = RiskMatrixFactory(size=size)
     matrix.full_clean()
     order = ["low", "medium", "high", "critical"]
@@ -61,12 +61,12 @@ def test_every_size_gets_a_full_grid_whose_level_grows_with_likelihood_and_impac
 
 
 @pytest.mark.parametrize("size", [2, 7])
-def test_a_matrix_outside_3_to_6_is_refused(size):  # type: ignore[no-untyped-def]
+def test_a_matrix_outside_3_to_6_is_refused(size):
     with pytest.raises(ValidationError):
         RiskMatrix(name="odd", size=size).full_clean()
 
 
-def test_configured_cells_and_labels_are_checked_and_used():  # type: ignore[no-untyped-def]
+def test_configured_cells_and_labels_are_checked_and_used():
     cells = default_cells(3)
     cells[0][0] = "high"
     matrix = RiskMatrix(
@@ -81,7 +81,7 @@ def test_configured_cells_and_labels_are_checked_and_used():  # type: ignore[no-
     assert {"cells", "likelihood_labels"} <= set(error.value.message_dict)
 
 
-def test_matrix_api_refuses_a_wrong_grid(api, as_role):  # type: ignore[no-untyped-def]
+def test_matrix_api_refuses_a_wrong_grid(api, as_role):
     as_role("managers")
     response = api.post(
         "/api/v1/risk-matrices/", {"name": "4x4", "size": 4, "cells": [["low", "bogus"]]}, format="json"
@@ -96,7 +96,7 @@ def test_matrix_api_refuses_a_wrong_grid(api, as_role):  # type: ignore[no-untyp
 # --- risks through the API --------------------------------------------------------------------------------
 
 
-def test_a_manager_registers_assesses_treats_and_closes_a_risk(api, as_role):  # type: ignore[no-untyped-def]
+def test_a_manager_registers_assesses_treats_and_closes_a_risk(api, as_role):
     manager = as_role("managers")
     area = AreaFactory()
     body = post(
@@ -152,7 +152,7 @@ def test_a_manager_registers_assesses_treats_and_closes_a_risk(api, as_role):  #
     assert history[-1]["note"] == "router replaced"
 
 
-def test_every_assessment_is_kept_and_a_level_going_up_reaches_its_audience(api, as_role):  # type: ignore[no-untyped-def]
+def test_every_assessment_is_kept_and_a_level_going_up_reaches_its_audience(api, as_role):
     as_role("managers")
     board = UserFactory(email="board@example.org")
     StakeholderGroupFactory(name="Board", audience="management", users=[board])
@@ -174,7 +174,7 @@ def test_every_assessment_is_kept_and_a_level_going_up_reaches_its_audience(api,
     assert notes.get().reason == "risk_level:critical"
 
 
-def test_likelihood_outside_the_matrix_answers_400_naming_the_field(api, as_role):  # type: ignore[no-untyped-def]
+def test_likelihood_outside_the_matrix_answers_400_naming_the_field(api, as_role):
     as_role("managers")
     area = AreaFactory(matrix=RiskMatrixFactory(size=3))
     response = api.post(
@@ -198,7 +198,7 @@ def test_likelihood_outside_the_matrix_answers_400_naming_the_field(api, as_role
     assert "level" in response.json()["fields"]
 
 
-def test_anyone_reports_a_risk_and_the_area_owner_is_reminded_to_assess_it(api, as_role):  # type: ignore[no-untyped-def]
+def test_anyone_reports_a_risk_and_the_area_owner_is_reminded_to_assess_it(api, as_role):
     reporter = as_role("reporters")
     area = AreaFactory()
     with time_machine.travel(T0, tick=False):
@@ -221,7 +221,7 @@ def test_anyone_reports_a_risk_and_the_area_owner_is_reminded_to_assess_it(api, 
     assert api.post(f"/api/v1/risks/{body['id']}/close/", {}, format="json").status_code == 403
 
 
-def test_review_cadence_reminds_the_owner_then_the_owners_manager(api, as_role):  # type: ignore[no-untyped-def]
+def test_review_cadence_reminds_the_owner_then_the_owners_manager(api, as_role):
     owner = UserFactory()
     manager = UserFactory()
     team = TeamFactory(manager=manager)
@@ -239,7 +239,7 @@ def test_review_cadence_reminds_the_owner_then_the_owners_manager(api, as_role):
     assert Notification.objects.filter(recipient=manager, reason="reminder").count() == 1
 
 
-def test_a_review_moves_the_cadence_and_the_old_reminder_does_nothing(api, as_role):  # type: ignore[no-untyped-def]
+def test_a_review_moves_the_cadence_and_the_old_reminder_does_nothing(api, as_role):
     as_role("managers")
     owner = UserFactory()
     with time_machine.travel(T0, tick=False):
@@ -253,7 +253,7 @@ def test_a_review_moves_the_cadence_and_the_old_reminder_does_nothing(api, as_ro
     assert not Notification.objects.filter(recipient=owner).exists()
 
 
-def test_an_acceptance_expiring_reminds_the_owner_and_the_approver(api, as_role):  # type: ignore[no-untyped-def]
+def test_an_acceptance_expiring_reminds_the_owner_and_the_approver(api, as_role):
     approver = as_role("managers")
     owner = UserFactory()
     with time_machine.travel(T0, tick=False):
@@ -282,7 +282,7 @@ def test_an_acceptance_expiring_reminds_the_owner_and_the_approver(api, as_role)
     assert told == {owner.pk, approver.pk}
 
 
-def test_links_to_services_incidents_and_post_mortems(api, as_role):  # type: ignore[no-untyped-def]
+def test_links_to_services_incidents_and_post_mortems(api, as_role):
     as_role("managers")
     risk = risk_create(by=None, title="Router", area=AreaFactory(), category="system_failure")
     service = ServiceFactory()
@@ -314,7 +314,7 @@ def test_links_to_services_incidents_and_post_mortems(api, as_role):  # type: ig
     assert api.delete(f"/api/v1/risks/{risk.pk}/links/{link['id']}/").status_code == 204
 
 
-def test_an_outside_change_opens_a_review_of_every_open_risk_in_the_area(api, as_role):  # type: ignore[no-untyped-def]
+def test_an_outside_change_opens_a_review_of_every_open_risk_in_the_area(api, as_role):
     manager = as_role("managers")
     area = AreaFactory()
     owner = UserFactory()
@@ -346,7 +346,7 @@ def test_an_outside_change_opens_a_review_of_every_open_risk_in_the_area(api, as
     assert Notification.objects.filter(recipient=owner, reason="reminder").count() == 2
 
 
-def test_risks_need_permission_to_add_and_reporters_see_only_theirs(api, as_role):  # type: ignore[no-untyped-def]
+def test_risks_need_permission_to_add_and_reporters_see_only_theirs(api, as_role):
     as_role("reporters")
     area = AreaFactory()
     response = api.post(
@@ -357,14 +357,14 @@ def test_risks_need_permission_to_add_and_reporters_see_only_theirs(api, as_role
     assert api.get("/api/v1/risks/").json()["count"] == 0
 
 
-def test_the_schema_renders(api, as_role):  # type: ignore[no-untyped-def]
+def test_the_schema_renders(api, as_role):
     as_role("managers")
     response = api.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/v1/kris/{id}/readings/" in response.content
 
 
-def test_a_post_mortem_creates_a_risk_of_a_future_related_incident_linked_to_it(api, as_role):  # type: ignore[no-untyped-def]
+def test_a_post_mortem_creates_a_risk_of_a_future_related_incident_linked_to_it(api, as_role):
     from incidents.services import incident_create
     from postmortems.services import postmortem_open
 
@@ -400,7 +400,7 @@ def test_a_post_mortem_creates_a_risk_of_a_future_related_incident_linked_to_it(
     assert link.status_code == 201, link.content
 
 
-def test_the_review_reminder_says_what_is_due_in_the_owners_language(db):  # type: ignore[no-untyped-def]
+def test_the_review_reminder_says_what_is_due_in_the_owners_language(db):
     from escalation.models import UserProfile
 
     owner = UserFactory()
@@ -415,7 +415,7 @@ def test_the_review_reminder_says_what_is_due_in_the_owners_language(db):  # typ
     assert "Old" in note.title
 
 
-def test_a_critical_risk_pages_the_levels_policy_until_someone_assesses_it(api, as_role):  # type: ignore[no-untyped-def]
+def test_a_critical_risk_pages_the_levels_policy_until_someone_assesses_it(api, as_role):
     from escalation.models import Escalation
     from tests.escalation.factories import EscalationLevelFactory
 
@@ -450,7 +450,7 @@ def test_a_critical_risk_pages_the_levels_policy_until_someone_assesses_it(api, 
     assert not Notification.objects.filter(recipient=board).exists()
 
 
-def test_the_radar_page_reads_right_to_left_in_persian(client):  # type: ignore[no-untyped-def]
+def test_the_radar_page_reads_right_to_left_in_persian(client):
     client.force_login(UserFactory(role="managers"))
     page = client.get("/reports/risk-radar/", HTTP_ACCEPT_LANGUAGE="fa").content.decode()
     assert 'dir="rtl"' in page
