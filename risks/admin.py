@@ -387,9 +387,29 @@ class PrecursorWarningAdmin(admin.ModelAdmin):
         "created_at",
         "decided_by",
     ]
+    actions = ["accept_warnings", "dismiss_warnings"]
 
     def has_add_permission(self, request):
         return False
+
+    def _decide(self, request: HttpRequest, queryset: Any, decide: Any) -> None:
+        for warning in queryset:
+            try:
+                decide(warning_id=warning.pk, by=acting_user(request))
+            except VigilError as error:
+                messages.error(request, error.detail)
+
+    @admin.action(description=_("Raise the risks' likelihood as suggested"))
+    def accept_warnings(self, request: HttpRequest, queryset: Any) -> None:
+        from .precursors import precursor_accept
+
+        self._decide(request, queryset, precursor_accept)
+
+    @admin.action(description=_("Dismiss the warnings"))
+    def dismiss_warnings(self, request: HttpRequest, queryset: Any) -> None:
+        from .precursors import precursor_dismiss
+
+        self._decide(request, queryset, precursor_dismiss)
 
 
 class DrillStepInline(admin.TabularInline):
@@ -432,6 +452,27 @@ class DrillRunAdmin(admin.ModelAdmin):
     inlines = [StepResultInline, FindingInline]
     readonly_fields = ["recorded_by"]
 
+    def save_model(self, request: HttpRequest, obj: DrillRun, form: Any, change: bool) -> None:
+        """A new run goes through the service, which schedules the drill's next run."""
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        from .drills import drill_run_record
+
+        saved = drill_run_record(
+            drill_id=obj.drill_id, by=acting_user(request), held_at=obj.held_at, notes=obj.notes
+        )
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is DrillFinding:
+            from .drills import finding_remind
+
+            for finding in DrillFinding.objects.filter(run=form.instance):
+                finding_remind(finding)
+
 
 class ChecklistItemInline(admin.TabularInline):
     model = ChecklistItem
@@ -459,6 +500,19 @@ class ReportingProcedureAdmin(admin.ModelAdmin):
     list_display = ["name"]
     filter_horizontal = ["teams"]
     inlines = [VersionInline]
+    readonly_fields = ["acknowledgement_status"]
+
+    @admin.display(description=_("not acknowledged yet"))
+    def acknowledgement_status(self, obj: ReportingProcedure) -> str:
+        """Who has not acknowledged the version in force (managers see it on the procedure)."""
+        if obj.pk is None:
+            return "-"
+        from .procedures import procedure_acknowledgements
+
+        state = procedure_acknowledgements(obj)
+        if state["version"] is None:
+            return "-"
+        return ", ".join(row["username"] for row in state["pending"]) or str(_("everyone"))
 
 
 @admin.register(ProcedureVersion)

@@ -138,3 +138,40 @@ def test_listing_risks_takes_the_same_queries_for_3_or_30(api, as_role, django_a
     with django_assert_max_num_queries(len(few.captured_queries)):
         body = api.get("/api/v1/risks/").json()
     assert body["count"] == 30
+
+
+def test_admin_records_a_drill_run_through_the_service_and_shows_who_has_not_acknowledged(manager_client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from risks.models import Drill, ReportingProcedure
+    from risks.procedures import procedure_publish
+    from tests.incidents.factories import TeamFactory
+
+    drill = Drill.objects.create(title="Failover", interval_days=30, owner=manager_client.manager)
+    held = timezone.now().replace(microsecond=0)
+    response = manager_client.post(
+        "/admin/risks/drillrun/add/",
+        {
+            "drill": drill.pk,
+            "held_at_0": held.strftime("%Y-%m-%d"),
+            "held_at_1": held.strftime("%H:%M:%S"),
+            "notes": "",
+            "results-TOTAL_FORMS": 0,
+            "results-INITIAL_FORMS": 0,
+            "findings-TOTAL_FORMS": 0,
+            "findings-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 302, response.content[:3000]
+    drill.refresh_from_db()
+    assert drill.next_run_at is not None
+    assert drill.next_run_at > held + dt.timedelta(days=29)
+    team = TeamFactory()
+    team.members.add(UserFactory(username="zoe"))
+    procedure = ReportingProcedure.objects.create(name="Security")
+    procedure.teams.add(team)
+    procedure_publish(procedure_id=procedure.pk, by=None, body="", steps=[])
+    page = manager_client.get(f"/admin/risks/reportingprocedure/{procedure.pk}/change/").content.decode()
+    assert "zoe" in page
