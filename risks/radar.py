@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from escalation.events import event_emit
@@ -114,7 +115,8 @@ def weekly_radar(*, now: dt.datetime | None = None) -> int:
 
 
 def radar_digest_send(*, now: dt.datetime) -> int:
-    """The week's radar to every manager by e-mail, once (the week's `RadarDigest` row is unique)."""
+    """The week's radar by e-mail to every manager and risk owner, once (the week's `RadarDigest` row is
+    unique)."""
     from .selectors import (
         acceptances_expiring,
         biggest_movers,
@@ -145,8 +147,13 @@ def radar_digest_send(*, now: dt.datetime) -> int:
         "overdue": [{"reference": risk.reference, "title": risk.title} for risk in reviews_overdue()],
         "data": {"week": week.isoformat()},
     }
+    # The managers and every owner of an open risk.
+    owners = Risk.objects.exclude(state=RiskState.CLOSED).exclude(owner=None).values("owner")
     managers = (
-        get_user_model().objects.filter(groups__name=MANAGERS, is_active=True).distinct().order_by("pk")
+        get_user_model()
+        .objects.filter(Q(groups__name=MANAGERS) | Q(pk__in=owners), is_active=True)
+        .distinct()
+        .order_by("pk")
     )
     try:
         with transaction.atomic():

@@ -115,9 +115,19 @@ def test_the_radar_compares_weeks_and_alerts_an_area_above_its_threshold_once(db
 
 def test_the_weekly_run_snapshots_once_and_mails_the_digest_to_managers_once(db):
     manager = UserFactory(role="managers")
+    owner = UserFactory()
     area = AreaFactory()
-    risk_create(by=None, title="a", area=area, category="process", inherent_likelihood=2, inherent_impact=2)
-    assert weekly_radar(now=NOW) == 1
+    risk_create(
+        by=None,
+        title="a",
+        area=area,
+        category="process",
+        owner=owner,
+        inherent_likelihood=2,
+        inherent_impact=2,
+    )
+    assert weekly_radar(now=NOW) == 2
+    assert Notification.objects.filter(recipient=owner, reason="radar_digest").exists()
     assert weekly_radar(now=NOW + timedelta(hours=1)) == 0
     digest = Notification.objects.get(recipient=manager, reason="radar_digest")
     assert "Weekly risk radar" in digest.title
