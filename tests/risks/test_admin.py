@@ -175,3 +175,16 @@ def test_admin_records_a_drill_run_through_the_service_and_shows_who_has_not_ack
     procedure_publish(procedure_id=procedure.pk, by=None, body="", steps=[])
     page = manager_client.get(f"/admin/risks/reportingprocedure/{procedure.pk}/change/").content.decode()
     assert "zoe" in page
+
+
+def test_the_risks_demo_loads_twice_without_adding_anything(db):
+    from django.core.management import call_command
+
+    from risks.models import Risk
+
+    call_command("seed_demo")
+    call_command("seed_risks_demo")
+    count = Risk.objects.count()
+    assert count == 4
+    call_command("seed_risks_demo")
+    assert Risk.objects.count() == count
