@@ -113,10 +113,10 @@ def demo_risks() -> int:
             )
         drill_schedule(drill_id=drill.pk, by=None, next_run_at=timezone.now() + dt.timedelta(days=30))
         added += 1
-    category = IncidentCategory.objects.filter(code="lost-id-card").first()
-    if category is not None:
+    lost_card = IncidentCategory.objects.filter(code="lost-id-card").first()
+    if lost_card is not None:
         checklist, created = ResponseChecklist.objects.get_or_create(
-            category=category, name="[demo] Lost ID card"
+            category=lost_card, name="[demo] Lost ID card"
         )
         if created:
             for position, title in enumerate(
