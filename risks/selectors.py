@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from .models import KRI, Area, KRIState, RadarSnapshot, Risk, RiskState
+from .models import KRI, Area, KRIState, PrecursorState, PrecursorWarning, RadarSnapshot, Risk, RiskState
 from .models.matrix import LEVEL_ORDER, RiskMatrix, matrix_default
 
 
@@ -121,3 +121,19 @@ def level_counts() -> dict[str, int]:
     rows = Risk.objects.exclude(state=RiskState.CLOSED).values("level").annotate(n=Count("id"))
     found = {row["level"]: row["n"] for row in rows}
     return {level.value: found.get(level.value, 0) for level in LEVEL_ORDER}
+
+
+def precursors_open() -> list[PrecursorWarning]:
+    """Open precursor warnings, newest first, with the incidents behind each (oldest first) fetched at once."""
+    from django.db.models import Prefetch
+
+    from incidents.models import Incident
+
+    return list(
+        PrecursorWarning.objects.filter(state=PrecursorState.OPEN)
+        .select_related("rule", "risk")
+        .prefetch_related(
+            Prefetch("incidents", queryset=Incident.objects.select_related("service").order_by("reported_at"))
+        )
+        .order_by("-created_at")
+    )

@@ -17,6 +17,7 @@ from .selectors import (
     heat_map,
     kris_trending_to_red,
     level_counts,
+    precursors_open,
     radar_latest,
     reviews_overdue,
 )
@@ -55,6 +56,7 @@ def radar(request: HttpRequest) -> HttpResponse:
         "acceptances": acceptances_expiring(),
         "overdue": reviews_overdue(),
         "levels": level_counts(),
+        "precursors": precursors_open(),
     }
     return render(request, "risks/radar.html", context)
 

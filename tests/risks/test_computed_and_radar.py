@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.test import Client
 
 from escalation.models import Notification
 from escalation.timers import timer_sweep
@@ -178,6 +179,12 @@ def test_small_repeated_incidents_raise_a_precursor_warning_over_months(db):
     assert precursors_detect(now=NOW) == 0  # one open warning per rule
     warning = PrecursorWarning.objects.get(rule=rule)
     assert warning.incidents.count() == 4
+    client = Client()
+    client.force_login(UserFactory(role="managers"))
+    page = client.get("/reports/risk-radar/").content.decode()
+    assert "Network outage" in page
+    section = page[page.index('class="precursor"') :]
+    assert section.count("<td>P3</td>") + section.count("<td>P4</td>") == 4
     assert warning.suggested_likelihood == 3
     assert risk.history.filter(kind="precursor").exists()
     precursor_accept(warning_id=warning.pk, by=None)
