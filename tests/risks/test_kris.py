@@ -329,3 +329,46 @@ def test_the_red_message_names_the_value_and_the_thresholds(api, as_role, kri, p
     assert "93.5 %" in note.title
     assert "red at 90" in note.body
     assert "escalates" in note.body
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+readings = st.fixed_dictionaries(
+    {},
+    optional={
+        "value": json_values | st.floats(-1e6, 1e6),
+        "at": json_values
+        | st.sampled_from(["2026-03-02T08:00:00Z", "2026-03-02T08:00:00", "2099-01-01T00:00:00Z"]),
+        "unit": st.text(max_size=3),
+    },
+)
+
+
+@pytest.mark.django_db
+@settings(max_examples=60, deadline=None)
+@given(
+    body=json_values
+    | readings
+    | st.lists(readings, max_size=5)
+    | st.fixed_dictionaries({"readings": st.lists(readings, max_size=5)})
+)
+def test_any_body_answers_201_or_400_and_a_400_stores_nothing(body):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(UserFactory(role="managers"))
+    kri = KRIFactory()
+    with time_machine.travel(T0, tick=False):
+        response = api.post(f"/api/v1/kris/{kri.pk}/readings/", body, format="json")
+    assert response.status_code in (201, 400), response.content
+    stored = KRIReading.objects.filter(kri=kri).count()
+    if response.status_code == 400:
+        assert stored == 0
+        assert response.json()["detail"]
+    else:
+        assert stored == response.json()["accepted"]
