@@ -10,6 +10,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
 
 from incidents.integrations.selectors import integration_by_key
 from incidents.models import Integration
@@ -42,3 +43,16 @@ class IntegrationKeyScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "apiKey", "in": "header", "name": "X-Vigil-Integration-Key"}
+
+
+class ReadingsThrottle(SimpleRateThrottle):
+    """Readings come from monitoring tools, far more often than people post: the ingestion endpoints' rate
+    (`integrations` scope, THROTTLE_INTEGRATIONS), counted per integration or per account, not the `anon`
+    rate an integration's requests would otherwise fall under."""
+
+    scope = "integrations"
+
+    def get_cache_key(self, request: Request, view: Any) -> str:
+        if isinstance(request.auth, Integration):
+            return f"kri-readings:integration:{request.auth.pk}"
+        return f"kri-readings:user:{request.user.pk}"

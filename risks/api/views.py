@@ -24,7 +24,7 @@ from config.permissions import ModelPermissionsWithView, acting_user
 from .. import kris, radar, services
 from ..models import KRI, Area, LevelEscalation, OutsideChange, RadarSnapshot, Risk, RiskMatrix
 from ..selectors import kri_list, risk_list
-from .auth import IntegrationKeyAuthentication, UserOrIntegration
+from .auth import IntegrationKeyAuthentication, ReadingsThrottle, UserOrIntegration
 from .serializers import (
     AreaSerializer,
     KRIReadingSerializer,
@@ -282,6 +282,7 @@ class KRIReadingsView(APIView):
 
     authentication_classes = [IntegrationKeyAuthentication, TokenAuthentication]
     permission_classes = [UserOrIntegration]
+    throttle_classes = [ReadingsThrottle]
     parser_classes = [JSONParser]
 
     def _kri(self, request: Request, pk: int) -> KRI:

@@ -372,3 +372,27 @@ def test_any_body_answers_201_or_400_and_a_400_stores_nothing(body):
         assert response.json()["detail"]
     else:
         assert stored == response.json()["accepted"]
+
+
+@pytest.mark.django_db
+def test_readings_count_against_the_integrations_rate_not_the_anonymous_one(api, kri, monkeypatch):
+    from django.core.cache import cache
+
+    from risks.api.auth import ReadingsThrottle
+
+    monkeypatch.setattr(ReadingsThrottle, "rate", "2/minute", raising=False)
+    integration = IntegrationFactory()
+    cache.delete(f"throttle_integrations_kri-readings:integration:{integration.pk}")
+    for _ in range(2):
+        push(api, kri, {"value": 1}, HTTP_X_VIGIL_INTEGRATION_KEY=integration.key)
+    response = api.post(
+        f"/api/v1/kris/{kri.pk}/readings/",
+        {"value": 1},
+        format="json",
+        HTTP_X_VIGIL_INTEGRATION_KEY=integration.key,
+    )
+    assert response.status_code == 429
+    assert response.json()["code"]
+    other = IntegrationFactory()
+    cache.delete(f"throttle_integrations_kri-readings:integration:{other.pk}")
+    push(api, kri, {"value": 1}, HTTP_X_VIGIL_INTEGRATION_KEY=other.key)
