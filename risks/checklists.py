@@ -18,9 +18,17 @@ def on_incident_created(
 
     if not isinstance(subject, Incident) or subject.category_id is None:
         return
-    checklists = ResponseChecklist.objects.filter(
-        is_active=True, category_id=subject.category_id
-    ).prefetch_related("items")
+    # The category's own checklists and those of its parents (a checklist for "security" covers "lost ID card").
+    category_ids: list[int] = []
+    category = subject.category
+    while category is not None and category.pk not in category_ids:
+        category_ids.append(category.pk)
+        category = category.parent
+    checklists = (
+        ResponseChecklist.objects.filter(is_active=True, category_id__in=category_ids)
+        .order_by("pk")
+        .prefetch_related("items")
+    )
     for checklist in checklists:
         for item in checklist.items.all():
             task_create(

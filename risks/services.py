@@ -222,7 +222,8 @@ def risk_create(
             description=description,
             area=area,
             category=category,
-            owner=owner or (area.owner if reported or owner is None else None),
+            # Without an owner (always for a reported risk), the area's owner assesses it.
+            owner=owner or area.owner,
             matrix=area.matrix or matrix_default(),
             controls=controls,
             treatment=treatment,

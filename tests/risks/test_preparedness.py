@@ -88,8 +88,12 @@ def test_a_drill_falls_due_on_its_timer_and_a_run_schedules_the_next(api, as_rol
 
 
 def test_a_response_checklist_becomes_tasks_on_a_new_incident_of_its_category(db):
-    category = IncidentCategory.objects.first()
-    other = IncidentCategory.objects.exclude(pk=category.pk).first()
+    category = IncidentCategory.objects.filter(parent__isnull=False).first()
+    other = (
+        IncidentCategory.objects.exclude(pk__in=[category.pk, category.parent_id])
+        .exclude(parent=category)
+        .first()
+    )
     checklist = ResponseChecklist.objects.create(category=category, name="Lost ID card")
     ChecklistItem.objects.create(checklist=checklist, position=1, title="Block the card")
     ChecklistItem.objects.create(checklist=checklist, position=2, title="Tell security")
@@ -197,3 +201,13 @@ def test_a_drill_finding_is_reminded_when_overdue_until_done(api, as_role):
     notes = Notification.objects.filter(recipient=owner, reason="reminder")
     assert notes.count() == 1
     assert "Backup device off" in notes.get().title
+
+
+def test_a_parent_categorys_checklist_covers_its_children(db):
+    child = IncidentCategory.objects.filter(parent__isnull=False).select_related("parent").first()
+    checklist = ResponseChecklist.objects.create(category=child.parent, name="Security first steps")
+    ChecklistItem.objects.create(checklist=checklist, position=1, title="Tell the security desk")
+    own = ResponseChecklist.objects.create(category=child, name="Own")
+    ChecklistItem.objects.create(checklist=own, position=1, title="Own step")
+    incident = incident_create(by=None, title="Child", impact=3, urgency=3, category=child)
+    assert set(incident.tasks.values_list("title", flat=True)) == {"Tell the security desk", "Own step"}
