@@ -6,10 +6,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse_lazy
 
+from config.permissions import acting_user
 from escalation.models import Team
 
 from .contacts import contacts_csv, contacts_vcard
+from .forms import RiskReportForm
 from .models import Area, RadarSnapshot, Risk
 from .selectors import (
     acceptances_expiring,
@@ -81,3 +84,17 @@ def contacts_csv_view(request: HttpRequest, team_id: int) -> HttpResponse:
     response = HttpResponse(contacts_csv(team), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="emergency-contacts-{team.pk}.csv"'
     return response
+
+
+@login_required(login_url=reverse_lazy("vigil-login"))
+def report_risk(request: HttpRequest) -> HttpResponse:
+    """Anyone signed in reports a risk: it lands `identified` for the area's owner to assess (reminded)."""
+    from .services import risk_create
+
+    if request.method != "POST":
+        return render(request, "risks/report/form.html", {"form": RiskReportForm()})
+    form = RiskReportForm(request.POST)
+    if not form.is_valid():
+        return render(request, "risks/report/form.html", {"form": form}, status=400)
+    risk = risk_create(by=acting_user(request), reported=True, **form.cleaned_data)
+    return render(request, "risks/report/form.html", {"done": risk})

@@ -456,3 +456,26 @@ def test_the_radar_page_reads_right_to_left_in_persian(client):
     assert 'dir="rtl"' in page
     assert "رادار ریسک" in page
     assert "نقشهٔ حرارتی" in page
+
+
+def test_anyone_reports_a_risk_with_the_form(client):
+    from risks.models import Risk
+
+    reporter = UserFactory(role="reporters")
+    area = AreaFactory(name="Front desk")
+    assert client.get("/report-risk/").status_code == 302  # to the sign-in page
+    client.force_login(reporter)
+    page = client.get("/report-risk/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "위험 보고" in page
+    response = client.post("/report-risk/", {"title": "", "area": area.pk, "category": "security"})
+    assert response.status_code == 400
+    response = client.post(
+        "/report-risk/",
+        {"title": "Visitors tailgate through the door", "area": area.pk, "category": "security"},
+    )
+    assert response.status_code == 200
+    risk = Risk.objects.get()
+    assert risk.state == "identified"
+    assert risk.reported_by == reporter
+    assert risk.owner == area.owner
+    assert risk.reference in response.content.decode()
