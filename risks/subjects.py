@@ -1,6 +1,7 @@
 """How the escalation engine sees risks, KRIs, drills, radar snapshots and procedure versions: registered in
 `RisksConfig.ready()`."""
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -91,6 +92,19 @@ class RiskSubject(SubjectType):
         if role == "acceptance_approver":
             return [obj.acceptance_approver] if obj.acceptance_approver_id else []
         return []
+
+    def record(self, obj: Any, *, what: str, at: datetime, data: dict[str, Any]) -> None:
+        """What the engine did about the risk (paged, escalated, notified, acknowledged) joins its history."""
+        from .models import RiskHistory, RiskHistoryKind
+
+        note = str(data.get("username") or data.get("address") or data.get("reason") or "")
+        RiskHistory.objects.create(
+            risk=obj,
+            at=at,
+            kind=RiskHistoryKind.NOTIFIED,
+            note=note,
+            data={"what": what, **{k: v for k, v in data.items() if isinstance(v, str | int | float | bool)}},
+        )
 
     def still_due(self, obj: Any, *, kind: str, data: dict[str, Any]) -> bool:
         if obj.state == RiskState.CLOSED:

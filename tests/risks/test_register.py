@@ -172,6 +172,8 @@ def test_every_assessment_is_kept_and_a_level_going_up_reaches_its_audience(api,
     notes = Notification.objects.filter(address="board@example.org")
     assert notes.count() == 1
     assert notes.get().reason == "risk_level:critical"
+    told = RiskHistory.objects.filter(risk_id=pk, kind="notified", note=board.get_username())
+    assert told.count() == 1
 
 
 def test_likelihood_outside_the_matrix_answers_400_naming_the_field(api, as_role):
