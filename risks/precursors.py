@@ -9,12 +9,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.errors import Conflict, NotFound
+from config.errors import Conflict, InvalidInput, NotFound
 from escalation.events import event_emit
 
 from .events import RiskEvent
-from .models import PrecursorRule, PrecursorState, PrecursorWarning, RiskHistory, RiskHistoryKind
-from .services import check, risk_assess
+from .models import (
+    PrecursorRule,
+    PrecursorState,
+    PrecursorWarning,
+    Risk,
+    RiskCategory,
+    RiskHistory,
+    RiskHistoryKind,
+)
+from .services import check, risk_assess, risk_create, risk_link_add
 
 
 def precursor_incidents(rule: PrecursorRule, *, now: dt.datetime) -> list[int]:
@@ -90,29 +98,56 @@ def _raise(rule: PrecursorRule, *, ids: list[int], now: dt.datetime) -> Precurso
 
 
 def precursor_accept(*, warning_id: int, by: User | None) -> PrecursorWarning:
-    """Raise the risk's residual (else inherent) likelihood to the one suggested (a new assessment)."""
+    """About a risk: raise its residual (else inherent) likelihood to the one suggested (a new assessment).
+    Proposing a new risk: register it (`identified`, in the rule's area, for the area's owner to assess),
+    linked to the service and the incidents behind the warning."""
     with transaction.atomic():
-        warning = PrecursorWarning.objects.select_for_update().filter(pk=warning_id).first()
+        warning = (
+            PrecursorWarning.objects.select_for_update().select_related("rule").filter(pk=warning_id).first()
+        )
         if warning is None:
             raise NotFound(_("Precursor warning %(id)s does not exist.") % {"id": warning_id})
-        if (
-            warning.state != PrecursorState.OPEN
-            or warning.risk is None
-            or warning.suggested_likelihood is None
-        ):
-            raise Conflict(
-                _("Only an open warning about a risk can raise its likelihood."), state=warning.state
-            )
-        risk = warning.risk
-        note = _("Precursor warning %(id)s") % {"id": warning.pk}
-        if risk.residual_likelihood:
-            risk_assess(risk_id=risk.pk, by=by, note=note, residual_likelihood=warning.suggested_likelihood)
-        else:
-            risk_assess(risk_id=risk.pk, by=by, note=note, inherent_likelihood=warning.suggested_likelihood)
+        if warning.state != PrecursorState.OPEN:
+            raise Conflict(_("This warning was decided already."), state=warning.state)
+        if warning.risk is None:
+            warning.risk = _propose(warning, by=by)
+        elif warning.suggested_likelihood is not None:
+            risk = warning.risk
+            note = _("Precursor warning %(id)s") % {"id": warning.pk}
+            if risk.residual_likelihood:
+                risk_assess(
+                    risk_id=risk.pk, by=by, note=note, residual_likelihood=warning.suggested_likelihood
+                )
+            else:
+                risk_assess(
+                    risk_id=risk.pk, by=by, note=note, inherent_likelihood=warning.suggested_likelihood
+                )
         warning.state = PrecursorState.ACCEPTED
         warning.decided_by = by
-        warning.save(update_fields=["state", "decided_by"])
+        warning.save(update_fields=["state", "decided_by", "risk"])
     return warning
+
+
+def _propose(warning: PrecursorWarning, *, by: User | None) -> Risk:
+    rule = warning.rule
+    if rule.area is None:
+        raise InvalidInput(
+            _("The rule %(rule)s names no area to register the proposed risk in.") % {"rule": rule.name},
+            fields={"area": [_("Give the precursor rule an area.")]},
+        )
+    risk = risk_create(
+        by=by,
+        title=warning.proposed_title or rule.name,
+        area=rule.area,
+        category=RiskCategory.SYSTEM_FAILURE if rule.service_id else RiskCategory.PROCESS,
+        description=_("Proposed by precursor warning %(id)s.") % {"id": warning.pk},
+        reported=True,
+    )
+    if rule.service_id:
+        risk_link_add(risk_id=risk.pk, by=None, kind="incidents.service", target_id=rule.service_id)
+    for incident_id in warning.incidents.values_list("pk", flat=True):
+        risk_link_add(risk_id=risk.pk, by=None, kind="incidents.incident", target_id=incident_id)
+    return risk
 
 
 def precursor_dismiss(*, warning_id: int, by: User | None) -> PrecursorWarning:

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from config.errors import InvalidInput
 from escalation.models import Notification
 from escalation.timers import timer_sweep
 from incidents.models import IncidentCategory
@@ -202,4 +203,13 @@ def test_a_rule_without_a_risk_proposes_one(db):
     warning = PrecursorWarning.objects.get()
     assert warning.risk is None
     assert "printers" in warning.proposed_title
+    with pytest.raises(InvalidInput):
+        precursor_accept(warning_id=warning.pk, by=None)  # the rule names no area
+    PrecursorRule.objects.update(area=AreaFactory())
+    warning = precursor_accept(warning_id=warning.pk, by=None)
+    assert warning.state == "accepted"
+    risk = warning.risk
+    assert risk.state == "identified"
+    assert "printers" in risk.title
+    assert risk.links.count() == 3  # the service and the two incidents
     timer_sweep(now=NOW)
