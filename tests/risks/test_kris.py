@@ -396,3 +396,26 @@ def test_readings_count_against_the_integrations_rate_not_the_anonymous_one(api,
     other = IntegrationFactory()
     cache.delete(f"throttle_integrations_kri-readings:integration:{other.pk}")
     push(api, kri, {"value": 1}, HTTP_X_VIGIL_INTEGRATION_KEY=other.key)
+
+
+@pytest.mark.django_db
+@settings(max_examples=15, deadline=None)
+@given(values=st.lists(st.floats(88.5, 90.49), min_size=2, max_size=15))
+def test_readings_hovering_at_red_notify_once_end_to_end(values):
+    """Through the API and the engine: a value hovering around 90 % (band narrower than the 2-point
+    hysteresis) gives one state change at most, hence one red notice at most."""
+    from rest_framework.test import APIClient
+
+    owner = UserFactory()
+    risk = risk_create(by=None, title="Capacity", area=AreaFactory(), category="system_failure", owner=owner)
+    kri = KRIFactory(yellow=80, red=90, hysteresis=2)
+    kri.risks.add(risk)
+    api = APIClient()
+    api.force_authenticate(UserFactory(role="managers"))
+    for value in values:
+        assert (
+            api.post(f"/api/v1/kris/{kri.pk}/readings/", {"value": value}, format="json").status_code == 201
+        )
+    changes = list(kri.state_changes.order_by("at", "id").values_list("to_state", flat=True))
+    assert changes in ([], ["yellow"], ["red"], ["yellow", "red"])  # only up, never back
+    assert Notification.objects.filter(recipient=owner, reason="kri.red").count() <= 1
