@@ -1,5 +1,5 @@
-"""What a risk may link to, in one place: services, incidents and post-mortems (problems and changes join
-when their models exist: issue #10). A kind whose model is not installed is refused like an unknown one."""
+"""What a risk may link to, in one place: services, incidents, problems, changes (issue #10) and post-mortems.
+A kind whose model is not installed is refused like an unknown one."""
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
@@ -12,7 +12,16 @@ from config.errors import InvalidInput, NotFound
 LINK_TARGETS = {
     "incidents.service": gettext_lazy("service"),
     "incidents.incident": gettext_lazy("incident"),
+    "incidents.problem": gettext_lazy("problem"),
+    "incidents.change": gettext_lazy("change"),
     "postmortems.postmortem": gettext_lazy("post-mortem"),
+}
+# Who may link a kind: the permission to see its rows (incidents have their own visibility, checked by the
+# view).
+VIEW_PERMISSIONS = {
+    "incidents.problem": "incidents.view_problem",
+    "incidents.change": "incidents.view_change",
+    "postmortems.postmortem": "postmortems.view_postmortem",
 }
 
 

@@ -22,6 +22,7 @@ from config.errors import NotFound, PermissionDenied
 from config.permissions import ModelPermissionsWithView, acting_user
 
 from .. import kris, radar, services
+from ..links import VIEW_PERMISSIONS
 from ..models import KRI, Area, LevelEscalation, OutsideChange, RadarSnapshot, Risk, RiskMatrix
 from ..selectors import kri_list, risk_list
 from .auth import IntegrationKeyAuthentication, ReadingsThrottle, UserOrIntegration
@@ -185,8 +186,9 @@ class RiskHistoryView(APIView):
 
 
 class RiskLinksView(APIView):
-    """Link the risk to a service, an incident or a post-mortem (`target_type` is `incidents.service`,
-    `incidents.incident` or `postmortems.postmortem`)."""
+    """Link the risk to a service, an incident, a problem, a change or a post-mortem (`target_type` is
+    `incidents.service`, `incidents.incident`, `incidents.problem`, `incidents.change` or
+    `postmortems.postmortem`)."""
 
     @extend_schema(request=RiskLinkCreateSerializer, responses={201: RiskLinkSerializer})
     def post(self, request: Request, pk: int) -> Response:
@@ -199,9 +201,8 @@ class RiskLinksView(APIView):
 
             if not incident_list(user=request.user).filter(pk=values["target_id"]).exists():
                 raise NotFound()
-        if values["target_type"] == "postmortems.postmortem" and not request.user.has_perm(
-            "postmortems.view_postmortem"
-        ):
+        permission = VIEW_PERMISSIONS.get(values["target_type"])
+        if permission is not None and not request.user.has_perm(permission):
             raise NotFound()
         link = services.risk_link_add(
             risk_id=pk,

@@ -301,10 +301,30 @@ def test_links_to_services_incidents_and_post_mortems(api, as_role):
         {"target_type": "incidents.incident", "target_id": incident.pk},
         status=201,
     )
+    from tests.incidents.changes.factories import new_change
+    from tests.incidents.problems.factories import open_problem
+
+    problem = open_problem()
+    change = new_change()
+    post(
+        api,
+        f"/api/v1/risks/{risk.pk}/links/",
+        {"target_type": "incidents.problem", "target_id": problem.pk},
+        status=201,
+    )
+    post(
+        api,
+        f"/api/v1/risks/{risk.pk}/links/",
+        {"target_type": "incidents.change", "target_id": change.pk},
+        status=201,
+    )
     response = api.post(
-        f"/api/v1/risks/{risk.pk}/links/", {"target_type": "incidents.problem", "target_id": 1}, format="json"
+        f"/api/v1/risks/{risk.pk}/links/",
+        {"target_type": "incidents.category", "target_id": 1},
+        format="json",
     )
     assert response.status_code == 400
+
     response = api.post(
         f"/api/v1/risks/{risk.pk}/links/",
         {"target_type": "incidents.service", "target_id": 999999},
@@ -312,7 +332,12 @@ def test_links_to_services_incidents_and_post_mortems(api, as_role):
     )
     assert response.status_code == 404
     body = api.get(f"/api/v1/risks/{risk.pk}/").json()
-    assert {row["target_type"] for row in body["links"]} == {"incidents.service", "incidents.incident"}
+    assert {row["target_type"] for row in body["links"]} == {
+        "incidents.service",
+        "incidents.incident",
+        "incidents.problem",
+        "incidents.change",
+    }
     assert api.delete(f"/api/v1/risks/{risk.pk}/links/{link['id']}/").status_code == 204
 
 
