@@ -213,3 +213,45 @@ def test_a_rule_without_a_risk_proposes_one(db):
     assert "printers" in risk.title
     assert risk.links.count() == 3  # the service and the two incidents
     timer_sweep(now=NOW)
+
+
+def test_the_sla_breach_rate_of_a_service(db):
+    from django.contrib.contenttypes.models import ContentType
+
+    from escalation.models import SlaClock
+    from incidents.models import Incident
+
+    service = ServiceFactory()
+    incidents = incidents_over(5, [1, 1, 1, 1, 1], service=service)
+    kind = ContentType.objects.get_for_model(Incident)
+    states = ["breached", "met", "met", "breached", "cancelled"]
+    for incident, state in zip(incidents, states, strict=True):
+        SlaClock.objects.create(
+            subject_type=kind,
+            subject_id=incident.pk,
+            kind="resolve",
+            target=timedelta(hours=4),
+            state=state,
+            started_at=incident.reported_at,
+        )
+    old = IncidentFactory(service=service, reported_at=NOW - timedelta(days=30))
+    SlaClock.objects.create(
+        subject_type=kind,
+        subject_id=old.pk,
+        kind="resolve",
+        target=timedelta(hours=4),
+        state="breached",
+        started_at=old.reported_at,
+    )
+    kri = KRIFactory(
+        source="computed",
+        measure="sla_breach_rate",
+        service=service,
+        compute_window_days=7,
+        yellow=20,
+        red=40,
+    )
+    kris_compute(now=NOW)
+    kri.refresh_from_db()
+    assert kri.value == pytest.approx(50)  # 2 of the 4 clocks that were not cancelled, in the window
+    assert kri.state == "red"
