@@ -88,17 +88,28 @@ class AssessmentInline(ReadOnlyInline):
     fields = readonly_fields
 
 
+def state_label(code: str) -> str:
+    """A risk's or a KRI's state as people read it (history rows store the code)."""
+    from .models import KRIState
+
+    for choices in (RiskState, KRIState):
+        if code in choices.values:
+            return str(choices(code).label)
+    return code
+
+
 class HistoryInline(ReadOnlyInline):
     model = RiskHistory
-    readonly_fields = (
-        "at",
-        "by",
-        "kind",
-        "from_state",
-        "to_state",
-        "note",
-    )
+    readonly_fields = ("at", "by", "kind", "from_shown", "to_shown", "note")
     fields = readonly_fields
+
+    @admin.display(description=_("from"))
+    def from_shown(self, obj: RiskHistory) -> str:
+        return state_label(obj.from_state)
+
+    @admin.display(description=_("to"))
+    def to_shown(self, obj: RiskHistory) -> str:
+        return state_label(obj.to_state)
 
 
 class LinkInline(ReadOnlyInline):
@@ -158,6 +169,10 @@ class RiskAdmin(admin.ModelAdmin):
     ]
     inlines = [AssessmentInline, LinkInline, HistoryInline]
     change_form_template = "admin/risks/risk/change_form.html"
+
+    @admin.display(description=_("reference"), ordering="id")
+    def reference(self, obj: Risk) -> str:
+        return obj.reference
 
     @admin.display(description=_("level"), ordering="level")
     def level_badge(self, obj: Risk) -> str:

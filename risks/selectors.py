@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from .models import KRI, Area, KRIState, PrecursorState, PrecursorWarning, RadarSnapshot, Risk, RiskState
-from .models.matrix import LEVEL_ORDER, RiskMatrix, matrix_default
+from .models.matrix import LEVEL_ORDER, RiskLevel, RiskMatrix, matrix_default
 
 
 def risk_list(*, user: User | AnonymousUser) -> QuerySet[Risk]:
@@ -54,6 +54,7 @@ def heat_map(*, matrix: RiskMatrix | None = None, area: Area | None = None) -> d
                     "likelihood": likelihood,
                     "impact": impact,
                     "level": level,
+                    "label": RiskLevel(level).label,
                     "colour": matrix.colour(level),
                     "count": counts.get((likelihood, impact), 0),
                 }
