@@ -41,6 +41,30 @@ def test_the_risk_pages_in_each_language(client: Client, code: str) -> None:
         f"/admin/risks/risk/{risk.pk}/change/",
         f"/admin/risks/kri/{kri.pk}/change/",
         "/admin/risks/drill/add/",
+        *(
+            f"/admin/risks/{model}/"
+            for model in (
+                "riskmatrix",
+                "area",
+                "levelescalation",
+                "outsidechange",
+                "kri",
+                "krireading",
+                "radarsnapshot",
+                "precursorrule",
+                "precursorwarning",
+                "drill",
+                "drillrun",
+                "responsechecklist",
+                "reportingprocedure",
+                "procedureversion",
+                "procedureacknowledgement",
+                "emergencycontact",
+            )
+        ),
+        "/admin/risks/area/add/",
+        "/admin/risks/kri/add/",
+        "/admin/risks/riskmatrix/add/",
     ):
         response = client.get(url)
         assert response.status_code == 200, url
