@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/metrics.py [--incidents 1000000] [--requests 300]
 
-Uses its own database (`vigil_metrics_bench`, dropped and recreated; DATABASE_URL's server). Incidents are
+Uses its own database (`--database`, default `vigil_metrics_bench`, dropped and recreated; DATABASE_URL's
+server). Incidents are
 generated with INSERT ... SELECT generate_series (three years, 50 services, 10 teams, the seed categories,
 P1-P4; 95 % acknowledged, 90 % resolved, 2 % cancelled), with an acknowledge and a resolve SLA clock for
 P1 and P2 (some breached). Then, with an office-hours reporting calendar (Europe/Paris):
@@ -28,17 +29,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--incidents", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--database", default="vigil_metrics_bench", help="dropped and recreated")
     args = parser.parse_args()
+    name = args.database
+    if not name.replace("_", "").isalnum():
+        parser.error("--database: letters, digits and underscores only")
 
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     parts = urlsplit(base)
-    bench_url = urlunsplit(parts._replace(path="/vigil_metrics_bench"))
+    bench_url = urlunsplit(parts._replace(path=f"/{name}"))
     import psycopg
 
     admin = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute("DROP DATABASE IF EXISTS vigil_metrics_bench")
-        connection.execute("CREATE DATABASE vigil_metrics_bench")
+        connection.execute(f"DROP DATABASE IF EXISTS {name}")
+        connection.execute(f"CREATE DATABASE {name}")
     os.environ.update(
         DATABASE_URL=bench_url,
         DJANGO_SETTINGS_MODULE="config.settings.local",

@@ -3,7 +3,7 @@ them itself: a rollup recompute over a million incidents moves no incident row t
 
 Nothing is defined here that `incidents.metrics` does not define: the measures are its `MEASURES` (only those
 whose milestones `recorded_milestones()` finds on the model), the counted incidents its `incident_counts`,
-the SLA outcomes its `_sla_met`, the day its `ReportingCalendar.day`, and business time the same
+the SLA outcomes its `_sla_met` of the clocks `incident_rows` reads, the day its `ReportingCalendar.day`, and business time the same
 `BusinessRuler` the Python path measures with: its working segments (start, end, business seconds elapsed
 before each, as POSIX seconds) are handed to the query as three float8 arrays, and an instant's elapsed
 business time is the ruler's own formula, `before[i] + least(at, ends[i]) - starts[i]` with
@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     BigIntegerField,
     BooleanField,
@@ -30,8 +31,10 @@ from django.db.models import (
     Func,
     Max,
     Min,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -40,7 +43,7 @@ from django.db.models.lookups import Exact, LessThan, LessThanOrEqual
 from django.utils import timezone
 
 from escalation.calendars import BusinessRuler
-from escalation.models import SlaClockState
+from escalation.models import SlaClock, SlaClockKind, SlaClockState
 
 from .metrics import (
     GROUPS,
@@ -48,7 +51,6 @@ from .metrics import (
     IncidentState,
     ReportingCalendar,
     incident_counts,
-    incident_rows,
     recorded_milestones,
 )
 from .models import Incident
@@ -149,12 +151,21 @@ def _whole(expression: Any) -> Any:
     return Cast(_RoundHalfEven(expression), BigIntegerField())
 
 
-def _sla_met(name: str) -> Case:
-    """`incidents.metrics._sla_met` of an SLA state column: met True, breached False, anything else NULL."""
-    return Case(
-        When(**{name: SlaClockState.MET}, then=Value(True)),
-        When(**{name: SlaClockState.BREACHED}, then=Value(False)),
+def _sla_met(kind: str) -> Subquery:
+    """`incidents.metrics._sla_met` of the incident's clock of `kind` (the clock `incident_rows` reads): met
+    True, breached False, anything else or no clock NULL. One lookup per clock: the outcome is computed inside
+    the subquery."""
+    incident_type = ContentType.objects.get_for_model(Incident)
+    outcome = Case(
+        When(state=SlaClockState.MET, then=Value(True)),
+        When(state=SlaClockState.BREACHED, then=Value(False)),
         default=Value(None),
+        output_field=BooleanField(),
+    )
+    return Subquery(
+        SlaClock.objects.filter(subject_type_id=incident_type.pk, subject_id=OuterRef("pk"), kind=kind)
+        .order_by()
+        .values(met=outcome)[:1],
         output_field=BooleanField(),
     )
 
@@ -183,8 +194,8 @@ def figure_expressions(*, calendar: ReportingCalendar, ruler: BusinessRuler) -> 
             Case(When(LessThan(elapsed, 0.0), then=Value(0.0)), default=elapsed, output_field=FloatField())
         )
         expressions[f"{measure.name}_business_seconds"] = _whole(arrays.seconds(start, end))
-    expressions["sla_ack_met"] = _sla_met("sla_ack_state")
-    expressions["sla_resolve_met"] = _sla_met("sla_resolve_state")
+    expressions["sla_ack_met"] = _sla_met(SlaClockKind.ACKNOWLEDGE)
+    expressions["sla_resolve_met"] = _sla_met(SlaClockKind.RESOLVE)
     return expressions
 
 
@@ -198,7 +209,8 @@ def figures_query(
     the columns it selects, in order (`IncidentFigures`' field names; each selected as `fig_<name>`)."""
     expressions = figure_expressions(calendar=calendar, ruler=ruler)
     rows = (
-        incident_rows(queryset.filter(counted()))
+        queryset.filter(counted())
+        .order_by()
         .annotate(**{PREFIX + name: expression for name, expression in expressions.items()})
         .values(*(PREFIX + name for name in expressions))
     )

@@ -49,10 +49,13 @@ def rollup_mark(*, incident_ids: Iterable[int]) -> None:
 
 
 def _no_jit() -> None:
-    """PostgreSQL's JIT spends seconds compiling each big aggregate of a rebuild and saves nothing here."""
+    """PostgreSQL's JIT spends seconds compiling each big aggregate of a rebuild and saves nothing here; and
+    the rebuild's aggregates and sorts (tens of thousands of groups) spill to disk in the default 4 MB of
+    work memory. Both for the transaction only."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
 
 
 def _locked_state() -> MetricState | None:
@@ -118,6 +121,8 @@ def _recompute(state: MetricState, calendar: ReportingCalendar) -> dict[str, int
     _truncate(MetricFact)
     if connection.vendor == "postgresql":
         facts = _facts_insert(Incident.objects.all(), calendar=calendar, now=now)
+        with connection.cursor() as cursor:  # the sums are planned on the new rows' statistics
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(MetricFact._meta.db_table)}")
     else:
         facts = _facts_python(calendar=calendar, now=now)
     rollups = _days_rebuild(None, calendar=calendar)
@@ -229,8 +234,9 @@ def _facts_write(figures: list[IncidentFigures]) -> int:
 
 def _days_rebuild(days: set[dt.date] | None, *, calendar: ReportingCalendar) -> int:
     """Re-sum the given days (None: every day) from the facts, for every dimension, inside the database:
-    `INSERT ... SELECT` of the ORM's own aggregate query (`sum_expressions`), then the resolutions of the
-    same days merged in with `ON CONFLICT ... DO UPDATE`. No row travels through Python."""
+    one `INSERT ... SELECT` per dimension of the ORM's own aggregate queries (`sum_expressions` over the
+    incidents reported each day, `resolved_sum_expressions` over those resolved), joined on day and key.
+    No row travels through Python."""
     if days is not None and not days:
         return 0
     if days is None:
@@ -245,12 +251,11 @@ def _days_rebuild(days: set[dt.date] | None, *, calendar: ReportingCalendar) -> 
     )
     for dimension, column in ((Dimension.ALL, None), *GROUPS.items()):
         by = [column] if column else []
-        _insert_sums(reported.values("reported_day", *by).annotate(**sum_expressions()), dimension, column)
         _insert_sums(
+            reported.values("reported_day", *by).annotate(**sum_expressions()),
             resolved.values("resolved_day", *by).annotate(**resolved_sum_expressions()),
             dimension,
             column,
-            merge=True,
         )
     for major in _majors(days, calendar=calendar):
         day = calendar.day(major.declared_at)
@@ -262,28 +267,43 @@ def _days_rebuild(days: set[dt.date] | None, *, calendar: ReportingCalendar) -> 
     return rows.count()
 
 
-def _insert_sums(sums: Any, dimension: str, column: str | None, *, merge: bool = False) -> None:
-    """INSERT the rows of an aggregate query (day, [group column,] sums...) as rollups of `dimension`; with
-    `merge`, rows whose day and key exist already get those sums set instead."""
-    query = sums.order_by().query
-    sql, params = query.sql_with_params()
-    day_column = query.values_select[0]
-    names = list(query.annotation_select)
+def _insert_sums(reported: Any, resolved: Any, dimension: str, column: str | None) -> None:
+    """INSERT the rows of two aggregate queries, (day, [group column,] sums...) of the incidents reported and
+    of those resolved each day, as the rollups of `dimension`: one statement, the two joined on day and key
+    (FULL JOIN: a day may have only resolutions, or none). Counts missing on one side are 0, sums NULL."""
     quote = connection.ops.quote_name
-    key = f"COALESCE(q.{quote(column)}, 0)" if column else "0"
+    sides = []
+    params: list[Any] = [str(dimension)]
+    for alias, sums in (("r", reported), ("s", resolved)):
+        query = sums.order_by().query
+        sql, side_params = query.sql_with_params()
+        key = f"COALESCE(q.{quote(column)}, 0)" if column else "0"
+        names = list(query.annotation_select)
+        selected = ", ".join(f"q.{quote(name)}" for name in names)
+        sides.append(
+            (
+                alias,
+                names,
+                f"(SELECT q.{quote(query.values_select[0])} AS d, {key} AS k, {selected} FROM ({sql}) q)",  # noqa: S608 (names from our models)
+            )
+        )
+        params.extend(side_params)
+
+    def value(alias: str, name: str) -> str:
+        nullable = MetricRollup._meta.get_field(name).null
+        return f"{alias}.{quote(name)}" if nullable else f"COALESCE({alias}.{quote(name)}, 0)"
+
+    names = [name for _alias, side_names, _sql in sides for name in side_names]
+    values = [value(alias, name) for alias, side_names, _sql in sides for name in side_names]
     target = ", ".join(quote(name) for name in ["day", "dimension", "key", *names])
+    (r, _r_names, r_sql), (s, _s_names, s_sql) = sides
     statement = (
         f"INSERT INTO {quote(MetricRollup._meta.db_table)} ({target}) "  # noqa: S608 (names from our models)
-        f"SELECT q.{quote(day_column)}, %s, {key}, {', '.join('q.' + quote(name) for name in names)} "
-        f"FROM ({sql}) q"
+        f"SELECT COALESCE({r}.d, {s}.d), %s, COALESCE({r}.k, {s}.k), {', '.join(values)} "
+        f"FROM {r_sql} {r} FULL JOIN {s_sql} {s} ON {r}.d = {s}.d AND {r}.k = {s}.k"
     )
-    if merge:
-        statement += (
-            f" ON CONFLICT ({quote('dimension')}, {quote('day')}, {quote('key')}) DO UPDATE SET "
-            + ", ".join(f"{quote(name)} = EXCLUDED.{quote(name)}" for name in names)
-        )
     with connection.cursor() as cursor:
-        cursor.execute(statement, [str(dimension), *params])
+        cursor.execute(statement, params)
 
 
 def _majors(days: set[dt.date] | None, *, calendar: ReportingCalendar) -> list[Any]:
