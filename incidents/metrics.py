@@ -399,22 +399,25 @@ class MajorIncidentRow:
 
 
 def major_incident_declarations(
-    *, since: dt.datetime | None = None, until: dt.datetime | None = None, latest: bool = False
+    *, since: dt.datetime | None = None, until: dt.datetime | None = None, previous: bool = False
 ) -> list[MajorIncidentRow]:
-    """Every major incident declared in [since, until), oldest first, cancelled ones left out (`latest`: only
-    the last of them).
+    """Every major incident declared in [since, until), oldest first, cancelled ones left out; with
+    `previous`, the last one declared before `since` too (first in the list), in the same query.
 
     The one place that knows where major incidents live. Grouped by its severity (the engine's priority for
     major incidents), its primary incident's service and team, and its category."""
     from .models import MajorIncident, MajorIncidentState
 
-    rows = MajorIncident.objects.exclude(state=MajorIncidentState.CANCELLED)
+    counted = MajorIncident.objects.exclude(state=MajorIncidentState.CANCELLED)
+    window = Q()
     if since is not None:
-        rows = rows.filter(declared_at__gte=since)
+        window &= Q(declared_at__gte=since)
     if until is not None:
-        rows = rows.filter(declared_at__lt=until)
-    if latest:
-        rows = MajorIncident.objects.filter(pk__in=rows.order_by("-declared_at", "-id").values("pk")[:1])
+        window &= Q(declared_at__lt=until)
+    rows = counted.filter(window)
+    if previous and since is not None:
+        before = counted.filter(declared_at__lt=since).order_by("-declared_at", "-id").values("pk")[:1]
+        rows = counted.filter(window | Q(pk__in=before))
     return [
         MajorIncidentRow(
             declared_at=declared, priority=severity, service_id=service, team_id=team, category_id=category
@@ -434,9 +437,10 @@ def major_incident_figures(*, since: dt.datetime, until: dt.datetime, now: dt.da
     between consecutive declarations in the range, None under two) and `days_since_last_major_incident`
     (whole days from the last declaration before `until` to `now` capped at `until`; None if never)."""
     now = min(now or timezone.now(), until)
-    declared = [row.declared_at for row in major_incident_declarations(since=since, until=until)]
-    # The last one before `until`: the range's last, else the latest before it (one row, not all of them).
-    last = declared[-1:] or [row.declared_at for row in major_incident_declarations(until=since, latest=True)]
+    # One query: the range's declarations, and the last one before it in case the range has none.
+    rows = [row.declared_at for row in major_incident_declarations(since=since, until=until, previous=True)]
+    declared = [declared_at for declared_at in rows if declared_at >= since]
+    last = rows[-1:]
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(declared)]
     return {
         "major_incident_count": len(declared),

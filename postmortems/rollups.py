@@ -263,6 +263,9 @@ def _days_rebuild(days: set[dt.date] | None, *, calendar: ReportingCalendar) -> 
         for dimension, key in keys.items():
             row, _created = MetricRollup.objects.get_or_create(day=day, dimension=dimension, key=key)
             MetricRollup.objects.filter(pk=row.pk).update(major_incident_count=F("major_incident_count") + 1)
+    if days is None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # the reports are planned on the new rows' statistics
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(MetricRollup._meta.db_table)}")
     rows = MetricRollup.objects.all() if days is None else MetricRollup.objects.filter(day__in=days)
     return rows.count()
 

@@ -249,6 +249,7 @@ def test_major_incident_figures_the_range_and_the_last_one_before_it():  # type:
     later = major_incident_figures(since=at(11, 0), until=at(21, 0), now=at(20, 12))
     assert later == {"major_incident_count": 0, "mtbmi_seconds": None, "days_since_last_major_incident": 10}
     assert major_incident_figures(since=at(-9, 0), until=at(-1, 0))["days_since_last_major_incident"] is None
-    assert [row.declared_at for row in major_incident_declarations(until=at(11, 0), latest=True)] == [
-        at(10, 9)
+    assert [row.declared_at for row in major_incident_declarations(since=at(3, 0), previous=True)] == [
+        at(2, 9),
+        at(10, 9),
     ]
