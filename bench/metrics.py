@@ -128,7 +128,10 @@ def generate(count: int) -> None:
                 """,  # noqa: S608 (column names are ours)
                 [incident_type, kind, target, target],
             )
-        cursor.execute("ANALYZE")
+        # As autovacuum leaves a live table: hint bits set and the visibility map current, so the recompute
+        # does not pay for the generation's first reading (it would write every page back).
+        cursor.execute("VACUUM ANALYZE incidents_incident")
+        cursor.execute("VACUUM ANALYZE escalation_slaclock")
     print(f"generated {count} incidents and their SLA clocks in {time.perf_counter() - started:.1f} s")
 
 

@@ -3,7 +3,7 @@ them itself: a rollup recompute over a million incidents moves no incident row t
 
 Nothing is defined here that `incidents.metrics` does not define: the measures are its `MEASURES` (only those
 whose milestones `recorded_milestones()` finds on the model), the counted incidents its `incident_counts`,
-the SLA outcomes its `_sla_met` of the clocks `incident_rows` reads, the day its `ReportingCalendar.day`, and business time the same
+the SLA outcomes its `_sla_met` of the clocks `incident_rows` reads (joined), the day its `ReportingCalendar.day`, and business time the same
 `BusinessRuler` the Python path measures with: its working segments (start, end, business seconds elapsed
 before each, as POSIX seconds) are handed to the query as three float8 arrays, and an instant's elapsed
 business time is the ruler's own formula, `before[i] + least(at, ends[i]) - starts[i]` with
@@ -22,24 +22,24 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
-    BooleanField,
     Case,
+    Expression,
     F,
     FloatField,
     Func,
     Max,
     Min,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
 from django.db.models.functions import Cast, Least, TruncDate
 from django.db.models.lookups import Exact, LessThan, LessThanOrEqual
+from django.db.models.sql import Query
 from django.utils import timezone
 
 from escalation.calendars import BusinessRuler
@@ -113,16 +113,32 @@ def _array(values: list[float]) -> Any:
     return Func(Value(values), template="%(expressions)s::float8[]", output_field=FloatField())
 
 
+class _Column(Expression):
+    """A column of the inner query (`q.<name>`), for the expressions computed over it."""
+
+    def __init__(self, name: str, output_field: Any) -> None:
+        super().__init__(output_field=output_field)
+        self.name = name
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        return f"q.{connection.ops.quote_name(self.name)}", []
+
+
 class RulerArrays:
     """A `BusinessRuler`'s segments as query parameters, and its measurement as an expression."""
 
     def __init__(self, ruler: BusinessRuler) -> None:
         self.ruler = ruler
         self.starts, self.ends, self.before = ruler.starts, ruler.ends, ruler.before
+        # Plain (every instant counts) and idle (none does) rulers measure without segments.
+        self.segmented = not (ruler.plain or ruler.idle)
 
-    def _elapsed_until(self, at: Any) -> Any:
-        """`BusinessRuler._elapsed_until`: zero before the first segment."""
-        index = _WidthBucket(at, _array(self.starts))
+    def index(self, at: Any) -> Any:
+        """`bisect_right(starts, at)`: how many segments start at or before `at` (NULL for NULL)."""
+        return _WidthBucket(at, _array(self.starts))
+
+    def _elapsed_until(self, at: Any, index: Any) -> Any:
+        """`BusinessRuler._elapsed_until`: zero before the first segment; `index` is `self.index(at)`."""
         # CASE WHEN i = 0 THEN 0 ELSE ... END: a NULL instant stays NULL (the figure is left out).
         return Case(
             When(Exact(index, 0), then=Value(0.0)),
@@ -134,14 +150,17 @@ class RulerArrays:
             output_field=FloatField(),
         )
 
-    def seconds(self, start: Any, end: Any) -> Any:
-        """`BusinessRuler.seconds(start, end)` of two float8 expressions (POSIX seconds), inside its span."""
+    def seconds(self, start: Any, end: Any, start_index: Any = None, end_index: Any = None) -> Any:
+        """`BusinessRuler.seconds(start, end)` of two float8 expressions (POSIX seconds), inside its span;
+        their `index()` may be given, computed once elsewhere."""
         if self.ruler.plain:
             measured: Any = end - start
         elif self.ruler.idle:
             measured = (end - start) * Value(0.0)  # zero, and NULL when a milestone is missing
         else:
-            measured = self._elapsed_until(end) - self._elapsed_until(start)
+            measured = self._elapsed_until(
+                end, end_index if end_index is not None else self.index(end)
+            ) - self._elapsed_until(start, start_index if start_index is not None else self.index(start))
         return Case(
             When(LessThanOrEqual(end, start), then=Value(0.0)), default=measured, output_field=FloatField()
         )
@@ -151,68 +170,103 @@ def _whole(expression: Any) -> Any:
     return Cast(_RoundHalfEven(expression), BigIntegerField())
 
 
-def _sla_met(kind: str) -> Subquery:
-    """`incidents.metrics._sla_met` of the incident's clock of `kind` (the clock `incident_rows` reads): met
-    True, breached False, anything else or no clock NULL. One lookup per clock: the outcome is computed inside
-    the subquery."""
-    incident_type = ContentType.objects.get_for_model(Incident)
-    outcome = Case(
-        When(state=SlaClockState.MET, then=Value(True)),
-        When(state=SlaClockState.BREACHED, then=Value(False)),
-        default=Value(None),
-        output_field=BooleanField(),
-    )
-    return Subquery(
-        SlaClock.objects.filter(subject_type_id=incident_type.pk, subject_id=OuterRef("pk"), kind=kind)
-        .order_by()
-        .values(met=outcome)[:1],
-        output_field=BooleanField(),
-    )
+def _measured() -> list[Any]:
+    """The measures whose two milestones incidents record (the others stay NULL, as in Python)."""
+    recorded = recorded_milestones()
+    return [measure for measure in MEASURES if {measure.start, measure.end} <= recorded]
 
 
-def figure_expressions(*, calendar: ReportingCalendar, ruler: BusinessRuler) -> dict[str, Any]:
-    """`IncidentFigures`' fields (by name) as expressions over `incident_rows`' queryset: what
-    `incident_figures` computes in Python. Measures whose milestones incidents do not record are left out
-    (NULL, as in Python)."""
-    arrays = RulerArrays(ruler)
+def _carried(calendar: ReportingCalendar) -> dict[str, Any]:
+    """The figures that are an incident's own values: its id, days (in the reporting zone) and groups."""
     zone = calendar.zone
-    expressions: dict[str, Any] = {
+    return {
         "incident_id": F("id"),
         "reported_day": TruncDate("reported_at", tzinfo=zone),
         "resolved_day": TruncDate("resolved_at", tzinfo=zone),
         "priority": F("priority"),
         **{column: F(column) for column in GROUPS.values() if column != "priority"},
     }
-    recorded = recorded_milestones()
-    for measure in MEASURES:
-        if not {measure.start, measure.end} <= recorded:
-            continue
-        start, end = _Epoch(F(measure.start)), _Epoch(F(measure.end))
+
+
+def _measure_expressions(arrays: RulerArrays) -> dict[str, Any]:
+    """`<measure>_seconds` and `<measure>_business_seconds` over the inner query's columns: `ep_<milestone>`
+    (POSIX seconds) and, on a segmented ruler, `ix_<milestone>` (its segment index), each computed once."""
+    expressions: dict[str, Any] = {}
+    for measure in _measured():
+        start, end = (_Column(f"ep_{name}", FloatField()) for name in (measure.start, measure.end))
         # max(end - start, 0.0); not GREATEST, which skips NULLs (a missing milestone would count as zero).
         elapsed = end - start
         expressions[f"{measure.name}_seconds"] = _whole(
             Case(When(LessThan(elapsed, 0.0), then=Value(0.0)), default=elapsed, output_field=FloatField())
         )
-        expressions[f"{measure.name}_business_seconds"] = _whole(arrays.seconds(start, end))
-    expressions["sla_ack_met"] = _sla_met(SlaClockKind.ACKNOWLEDGE)
-    expressions["sla_resolve_met"] = _sla_met(SlaClockKind.RESOLVE)
+        indexes = (
+            [_Column(f"ix_{name}", BigIntegerField()) for name in (measure.start, measure.end)]
+            if arrays.segmented
+            else [None, None]
+        )
+        expressions[f"{measure.name}_business_seconds"] = _whole(arrays.seconds(start, end, *indexes))
     return expressions
 
 
 PREFIX = "fig_"
+
+# The SLA outcomes: `incidents.metrics._sla_met` of the clock of each kind that `incident_rows` reads.
+SLA_CLOCKS = {"sla_ack_met": SlaClockKind.ACKNOWLEDGE, "sla_resolve_met": SlaClockKind.RESOLVE}
 
 
 def figures_query(
     queryset: QuerySet[Incident], *, calendar: ReportingCalendar, ruler: BusinessRuler
 ) -> tuple[str, list[Any], list[str]]:
     """SQL selecting the figures of every counted incident of `queryset`, its parameters, and the names of
-    the columns it selects, in order (`IncidentFigures`' field names; each selected as `fig_<name>`)."""
-    expressions = figure_expressions(calendar=calendar, ruler=ruler)
-    rows = (
-        queryset.filter(counted())
-        .order_by()
-        .annotate(**{PREFIX + name: expression for name, expression in expressions.items()})
-        .values(*(PREFIX + name for name in expressions))
+    the columns it selects, in order (`IncidentFigures`' field names; each selected as `fig_<name>`).
+
+    The SLA outcomes come from the incident's clocks LEFT JOINed by kind (at most one per incident and kind,
+    a unique constraint says so: the same clock `incident_rows`' subquery finds), hashed once rather than
+    looked up per incident: met True, breached False, anything else or no clock NULL."""
+    arrays = RulerArrays(ruler)
+    carried = _carried(calendar)
+    # The inner query: the incident's own figures, and each milestone's POSIX seconds and segment index
+    # once (OFFSET 0 keeps PostgreSQL from folding it into the outer query, which would copy them back into
+    # every place they are used).
+    inner_columns: dict[str, Any] = {PREFIX + name: expression for name, expression in carried.items()}
+    for name in sorted({name for measure in _measured() for name in (measure.start, measure.end)}):
+        inner_columns[f"ep_{name}"] = _Epoch(F(name))
+        if arrays.segmented:
+            inner_columns[f"ix_{name}"] = arrays.index(_Epoch(F(name)))
+    rows = queryset.filter(counted()).order_by().annotate(**inner_columns).values(*inner_columns)
+    inner, inner_params = rows.query.sql_with_params()
+    # The outer query: the measures over those columns, compiled by the ORM.
+    measures = _measure_expressions(arrays)
+    blank = Query(None)
+    compiler = blank.get_compiler(connection=connection)
+    outer: list[str] = [f"q.{connection.ops.quote_name(PREFIX + name)}" for name in carried]
+    outer_params: list[Any] = []
+    for name, expression in measures.items():
+        sql, params = compiler.compile(expression.resolve_expression(blank))
+        outer.append(f"{sql} AS {connection.ops.quote_name(PREFIX + name)}")
+        outer_params.extend(params)
+    quote = connection.ops.quote_name
+    clock = SlaClock._meta
+    incident_type = ContentType.objects.get_for_model(Incident).pk
+    selected = outer
+    joins, join_params, outcome_params = [], [], []
+    for index, (name, kind) in enumerate(SLA_CLOCKS.items()):
+        alias = f"c{index}"
+        selected.append(
+            f"CASE {alias}.{quote(clock.get_field('state').column)} WHEN %s THEN true WHEN %s THEN false END "
+            f"AS {quote(PREFIX + name)}"
+        )
+        outcome_params += [SlaClockState.MET, SlaClockState.BREACHED]
+        joins.append(
+            f"LEFT JOIN {quote(clock.db_table)} {alias} "
+            f"ON {alias}.{quote(clock.get_field('subject_type').column)} = %s "
+            f"AND {alias}.{quote(clock.get_field('subject_id').column)} = q.{quote(PREFIX + 'incident_id')} "
+            f"AND {alias}.{quote(clock.get_field('kind').column)} = %s"
+        )
+        join_params += [incident_type, kind]
+    sql = f"SELECT {', '.join(selected)} FROM ({inner} OFFSET 0) q {' '.join(joins)}"  # noqa: S608 (our names)
+    return (
+        sql,
+        [*outer_params, *outcome_params, *inner_params, *join_params],
+        [*carried, *measures, *SLA_CLOCKS],
     )
-    sql, params = rows.query.sql_with_params()
-    return sql, list(params), list(expressions)
