@@ -103,10 +103,10 @@ class _Element(Func):
 
     output_field = FloatField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
         array_sql, array_params = compiler.compile(self.source_expressions[0])
         index_sql, index_params = compiler.compile(self.source_expressions[1])
-        return f"({array_sql})[{index_sql}]", [*array_params, *index_params]
+        return f"({array_sql})[{index_sql}]", (*array_params, *index_params)
 
 
 def _array(values: list[float]) -> Any:
@@ -120,8 +120,8 @@ class _Column(Expression):
         super().__init__(output_field=output_field)
         self.name = name
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        return f"q.{connection.ops.quote_name(self.name)}", []
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[str | int, ...]]:
+        return f"q.{connection.ops.quote_name(self.name)}", ()
 
 
 class RulerArrays:
@@ -250,18 +250,20 @@ def figures_query(
     incident_type = ContentType.objects.get_for_model(Incident).pk
     selected = outer
     joins, join_params, outcome_params = [], [], []
+    names = ("state", "subject_type", "subject_id", "kind")
+    column = {name: str(getattr(clock.get_field(name), "column", name)) for name in names}
     for index, (name, kind) in enumerate(SLA_CLOCKS.items()):
         alias = f"c{index}"
         selected.append(
-            f"CASE {alias}.{quote(clock.get_field('state').column)} WHEN %s THEN true WHEN %s THEN false END "
+            f"CASE {alias}.{quote(column['state'])} WHEN %s THEN true WHEN %s THEN false END "
             f"AS {quote(PREFIX + name)}"
         )
         outcome_params += [SlaClockState.MET, SlaClockState.BREACHED]
         joins.append(
             f"LEFT JOIN {quote(clock.db_table)} {alias} "
-            f"ON {alias}.{quote(clock.get_field('subject_type').column)} = %s "
-            f"AND {alias}.{quote(clock.get_field('subject_id').column)} = q.{quote(PREFIX + 'incident_id')} "
-            f"AND {alias}.{quote(clock.get_field('kind').column)} = %s"
+            f"ON {alias}.{quote(column['subject_type'])} = %s "
+            f"AND {alias}.{quote(column['subject_id'])} = q.{quote(PREFIX + 'incident_id')} "
+            f"AND {alias}.{quote(column['kind'])} = %s"
         )
         join_params += [incident_type, kind]
     sql = f"SELECT {', '.join(selected)} FROM ({inner} OFFSET 0) q {' '.join(joins)}"  # noqa: S608 (our names)

@@ -160,7 +160,7 @@ def _facts_insert(queryset: Any, *, calendar: ReportingCalendar, now: dt.datetim
 
 
 def _fact_column(name: str) -> str:
-    return MetricFact._meta.get_field(name).column
+    return str(MetricFact._meta.get_field(name).column)  # type: ignore[union-attr]
 
 
 def _facts_python(*, calendar: ReportingCalendar, now: dt.datetime) -> int:
