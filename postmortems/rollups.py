@@ -10,6 +10,7 @@ calendar or after an import; the refresh does that by itself when the calendar's
 One refresh at a time: both entry points lock the `MetricState` row (a second one finds it locked and
 returns), and write in one transaction, so readers see the old sums or the new ones, never half."""
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator
@@ -120,17 +121,10 @@ def _recompute(state: MetricState, calendar: ReportingCalendar) -> dict[str, int
     MetricDirty.objects.filter(created_at__lte=now).delete()
     _truncate(MetricFact)
     if connection.vendor == "postgresql":
-        # The day indexes are built once after the million rows rather than kept up row by row (the table is
-        # already locked by TRUNCATE until the transaction ends).
-        with connection.schema_editor(atomic=False) as editor:
-            for index in MetricFact._meta.indexes:
-                editor.remove_index(MetricFact, index)
-        facts = _facts_insert(Incident.objects.all(), calendar=calendar, now=now)
-        with connection.schema_editor(atomic=False) as editor:
-            for index in MetricFact._meta.indexes:
-                editor.add_index(MetricFact, index)
+        with _indexes_after(MetricFact):
+            facts = _facts_insert(Incident.objects.all(), calendar=calendar, now=now)
         with connection.cursor() as cursor:  # the sums are planned on the new rows' statistics
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(MetricFact._meta.db_table)}")
+            cursor.execute(_analyze(MetricFact, ["reported_day", "resolved_day", *GROUPS.values()]))
     else:
         facts = _facts_python(calendar=calendar, now=now)
     rollups = _days_rebuild(None, calendar=calendar)
@@ -157,6 +151,13 @@ def _facts_insert(queryset: Any, *, calendar: ReportingCalendar, now: dt.datetim
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.rowcount
+
+
+def _analyze(model: Any, columns: list[str]) -> str:
+    """ANALYZE of the columns queries filter and group on (not every sum: seconds, not a second each)."""
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(model._meta.get_field(name).column) for name in columns)
+    return f"ANALYZE {quote(model._meta.db_table)} ({names})"
 
 
 def _fact_column(name: str) -> str:
@@ -249,8 +250,42 @@ def _days_rebuild(days: set[dt.date] | None, *, calendar: ReportingCalendar) -> 
         return 0
     if days is None:
         _truncate(MetricRollup)
+        with _indexes_after(MetricRollup):
+            _days_sum(None, calendar=calendar)
     else:
         MetricRollup.objects.filter(day__in=days).delete()
+        _days_sum(days, calendar=calendar)
+    if days is None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # the reports are planned on the new rows' statistics
+            cursor.execute(_analyze(MetricRollup, ["dimension", "day", "key"]))
+    rows = MetricRollup.objects.all() if days is None else MetricRollup.objects.filter(day__in=days)
+    return rows.count()
+
+
+@contextlib.contextmanager
+def _indexes_after(model: Any) -> Iterator[None]:
+    """PostgreSQL, in a full rebuild: the table's secondary indexes and unique constraints are dropped while
+    its rows are written and built once after (a sort, rather than one index insertion per row), in the same
+    transaction; TRUNCATE locks the table until it ends anyway. Building a unique constraint checks it."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    indexes, constraints = model._meta.indexes, model._meta.constraints
+    with connection.schema_editor(atomic=False) as editor:
+        for index in indexes:
+            editor.remove_index(model, index)
+        for constraint in constraints:
+            editor.remove_constraint(model, constraint)
+    yield
+    with connection.schema_editor(atomic=False) as editor:
+        for index in indexes:
+            editor.add_index(model, index)
+        for constraint in constraints:
+            editor.add_constraint(model, constraint)
+
+
+def _days_sum(days: set[dt.date] | None, *, calendar: ReportingCalendar) -> None:
+    """Insert the rollups of the given days (None: every day), whose rows are gone."""
     reported = MetricFact.objects.all() if days is None else MetricFact.objects.filter(reported_day__in=days)
     resolved = (
         MetricFact.objects.exclude(resolved_day=None)
@@ -271,11 +306,6 @@ def _days_rebuild(days: set[dt.date] | None, *, calendar: ReportingCalendar) -> 
         for dimension, key in keys.items():
             row, _created = MetricRollup.objects.get_or_create(day=day, dimension=dimension, key=key)
             MetricRollup.objects.filter(pk=row.pk).update(major_incident_count=F("major_incident_count") + 1)
-    if days is None and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:  # the reports are planned on the new rows' statistics
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(MetricRollup._meta.db_table)}")
-    rows = MetricRollup.objects.all() if days is None else MetricRollup.objects.filter(day__in=days)
-    return rows.count()
 
 
 def _insert_sums(reported: Any, resolved: Any, dimension: str, column: str | None) -> None:
