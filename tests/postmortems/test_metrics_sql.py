@@ -57,7 +57,7 @@ CALENDARS = {
 }
 
 
-def sql_figures(queryset, calendar: ReportingCalendar) -> dict[int, IncidentFigures]:  # type: ignore[no-untyped-def]
+def sql_figures(queryset, calendar: ReportingCalendar) -> dict[int, IncidentFigures]:
     span = figures_span(queryset)
     assert span is not None
     sql, params, names = figures_query(queryset, calendar=calendar, ruler=calendar.ruler(*span))
@@ -67,7 +67,7 @@ def sql_figures(queryset, calendar: ReportingCalendar) -> dict[int, IncidentFigu
     return {row.incident_id: row for row in rows}
 
 
-def python_figures(queryset, calendar: ReportingCalendar) -> dict[int, IncidentFigures]:  # type: ignore[no-untyped-def]
+def python_figures(queryset, calendar: ReportingCalendar) -> dict[int, IncidentFigures]:
     span = figures_span(queryset)
     assert span is not None
     ruler = calendar.ruler(*span)
@@ -174,7 +174,7 @@ def test_the_sql_figures_are_the_python_figures(name: str) -> None:
 
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(rows=incidents)
-    def check(rows) -> None:  # type: ignore[no-untyped-def]
+    def check(rows) -> None:
         with transaction.atomic():
             for at, ack, resolve, state, priority, ack_sla, resolve_sla in rows:
                 incident = IncidentFactory(
