@@ -15,8 +15,12 @@ class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         """DRF's, with the user's profile read in the same query (its language is needed at once). An unknown
         token or an inactive user: DRF's own answer."""
-        model = self.get_model()
-        token = model.objects.select_related("user", "user__vigil_profile").filter(key=key).first()
+        token: Any = (
+            self.get_model()
+            ._default_manager.select_related("user", "user__vigil_profile")
+            .filter(key=key)
+            .first()
+        )
         if token is None or not token.user.is_active:
             return super().authenticate_credentials(key)
         return (token.user, token)
