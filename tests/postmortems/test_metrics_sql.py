@@ -229,3 +229,21 @@ def test_the_recompute_and_the_refresh_store_the_python_figures() -> None:
         assert python_figures(queryset, reporting_calendar())[oldest.pk] == IncidentFigures(
             **{name: getattr(refreshed, name) for name in FIGURE_FIELDS}
         )
+
+
+def test_milestones_on_the_segments_edges_and_the_clock_changes() -> None:
+    """Where the binary searches meet equality: every milestone exactly at a segment's start or end (09:00,
+    12:00, 13:00, 18:00, the Sunday night shift's 22:00 and midnight), at the instants the clocks change, and
+    half a second either side (rounded half to even on both paths)."""
+    calendar = CALENDARS["paris"]
+    ruler = calendar.ruler(paris(2026, 3, 20, 0), paris(2026, 4, 10, 0))
+    edges = [dt.datetime.fromtimestamp(at, UTC) for at in ruler.starts[:12] + ruler.ends[:12]]
+    edges += [dt.datetime(2026, 3, 29, 1, tzinfo=UTC), dt.datetime(2026, 3, 30, 7, tzinfo=UTC)]
+    instants = sorted({at + dt.timedelta(milliseconds=ms) for at in edges for ms in (-500, 0, 500)})
+    for n, at in enumerate(instants):
+        later = instants[(n * 7 + 3) % len(instants)]
+        IncidentFactory(reported_at=at, acknowledged_at=later, resolved_at=instants[-1 - n])
+    found = sql_figures(Incident.objects.all(), calendar)
+    assert len(found) == len(instants)
+    assert found == python_figures(Incident.objects.all(), calendar)
+    assert any(row.ack_business_seconds for row in found.values())
