@@ -98,7 +98,7 @@ def generate(count: int) -> None:
                 time_on_hold, updated_at, engaged_at, service_id, team_id, category_id)
             SELECT 'generated incident ' || g, '', s.state, s.p, s.p, s.p, 'api', '', '',
                 s.reported, CASE WHEN s.r < 0.95 THEN s.reported + (1 + (g %% 120)) * interval '1 minute' END,
-                CASE WHEN s.state IN ('resolved', 'closed') THEN s.reported + (10 + (g * 7919 %% 4300)) * interval '1 minute' END,
+                CASE WHEN s.state IN ('resolved', 'closed') THEN s.reported + (10 + (g::bigint * 7919 %% 4300)) * interval '1 minute' END,
                 CASE WHEN s.state = 'cancelled' THEN s.reported + interval '5 minutes' END,
                 interval '0', now(), now(), %s + g %% 50, %s + g %% 10, (%s::bigint[])[1 + g %% %s]
             FROM generate_series(1, %s) AS g,
