@@ -55,4 +55,22 @@ class IncidentsConfig(AppConfig):
         # Resolving a major incident needs its root cause recorded: a linked problem does.
         root_cause_check_register(_major_incident_has_problem)
         # Connects the signals that keep this process's integration cache true.
+        # And its cached reporting calendar (incidents.metrics): any change to a calendar drops it.
+        from django.core.signals import setting_changed
+        from django.db.models.signals import post_delete, post_save
+
+        from escalation.models import BusinessCalendar, Holiday, WorkingInterval
+
         from .integrations import selectors  # noqa: F401
+        from .metrics import reporting_calendar_forget
+
+        for model in (BusinessCalendar, WorkingInterval, Holiday):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    reporting_calendar_forget,
+                    sender=model,
+                    dispatch_uid=f"incidents.reporting_calendar_{signal is post_save}_{model.__name__}",
+                )
+        setting_changed.connect(
+            reporting_calendar_forget, dispatch_uid="incidents.reporting_calendar_setting"
+        )

@@ -327,6 +327,9 @@ VIGIL_SUBSCRIBE_WINDOW_SECONDS = env.int("VIGIL_SUBSCRIBE_WINDOW_SECONDS", defau
 # The business calendar (by name) reports measure business time on, and whose zone decides an incident's day;
 # empty: 24x7 and TIME_ZONE. Changing it (or its hours) recomputes every rollup at the next refresh.
 VIGIL_REPORTING_CALENDAR = env.str("VIGIL_REPORTING_CALENDAR", default="")
+# How long a process reuses the reporting calendar it read (the reports read it on every request); a change to
+# a calendar takes effect at once in the process that made it, in the others within this time.
+VIGIL_REPORTING_CALENDAR_CACHE_SECONDS = env.float("VIGIL_REPORTING_CALENDAR_CACHE_SECONDS", default=60.0)
 VIGIL_ROLLUP_INTERVAL = env.float("VIGIL_ROLLUP_INTERVAL", default=60.0)
 # /metrics answers a bearer token or these networks (comma-separated CIDRs); neither: nobody.
 VIGIL_METRICS_TOKEN = env.str("VIGIL_METRICS_TOKEN", default="")
