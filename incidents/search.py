@@ -1,0 +1,104 @@
+"""The text matching behind incident search (`incidents.selectors.incident_search`), in every language.
+
+Two questions, asked the same way on PostgreSQL and SQLite:
+- does a text contain a word, ignoring case? (`text_contains`): on PostgreSQL `ILIKE '%word%'`, which the
+  pg_trgm GIN indexes of migration 0008 serve for words of three characters or more; a shorter word has no
+  trigram, so it is matched with `strpos(lower(text), lower(word))` over the rows (a scan: see docs/search.md);
+  on SQLite Django's `icontains` (LIKE, whose case folding covers ASCII only: the scripts without case,
+  Korean, Japanese, Chinese and Persian, are matched exactly, which is correct for them);
+- how alike are two texts, from 0 to 1? (`TextSimilarity`): pg_trgm's `similarity()` on PostgreSQL; on SQLite
+  the same idea on character bigrams (`bigram_similarity`, a function registered on every SQLite connection),
+  so that Korean, Japanese and Chinese, which have no spaces, compare as well as English.
+
+A "part of a word" is what people type: `결제` finds `결제가`, `サーバー` finds `サーバーが応答しません`, `Checkout`
+finds the alert `alertname=CheckoutLatencyHigh`."""
+
+import re
+from typing import Any
+
+from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Expression, F, FloatField, Func, Q, Value
+from django.db.models.functions import Lower, StrIndex
+from django.db.models.lookups import GreaterThan, Lookup
+from django.db.models.sql.compiler import SQLCompiler
+
+# pg_trgm's trigrams: a word shorter than this has none, and no index can find it.
+TRIGRAM = 3
+
+_WORD_OR_PHRASE = re.compile(r'"([^"]+)"|(\S+)')
+
+
+def search_words(term: str) -> list[str]:
+    """The words of a search, each to be found somewhere: split on spaces, a "quoted phrase" kept whole."""
+    words = []
+    for phrase, word in _WORD_OR_PHRASE.findall(term):
+        text = (phrase or word).strip()
+        if text:
+            words.append(text)
+    return words
+
+
+def like_escape(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class ILikeContains(Lookup):
+    """`lhs ILIKE '%word%'` (PostgreSQL): the form a pg_trgm GIN index on `lhs` answers."""
+
+    lookup_name = "vigil_ilike_contains"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value: Any, connection: BaseDatabaseWrapper) -> tuple[str, list[str]]:
+        return "%s", [f"%{like_escape(str(value))}%"]
+
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} ILIKE {rhs}", [*lhs_params, *rhs_params]
+
+
+def text_contains(field: str, word: str) -> Q:
+    """`field` contains `word`, ignoring case, on the current database (see the module's docstring)."""
+    if connection.vendor != "postgresql":
+        return Q(**{f"{field}__icontains": word})
+    if len(word) < TRIGRAM:
+        return Q(GreaterThan(StrIndex(Lower(F(field)), Lower(Value(word))), 0))
+    return Q(ILikeContains(F(field), word))
+
+
+def _bigrams(text: str) -> set[str]:
+    """Character bigrams of the lowered text, words padded with a space (as pg_trgm pads trigrams)."""
+    grams: set[str] = set()
+    for word in re.findall(r"\w+", text.lower()):
+        padded = f" {word} "
+        grams.update(padded[i : i + 2] for i in range(len(padded) - 1))
+    return grams
+
+
+def bigram_similarity(a: str | None, b: str | None) -> float:
+    """Dice coefficient of the two texts' character bigrams (0 to 1)."""
+    first, second = _bigrams(a or ""), _bigrams(b or "")
+    if not first or not second:
+        return 0.0
+    return 2 * len(first & second) / (len(first) + len(second))
+
+
+class TextSimilarity(Func):
+    """How alike two texts are, from 0 to 1: pg_trgm's `similarity()` on PostgreSQL, `bigram_similarity` on
+    SQLite (registered on each connection by `sqlite_functions_register`)."""
+
+    function = "similarity"
+    output_field = FloatField()
+
+    def __init__(self, expression: Expression | str, text: str) -> None:
+        super().__init__(expression, Value(text))
+
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="vigil_similarity", **extra)
+
+
+def sqlite_functions_register(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    """`connection_created` receiver (IncidentsConfig.ready): SQLite learns `vigil_similarity`."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function("vigil_similarity", 2, bigram_similarity, deterministic=True)
