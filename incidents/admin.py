@@ -150,6 +150,19 @@ class IncidentAdmin(admin.ModelAdmin):
             _("Routing"),
             {"fields": ("service", "category", "team", "assignee", "parent", "reporter", "source")},
         ),
+        (
+            _("Report"),
+            {
+                "fields": (
+                    "occurred_at",
+                    "detected_at",
+                    "impact_scope",
+                    "affected_parties",
+                    "mitigated_at",
+                    "interim_measure",
+                )
+            },
+        ),
         (_("Resolution"), {"fields": ("resolution_code", "resolution_notes")}),
         (
             _("Milestones"),
