@@ -54,10 +54,11 @@ class ServiceAdmin(admin.ModelAdmin):
 
 @admin.register(IncidentCategory)
 class IncidentCategoryAdmin(admin.ModelAdmin):
-    list_display = ("category_name", "code", "group", "parent", "is_active")
-    list_filter = ("group", "is_active")
-    search_fields = ("name", "code")
+    list_display = ("category_name", "code", "group", "scope", "team", "parent", "is_active")
+    list_filter = ("group", "scope", "team", "is_active")
+    search_fields = ("name", "code", "definition")
     prepopulated_fields = {"code": ("name",)}
+    fields = ("name", "code", "group", "parent", "scope", "team", "definition", "description", "is_active")
 
     @admin.display(description=_("name"), ordering="name")
     def category_name(self, obj: IncidentCategory) -> str:
