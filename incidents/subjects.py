@@ -19,6 +19,7 @@ class IncidentSubject(SubjectType):
     assignee owns it, the manager of its team (else of its service's team) answers for them."""
 
     model = Incident
+    query_name = "incident"
     roles = {
         "owner": _("owner (the assignee)"),
         "owner_manager": _("the owner's manager (the team's manager)"),

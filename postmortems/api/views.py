@@ -259,6 +259,7 @@ class ActionItemViewSet(
     permission_classes = [ModelPermissionsWithView]
     queryset = ActionItem.objects.none()
     filterset_fields = ["state", "owner", "postmortem"]
+    extra_query_params = ("overdue",)
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if self.request.query_params.get("overdue") in ("1", "true"):
