@@ -100,10 +100,13 @@ def incident_search(
     condition = Q()
     for word in words:
         in_title, in_description = text_contains("title", word), text_contains("description", word)
+        own = in_title | in_description
+        if reference_id is not None:  # the term is one word then: the reference is one more place to be
+            own |= Q(pk=reference_id)
         # One id list per word, from each place it may be, each served by its own index (migration 0008):
         # PostgreSQL answers the UNION with bitmap scans, where an OR of EXISTS would scan every incident.
         ids = (
-            Incident.objects.filter(in_title | in_description)
+            Incident.objects.filter(own)
             .order_by()
             .values("pk")
             .union(
@@ -118,7 +121,6 @@ def incident_search(
             When(in_title, then=Value(3)), When(in_description, then=Value(2)), default=Value(1)
         )
     if reference_id is not None:
-        condition |= Q(pk=reference_id)
         rank = rank + Case(When(pk=reference_id, then=Value(100)), default=Value(0))
     return (
         queryset.filter(condition)
