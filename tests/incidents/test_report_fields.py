@@ -86,6 +86,6 @@ def test_the_reporting_rules_notice_carries_the_report(api, as_role):  # type: i
         api.post(URL, {"title": "Payments down", "impact": 1, "urgency": 1, **REPORT}, format="json")
     notice = Notification.objects.get(reason="report")
     assert "must be told within 15 minutes" in notice.body
-    assert "P1" in notice.title
+    assert "Priority: P1" in notice.body
     for text in (REPORT["impact_scope"], REPORT["affected_parties"], "8:40", "8:55", "Interim measure"):
         assert text in notice.body
