@@ -19,8 +19,13 @@ from rest_framework.views import APIView
 
 from .errors import UnknownQueryParameters
 
-PAGINATION_PARAMS = ("page_query_param", "page_size_query_param", "limit_query_param", "offset_query_param")
-PAGINATION_PARAMS += ("cursor_query_param",)
+PAGINATION_PARAMS = (
+    "page_query_param",
+    "page_size_query_param",
+    "limit_query_param",
+    "offset_query_param",
+    "cursor_query_param",
+)
 
 
 def is_list_request(request: Request, view: APIView) -> bool:

@@ -227,7 +227,7 @@ def _check_milestones(incident: Incident) -> None:
         if occurred is not None and later is not None and later < occurred:
             raise InvalidInput(
                 _("%(field)s cannot be before the time it occurred.")
-                % {"field": Incident._meta.get_field(name).verbose_name},
+                % {"field": getattr(Incident._meta.get_field(name), "verbose_name", name)},
                 field=name,
             )
 

@@ -47,7 +47,7 @@ def similar_incidents(*, incident: Incident, limit: int = LIMIT) -> list[dict[st
     ).select_related("service", "category")
     scored = []
     for row in ranked:
-        similarity = row.search_rank or 0.0
+        similarity = getattr(row, "search_rank", None) or 0.0
         both = bool(incident.service_id and incident.category_id) and (
             row.service_id == incident.service_id and row.category_id == incident.category_id
         )
@@ -73,8 +73,8 @@ def similar_incidents(*, incident: Incident, limit: int = LIMIT) -> list[dict[st
             "similarity": round(similarity, 3),
             "same_service": bool(incident.service_id) and row.service_id == incident.service_id,
             "same_category": bool(incident.category_id) and row.category_id == incident.category_id,
-            "service": row.service.name if row.service_id else None,
-            "category": row.category.name if row.category_id else None,
+            "service": row.service.name if row.service is not None else None,
+            "category": row.category.name if row.category is not None else None,
             "resolved_at": row.resolved_at,
             "resolution_code": row.resolution_code,
             "resolution_notes": row.resolution_notes,
