@@ -4,6 +4,8 @@
 import datetime as dt
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from incidents.models import Incident
 from incidents.search import search_words
@@ -153,3 +155,24 @@ def test_a_search_page_costs_no_more_queries_than_the_list(api, as_role, django_
 def test_search_words():  # type: ignore[no-untyped-def]
     assert search_words(' a  "b c"  d ') == ["a", "b c", "d"]
     assert search_words('"unclosed') == ['"unclosed']
+
+
+# Korean, Japanese (kana and kanji), Traditional Chinese, Persian, Latin (both cases), digits, a space, and
+# the characters LIKE treats specially.
+ALPHABET = "결제서버장애가는サーバー応答東京伺服器當機سرورپرداختaBcDeXyZ019 -_%\\"  # noqa: RUF001
+
+
+@given(text=st.text(alphabet=ALPHABET, min_size=1, max_size=40), data=st.data())
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_part_of_any_title_finds_it(text, data):  # type: ignore[no-untyped-def]
+    start = data.draw(st.integers(0, len(text) - 1))
+    end = data.draw(st.integers(start + 1, len(text)))
+    part = text[start:end]
+    if not part.strip():
+        return
+    incident = IncidentFactory(title=text)
+    try:
+        assert incident.pk in found(part)
+        assert found(part + "ヰ") == []  # a character in no title
+    finally:
+        incident.delete()
