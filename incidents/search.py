@@ -4,8 +4,8 @@ Two questions, asked the same way on PostgreSQL and SQLite:
 - does a text contain a word, ignoring case? (`text_contains`): on PostgreSQL `ILIKE '%word%'`, which the
   pg_trgm GIN indexes of migration 0008 serve for words of three characters or more; a shorter word has no
   trigram, so it is matched with `strpos(lower(text), lower(word))` over the rows (a scan: see docs/search.md);
-  on SQLite Django's `icontains` (LIKE, whose case folding covers ASCII only: the scripts without case,
-  Korean, Japanese, Chinese and Persian, are matched exactly, which is correct for them);
+  on SQLite `vigil_contains`, a Python function registered on each connection that compares the
+  case-folded texts (SQLite's LIKE folds ASCII only: `É` would not find `é`);
 - how alike are two texts, from 0 to 1? (`TextSimilarity`): pg_trgm's `similarity()` on PostgreSQL; on SQLite
   the same idea on character bigrams (`bigram_similarity`, a function registered on every SQLite connection),
   so that Korean, Japanese and Chinese, which have no spaces, compare as well as English.
@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Expression, F, FloatField, Func, Q, Value
+from django.db.models import BooleanField, Expression, F, FloatField, Func, Q, Value
 from django.db.models.functions import Lower, StrIndex
 from django.db.models.lookups import GreaterThan, Lookup
 from django.db.models.sql.compiler import SQLCompiler
@@ -58,8 +58,27 @@ class ILikeContains(Lookup):
         return f"{lhs} ILIKE {rhs}", (*lhs_params, *rhs_params)
 
 
+class FoldedContains(Func):
+    """`text` contains `word` ignoring case in every script (SQLite: `vigil_contains`, registered on each
+    connection; SQLite's own LIKE folds ASCII only)."""
+
+    function = "vigil_contains"
+    output_field = BooleanField()
+
+    def __init__(self, expression: Expression | str, word: str) -> None:
+        super().__init__(expression, Value(word))
+
+
+def folded_contains(text: str | None, word: str | None) -> bool:
+    if text is None or word is None:
+        return False
+    return word.casefold() in text.casefold()
+
+
 def text_contains(field: str, word: str) -> Q:
     """`field` contains `word`, ignoring case, on the current database (see the module's docstring)."""
+    if connection.vendor == "sqlite":
+        return Q(FoldedContains(F(field), word))
     if connection.vendor != "postgresql":
         return Q(**{f"{field}__icontains": word})
     if len(word) < TRIGRAM:
@@ -103,6 +122,8 @@ class TextSimilarity(Func):
 
 
 def sqlite_functions_register(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
-    """`connection_created` receiver (IncidentsConfig.ready): SQLite learns `vigil_similarity`."""
+    """`connection_created` receiver (IncidentsConfig.ready): SQLite learns `vigil_similarity` and
+    `vigil_contains`."""
     if connection.vendor == "sqlite":
         connection.connection.create_function("vigil_similarity", 2, bigram_similarity, deterministic=True)
+        connection.connection.create_function("vigil_contains", 2, folded_contains, deterministic=True)

@@ -66,6 +66,13 @@ def test_case_is_ignored_and_every_word_must_be_found():  # type: ignore[no-unty
     assert found('"writing stopped"') == []
 
 
+def test_case_is_ignored_in_every_script_that_has_case():  # type: ignore[no-untyped-def]
+    match = IncidentFactory(title="Café de l'ÉCOLE: Ошибка в ΣΥΣΤΗΜΑ")
+    IncidentFactory(title="cafe")
+    for term in ("CAFÉ", "école", "ошибка", "Συστημα"):
+        assert found(term) == [match.pk], term
+
+
 def test_like_wildcards_are_plain_characters():  # type: ignore[no-untyped-def]
     percent = IncidentFactory(title="CPU at 100% on web-2")
     IncidentFactory(title="CPU at 1000 requests")
