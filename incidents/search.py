@@ -65,7 +65,7 @@ class FoldedContains(Func):
     function = "vigil_contains"
     output_field = BooleanField()
 
-    def __init__(self, expression: Expression | str, word: str) -> None:
+    def __init__(self, expression: Expression | F | str, word: str) -> None:
         super().__init__(expression, Value(word))
 
 
