@@ -56,6 +56,11 @@ def incident_list(*, user: User | AnonymousUser) -> QuerySet[Incident]:
     return qs.filter(reporter=user)
 
 
+# What one search reads at most (the admin's box has no length limit of its own; the API's filter stops at 200).
+MAX_TERM = 200
+MAX_WORDS = 8
+
+
 def incident_search(
     queryset: QuerySet[Incident],
     term: str,
@@ -82,8 +87,9 @@ def incident_search(
     `term` (pg_trgm's `similarity`, SQLite: character bigrams), and the order is the same. Filter on
     `search_rank` for a threshold.
 
-    How each word is matched on each database, and the indexes: `incidents.search`."""
-    term = term.strip()
+    At most `MAX_WORDS` words of the first `MAX_TERM` characters are read. How each word is matched on each
+    database, and the indexes: `incidents.search`."""
+    term = term.strip()[:MAX_TERM]
     if not term:
         return queryset
     if similar:
@@ -94,7 +100,7 @@ def incident_search(
     comments = TimelineEvent.objects.filter(kind=TimelineEvent.Kind.COMMENT)
     if user is not None and not user_sees_all_incidents(user):
         comments = comments.filter(is_public=True)
-    words = search_words(term)
+    words = search_words(term)[:MAX_WORDS]
     reference = REFERENCE.match(term)
     reference_id = int(reference.group(1)) if reference else None
     rank: Expression = Value(0)

@@ -159,6 +159,11 @@ def test_a_search_page_costs_no_more_queries_than_the_list(api, as_role, django_
     assert body["count"] == 12  # 1, 10 to 19, 21
 
 
+def test_a_long_term_reads_its_first_words_only():  # type: ignore[no-untyped-def]
+    match = IncidentFactory(title="a b c d e f g h")
+    assert found("a b c d e f g h " + "zzz " * 100) == [match.pk]
+
+
 def test_search_words():  # type: ignore[no-untyped-def]
     assert search_words(' a  "b c"  d ') == ["a", "b c", "d"]
     assert search_words('"unclosed') == ['"unclosed']
