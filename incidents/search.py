@@ -2,8 +2,9 @@
 
 Two questions, asked the same way on PostgreSQL and SQLite:
 - does a text contain a word, ignoring case? (`text_contains`): on PostgreSQL `ILIKE '%word%'`, which the
-  pg_trgm GIN indexes of migration 0008 serve for words of three characters or more; a shorter word has no
-  trigram, so it is matched with `strpos(lower(text), lower(word))` over the rows (a scan: see docs/search.md);
+  pg_trgm GIN indexes of migration 0008 serve for words of three characters or more; a two-character word
+  has no trigram, so it is looked up among the text's bigrams (`vigil_bigrams`, GIN indexes of migration
+  0011); a one-character word is matched with `strpos` over the rows (a scan: see docs/search.md);
   on SQLite `vigil_contains`, a Python function registered on each connection that compares the
   case-folded texts (SQLite's LIKE folds ASCII only: `É` would not find `é`);
 - how alike are two texts, from 0 to 1? (`TextSimilarity`): pg_trgm's `similarity()` on PostgreSQL; on SQLite
@@ -18,13 +19,14 @@ from typing import Any
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import BooleanField, Expression, F, FloatField, Func, Q, Value
+from django.db.models import BooleanField, Expression, F, FloatField, Func, Q, QuerySet, Value
 from django.db.models.functions import Lower, StrIndex
 from django.db.models.lookups import GreaterThan, Lookup
 from django.db.models.sql.compiler import SQLCompiler
 
-# pg_trgm's trigrams: a word shorter than this has none, and no index can find it.
+# pg_trgm's trigrams: a word shorter than this has none; a two-character word is found by its bigram instead.
 TRIGRAM = 3
+BIGRAM = 2
 
 _WORD_OR_PHRASE = re.compile(r'"([^"]+)"|(\S+)')
 
@@ -75,12 +77,54 @@ def folded_contains(text: str | None, word: str | None) -> bool:
     return word.casefold() in text.casefold()
 
 
-def text_contains(field: str, word: str) -> Q:
-    """`field` contains `word`, ignoring case, on the current database (see the module's docstring)."""
+class BigramsContain(Lookup):
+    """`vigil_bigrams(lhs) @> ARRAY[lower(word)]` (PostgreSQL): the form the bigram GIN indexes of migration
+    0011 answer, exact for a two-character word."""
+
+    lookup_name = "vigil_bigrams_contain"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value: Any, connection: BaseDatabaseWrapper) -> tuple[str, tuple[str]]:
+        return "%s", (str(value),)
+
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"vigil_bigrams({lhs}) @> ARRAY[lower({rhs})]", (*lhs_params, *rhs_params)
+
+
+class EqualsAny(Lookup):
+    """`lhs = ANY(ARRAY(subquery))` (PostgreSQL): the subquery runs once and its ids are then fetched by the
+    primary key, where `lhs IN (subquery)` lets the planner join it against a scan of the whole table."""
+
+    lookup_name = "vigil_equals_any"
+
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
+
+
+def id_in(ids: QuerySet) -> Q:
+    """`pk` is one of the single-column queryset `ids` (see `EqualsAny`); `pk__in` off PostgreSQL."""
+    if connection.vendor != "postgresql":
+        return Q(pk__in=ids)
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    return Q(EqualsAny(F("pk"), ArraySubquery(ids)))
+
+
+def text_contains(field: str, word: str, *, indexed: bool = True) -> Q:
+    """`field` contains `word`, ignoring case, on the current database (see the module's docstring).
+
+    `indexed`: the form an index answers, for choosing rows; False: the form cheapest to evaluate on a row
+    already chosen (ranking), which differs for a two-character word on PostgreSQL."""
     if connection.vendor == "sqlite":
         return Q(FoldedContains(F(field), word))
     if connection.vendor != "postgresql":
         return Q(**{f"{field}__icontains": word})
+    if indexed and len(word) == BIGRAM and len(word.lower()) == BIGRAM and not word.isspace():
+        return Q(BigramsContain(F(field), word))
     if len(word) < TRIGRAM:
         # A scan: cheaper without lowering every row when the word has no case (Korean, Japanese, Chinese,
         # Persian, digits), where lowering changes nothing.

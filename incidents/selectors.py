@@ -21,7 +21,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat, Left
 
 from .models import Alert, Incident, PriorityMatrixCell, TimelineEvent, default_priority
-from .search import TextSimilarity, search_words, text_contains
+from .search import TextSimilarity, id_in, search_words, text_contains
 from .sql import value_of
 
 # A reference as people quote it, in full or not: `INC-000123`, `inc-123`, `INC123`, `000123`, `123`.
@@ -123,9 +123,12 @@ def incident_search(
                 comments.filter(text_contains("note", word)).order_by().values("incident_id"),
             )
         )
-        condition &= Q(pk__in=ids)
+        condition &= id_in(ids)
+        # Ranking reads the rows already chosen: the cheapest test per row, not the indexed one.
         rank = rank + Case(
-            When(in_title, then=Value(3)), When(in_description, then=Value(2)), default=Value(1)
+            When(text_contains("title", word, indexed=False), then=Value(3)),
+            When(text_contains("description", word, indexed=False), then=Value(2)),
+            default=Value(1),
         )
     if reference_id is not None:
         rank = rank + Case(When(pk=reference_id, then=Value(100)), default=Value(0))
