@@ -127,3 +127,11 @@ def _engine_row(model: Any, subject_type: Any, subject_id: int) -> Any:
     return Escalation.objects.create(
         subject_type=subject_type, subject_id=subject_id, started_at=timezone.now(), snapshot={}
     )
+
+
+def test_the_subject_filters_are_in_the_schema(api):  # type: ignore[no-untyped-def]
+    api.force_authenticate(UserFactory(is_superuser=True, is_staff=True))
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    for path in ("/api/v1/escalations/", "/api/v1/notifications/"):
+        names = {p["name"] for p in schema["paths"][path]["get"]["parameters"]}
+        assert {"incident", "major_incident", "subject_type", "subject_id"} <= names, path

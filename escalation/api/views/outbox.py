@@ -12,7 +12,7 @@ from config.permissions import ModelPermissionsWithView
 
 from ...models import Notification
 from ...outbox import notification_retry
-from ..filters import SubjectFilterSet
+from ..filters import SubjectFilterSet, subject_filterset
 from ..serializers.outbox import NotificationSerializer
 
 
@@ -28,7 +28,11 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     queryset = Notification.objects.select_related("subject_type").order_by("-created_at", "-id")
     serializer_class = NotificationSerializer
     permission_classes = [ModelPermissionsWithView]
-    filterset_class = NotificationFilter
+
+    @property
+    def filterset_class(self) -> type[SubjectFilterSet]:
+        # With the registered subject types' filters (`?incident=`), known once every app is ready.
+        return subject_filterset(NotificationFilter)
 
     @extend_schema(request=None, responses={200: NotificationSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])

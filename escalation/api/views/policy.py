@@ -12,7 +12,7 @@ from config.permissions import ModelPermissionsWithView
 
 from ...models import Escalation, EscalationPolicy
 from ...selectors import escalation_simulate
-from ..filters import SubjectFilterSet
+from ..filters import SubjectFilterSet, subject_filterset
 from ..serializers.policy import (
     EscalationPolicySerializer,
     EscalationSerializer,
@@ -63,4 +63,8 @@ class EscalationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     queryset = Escalation.objects.select_related("subject_type").order_by("-started_at", "-id")
     serializer_class = EscalationSerializer
     permission_classes = [ModelPermissionsWithView]
-    filterset_class = EscalationFilter
+
+    @property
+    def filterset_class(self) -> type[SubjectFilterSet]:
+        # With the registered subject types' filters (`?incident=`), known once every app is ready.
+        return subject_filterset(EscalationFilter)
