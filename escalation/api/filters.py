@@ -23,9 +23,7 @@ def _content_type_id(label: str) -> int | None:
 class SubjectFilterSet(django_filters.FilterSet):
     """`subject_type` (`<app>.<model>`) and `subject_id`; `subject_filterset` adds one per registered type."""
 
-    subject_type = django_filters.CharFilter(
-        method="filter_subject_type", max_length=100, help_text="<app>.<model>, e.g. incidents.incident"
-    )
+    subject_type = django_filters.CharFilter(method="filter_subject_type", max_length=100)
     subject_id = django_filters.NumberFilter(field_name="subject_id")
 
     def filter_subject_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
