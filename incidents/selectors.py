@@ -87,9 +87,10 @@ def incident_search(
     `term` (pg_trgm's `similarity`, SQLite: character bigrams), and the order is the same. Filter on
     `search_rank` for a threshold.
 
-    At most `MAX_WORDS` words of the first `MAX_TERM` characters are read. How each word is matched on each
-    database, and the indexes: `incidents.search`."""
-    term = term.strip()[:MAX_TERM]
+    A search reads at most `MAX_WORDS` words of the first `MAX_TERM` characters (a similar look-up the first
+    500 characters of both texts). How each word is matched on each database, and the indexes:
+    `incidents.search`."""
+    term = term.strip()
     if not term:
         return queryset
     if similar:
@@ -97,6 +98,7 @@ def incident_search(
         return queryset.annotate(search_rank=TextSimilarity(document, term[:500])).order_by(
             "-search_rank", "-reported_at", "-id"
         )
+    term = term[:MAX_TERM]
     comments = TimelineEvent.objects.filter(kind=TimelineEvent.Kind.COMMENT)
     if user is not None and not user_sees_all_incidents(user):
         comments = comments.filter(is_public=True)
@@ -110,7 +112,7 @@ def incident_search(
         own = in_title | in_description
         if reference_id is not None:  # the term is one word then: the reference is one more place to be
             own |= Q(pk=reference_id)
-        # One id list per word, from each place it may be, each served by its own index (migration 0008):
+        # One id list per word, from each place it may be, each served by its own index (migrations 0008, 0011):
         # PostgreSQL answers the UNION with bitmap scans, where an OR of EXISTS would scan every incident.
         ids = (
             Incident.objects.filter(own)
