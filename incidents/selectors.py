@@ -112,7 +112,7 @@ def incident_search(
         own = in_title | in_description
         if reference_id is not None:  # the term is one word then: the reference is one more place to be
             own |= Q(pk=reference_id)
-        # One id list per word, from each place it may be, each served by its own index (migrations 0008, 0011):
+        # One id list per word, from each place it may be, each served by its own index (migrations 0009, 0012):
         # PostgreSQL answers the UNION with bitmap scans, where an OR of EXISTS would scan every incident.
         ids = (
             Incident.objects.filter(own)
@@ -142,8 +142,14 @@ def incident_search(
 
 
 def incident_timeline(*, incident: Incident, user: User | AnonymousUser) -> QuerySet[TimelineEvent]:
-    """The incident's history; a reporter who cannot see all incidents sees only the public part of it."""
+    """The incident's history; a reporter who cannot see all incidents sees only the public part of it: not
+    the work notes, nor the engine's lines (who was paged, how, the stakeholders' addresses)."""
     qs = TimelineEvent.objects.filter(incident=incident).select_related("actor")
     if not user_sees_all_incidents(user):
-        qs = qs.filter(Q(is_public=True) | ~Q(kind=TimelineEvent.Kind.COMMENT))
+        internal = [
+            TimelineEvent.Kind.COMMENT,
+            TimelineEvent.Kind.ESCALATION,
+            TimelineEvent.Kind.NOTIFICATION,
+        ]
+        qs = qs.filter(Q(is_public=True) | ~Q(kind__in=internal))
     return qs
