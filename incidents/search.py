@@ -2,9 +2,9 @@
 
 Two questions, asked the same way on PostgreSQL and SQLite:
 - does a text contain a word, ignoring case? (`text_contains`): on PostgreSQL `ILIKE '%word%'`, which the
-  pg_trgm GIN indexes of migration 0009 serve for words of three characters or more; a two-character word
+  pg_trgm GIN indexes of migration 0010 serve for words of three characters or more; a two-character word
   has no trigram, so it is looked up among the text's bigrams (`vigil_bigrams`, GIN indexes of migration
-  0012); a one-character word is matched with `strpos` over the rows (a scan: see docs/search.md);
+  0013); a one-character word is matched with `strpos` over the rows (a scan: see docs/search.md);
   on SQLite `vigil_contains`, a Python function registered on each connection that compares the
   case-folded texts (SQLite's LIKE folds ASCII only: `É` would not find `é`);
 - how alike are two texts, from 0 to 1? (`TextSimilarity`): pg_trgm's `similarity()` on PostgreSQL; on SQLite
@@ -79,7 +79,7 @@ def folded_contains(text: str | None, word: str | None) -> bool:
 
 class BigramsContain(Lookup):
     """`vigil_bigrams(lhs) @> ARRAY[lower(word)]` (PostgreSQL): the form the bigram GIN indexes of migration
-    0012 answer, exact for a two-character word."""
+    0013 answer, exact for a two-character word."""
 
     lookup_name = "vigil_bigrams_contain"
     prepare_rhs = False

@@ -112,7 +112,7 @@ def incident_search(
         own = in_title | in_description
         if reference_id is not None:  # the term is one word then: the reference is one more place to be
             own |= Q(pk=reference_id)
-        # One id list per word, from each place it may be, each served by its own index (migrations 0009, 0012):
+        # One id list per word, from each place it may be, each served by its own index (migrations 0010, 0013):
         # PostgreSQL answers the UNION with bitmap scans, where an OR of EXISTS would scan every incident.
         ids = (
             Incident.objects.filter(own)

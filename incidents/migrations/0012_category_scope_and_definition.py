@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('escalation', '0006_communication_cadence'),
-        ('incidents', '0010_incident_report_fields'),
+        ('incidents', '0011_incident_report_fields'),
     ]
 
     operations = [

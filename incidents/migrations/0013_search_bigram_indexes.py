@@ -4,7 +4,7 @@ the array of the lowered text's two-character substrings without white space, an
 searched column answers `vigil_bigrams(col) @> ARRAY[lower(word)]`, which is exactly "contains the word"
 for a two-character word.
 
-PostgreSQL only, like the trigram indexes (0009). Reversing drops the indexes and the function."""
+PostgreSQL only, like the trigram indexes (0010). Reversing drops the indexes and the function."""
 
 from django.db import migrations
 
@@ -46,6 +46,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("incidents", "0011_category_scope_and_definition")]
+    dependencies = [("incidents", "0012_category_scope_and_definition")]
 
     operations = [migrations.RunPython(create, drop)]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0009_search_trigram_indexes'),
+        ('incidents', '0010_search_trigram_indexes'),
     ]
 
     operations = [

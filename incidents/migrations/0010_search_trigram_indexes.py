@@ -41,7 +41,7 @@ def drop_indexes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("incidents", "0008_timeline_escalation")]
+    dependencies = [("incidents", "0009_problems_changes")]
 
     operations = [
         TrigramExtensionKept(),
