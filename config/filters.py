@@ -4,8 +4,10 @@
 `DEFAULT_FILTER_BACKENDS`, and `STRICT_LIST_BACKENDS` for views that choose their own backends; a test walks
 the URLconf to keep it so). It knows the parameters of the view's filter backends (django-filter's filters,
 `ordering`, `search`), of its paginator (`page`, `page_size`), `format`, and what the view reads itself
-(`extra_query_params`). Detail endpoints are left alone."""
+(`extra_query_params`). Detail endpoints are left alone. A list endpoint written as an `APIView` calls
+`query_params_check` with the parameters it reads."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -60,20 +62,26 @@ def known_query_params(request: Request, queryset: QuerySet, view: APIView) -> s
     return known
 
 
+def query_params_check(request: Request, allowed: Iterable[str]) -> None:
+    """For a list endpoint that reads its own query parameters (an `APIView`, not a generic list): 400 naming
+    those outside `allowed` (and `format`)."""
+    known = {api_settings.URL_FORMAT_OVERRIDE or "format", *allowed}
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise UnknownQueryParameters(
+            _("Unknown query parameters: %(names)s.") % {"names": ", ".join(unknown)},
+            parameters=unknown,
+            allowed=sorted(known),
+        )
+
+
 class StrictQueryParams(BaseFilterBackend):
     """400 on a list request with a query parameter the endpoint does not know, naming it."""
 
     def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:
         if not is_list_request(request, view):
             return queryset
-        known = known_query_params(request, queryset, view)
-        unknown = sorted(set(request.query_params) - known)
-        if unknown:
-            raise UnknownQueryParameters(
-                _("Unknown query parameters: %(names)s.") % {"names": ", ".join(unknown)},
-                parameters=unknown,
-                allowed=sorted(known),
-            )
+        query_params_check(request, known_query_params(request, queryset, view))
         return queryset
 
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:

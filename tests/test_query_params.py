@@ -135,3 +135,19 @@ def test_the_subject_filters_are_in_the_schema(api):  # type: ignore[no-untyped-
     for path in ("/api/v1/escalations/", "/api/v1/notifications/"):
         names = {p["name"] for p in schema["paths"][path]["get"]["parameters"]}
         assert {"incident", "major_incident", "subject_type", "subject_id"} <= names, path
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/problems/known-errors/", {"q": "x"}),
+        ("/api/v1/problems/recurring/", {"window_days": 7}),
+        ("/api/v1/changes/calendar/", {"since": "2026-03-01T00:00:00Z", "until": "2026-03-02T00:00:00Z"}),
+    ],
+)
+def test_lists_that_read_their_own_parameters_refuse_unknown_ones(api, path, params):  # type: ignore[no-untyped-def]
+    api.force_authenticate(UserFactory(is_superuser=True, is_staff=True))
+    assert api.get(path, params).status_code == 200, path
+    answer = api.get(path, {**params, "qq": "1"})
+    assert answer.status_code == 400
+    assert answer.json()["parameters"] == ["qq"]
