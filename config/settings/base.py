@@ -192,6 +192,16 @@ SPECTACULAR_SETTINGS = {
         "ProblemStateEnum": "incidents.models.problem.ProblemState",
         "ChangeStateEnum": "incidents.models.change.ChangeState",
         "IncidentPriorityEnum": "incidents.models.catalog.Priority",
+        "RiskStateEnum": "risks.models.risk.RiskState",
+        # Their names as before risks (issue #11) added `category` and `source` choices of their own.
+        "SourceEnum": "incidents.models.incident.Source",
+        "CategoryEnum": "incidents.models.major_logistics.Cost.Category",
+        "RiskCategoryEnum": "risks.models.risk.RiskCategory",
+        "RiskLevelEnum": "risks.models.matrix.RiskLevel",
+        "KRIStateEnum": "risks.models.kri.KRIState",
+        "KRISourceEnum": "risks.models.kri.KRISource",
+        "OutsideChangeKindEnum": "risks.models.risk.OutsideChangeKind",
+        "PrecursorStateEnum": "risks.models.precursor.PrecursorState",
     },
 }
 
@@ -333,3 +343,16 @@ CELERY_BEAT_SCHEDULE["postmortems-rollups-refresh"] = {
 }
 # Every hour: the digest of the week that ended goes out once (its week is unique), whichever beat asks.
 CELERY_BEAT_SCHEDULE["postmortems-weekly-digest"] = {"task": "postmortems.weekly_digest", "schedule": 3600.0}
+
+# Risks (docs/risks.md): readings per request to POST /api/v1/kris/<id>/readings/; how often computed KRIs
+# are computed, and the weekly radar (once a week, whichever beat asks first: its week is unique per area).
+VIGIL_KRI_BATCH_MAX = env.int("VIGIL_KRI_BATCH_MAX", default=10_000)
+VIGIL_KRI_COMPUTE_INTERVAL = env.float("VIGIL_KRI_COMPUTE_INTERVAL", default=900.0)
+CELERY_TASK_ROUTES["risks.*"] = {"queue": "bulk"}
+CELERY_BEAT_SCHEDULE["risks-kris-compute"] = {
+    "task": "risks.kris_compute",
+    "schedule": VIGIL_KRI_COMPUTE_INTERVAL,
+    "options": {"expires": VIGIL_KRI_COMPUTE_INTERVAL},
+}
+CELERY_BEAT_SCHEDULE["risks-weekly-radar"] = {"task": "risks.weekly_radar", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["risks-precursors-detect"] = {"task": "risks.precursors_detect", "schedule": 3600.0}
