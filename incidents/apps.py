@@ -24,6 +24,12 @@ class IncidentsConfig(AppConfig):
     def ready(self) -> None:
         # Keeps the roles' permissions complete when later migrations add models (see incidents.roles).
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="incidents.sync_roles")
+        # Incident search's text similarity on SQLite (incidents.search.TextSimilarity).
+        from django.db.backends.signals import connection_created
+
+        from .search import sqlite_functions_register
+
+        connection_created.connect(sqlite_functions_register, dispatch_uid="incidents.sqlite_functions")
         # What the escalation engine needs of this app (it never imports it): how to see an incident, the
         # events incidents emit, and what the incident.engage timer does.
         from escalation.registry import subject_type_register, timer_handler_register

@@ -5,7 +5,8 @@ Per incident (`incident_figures`), from its milestones:
 - time to resolve (MTTR): reported -> resolved (the last resolution, after any reopen; time on hold counts:
   it is what the reporter waited; SLA compliance, which pauses on hold, is a separate figure);
 - time to detect: occurred -> detected, and time to mitigate: reported -> mitigated, where those milestones
-  are recorded (the incident fields arrive with the agent's-day work; until then they are left out);
+  are recorded (the incident's report fields `occurred_at`, `detected_at`, `mitigated_at`; an incident that
+  lacks one is left out of that figure);
 each in wall-clock seconds and in business seconds on the reporting calendar (`reporting_calendar`). A
 milestone that is missing leaves that figure out (no zero); a milestone before its start counts as zero.
 SLA outcomes come from the engine's clocks: acknowledged (or resolved) within target is met, a clock that
@@ -75,7 +76,7 @@ GROUPS: dict[str, str] = {
 
 
 def recorded_milestones() -> set[str]:
-    """The milestone fields incidents have in this version (occurred, detected and mitigated come later)."""
+    """The milestone fields the measures read that incidents have (all of them since the report fields)."""
     names = {f.name for f in Incident._meta.get_fields()}
     return {name for m in MEASURES for name in (m.start, m.end) if name in names}
 

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import InvalidInput
+from config.filters import STRICT_LIST_BACKENDS
 from config.permissions import acting_user
 
 from ..models import Incident, TimelineEvent
@@ -45,7 +46,7 @@ class IncidentViewSet(
     serializer_class = IncidentSerializer
     permission_classes = [IsAuthenticated]
     filterset_class = IncidentFilter
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [*STRICT_LIST_BACKENDS, DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["reported_at", "priority", "updated_at", "id"]
 
     def get_queryset(self) -> QuerySet[Incident]:

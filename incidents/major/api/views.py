@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import PermissionDenied
+from config.filters import STRICT_LIST_BACKENDS
 from config.permissions import ModelPermissionsWithView, acting_user
 from escalation.models import Notification
 from escalation.subjects import subject_filter
@@ -100,7 +101,7 @@ class MajorIncidentViewSet(
 
     permission_classes = [IsAuthenticated]
     filterset_class = MajorIncidentFilter
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [*STRICT_LIST_BACKENDS, filters.DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["declared_at", "severity", "updated_at", "id"]
 
     def get_queryset(self) -> QuerySet[MajorIncident]:
@@ -473,7 +474,7 @@ class TaskViewSet(
     serializer_class = s.TaskSerializer
     permission_classes = [IsAuthenticated, ModelPermissionsWithView]
     filterset_class = TaskFilter
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [*STRICT_LIST_BACKENDS, filters.DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["priority", "position", "due_at", "id"]
     queryset = Task.objects.select_related("major_incident", "incident", "owner_user", "owner_person")
 
@@ -521,7 +522,7 @@ class OutsidePersonViewSet(viewsets.ModelViewSet):
     serializer_class = s.OutsidePersonSerializer
     permission_classes = [IsAuthenticated, ModelPermissionsWithView]
     queryset = OutsidePerson.objects.all()
-    filter_backends = [filters.DjangoFilterBackend]
+    filter_backends = [*STRICT_LIST_BACKENDS, filters.DjangoFilterBackend]
     filterset_fields = ["organisation"]
 
 
