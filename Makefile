@@ -30,6 +30,7 @@ migrate: install
 
 demo: migrate
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_risks_demo
 	$(BIN)/python manage.py ensure_admin
 
 run: demo

@@ -47,3 +47,10 @@ class TransitionNotAllowed(Conflict):
 class InvalidInput(VigilError):
     code = "invalid"
     status = 400
+
+
+class UnknownQueryParameters(InvalidInput):
+    """A list endpoint was asked with query parameters it does not know (config.filters.StrictQueryParams):
+    answered rather than ignored, since an ignored filter returns the whole list as if it had matched."""
+
+    code = "unknown_query_parameters"

@@ -1,9 +1,19 @@
-"""Filters shared by the apps: a filter naming a row accepts only rows the user may see.
+"""Query parameters of list endpoints: an unknown one answers 400 naming it.
 
-Without it `?parent=<id>` would answer "not one of the available choices" for an id that does not exist and a
-count for one that exists but is someone else's: a way to learn which ids exist. Every filter on a relation
-takes its choices from `config.permissions.visible_queryset`, so both answer alike."""
+`StrictQueryParams` is the first filter backend of every list endpoint (`REST_FRAMEWORK`'s
+`DEFAULT_FILTER_BACKENDS`, and `STRICT_LIST_BACKENDS` for views that choose their own backends; a test walks
+the URLconf to keep it so). It knows the parameters of the view's filter backends (django-filter's filters,
+`ordering`, `search`), of its paginator (`page`, `page_size`), `format`, and what the view reads itself
+(`extra_query_params`). Detail endpoints are left alone. A list endpoint written as an `APIView` calls
+`query_params_check` with the parameters it reads.
 
+Relations too: a filter naming a row accepts only rows the user may see (`VisibleFilterSet`, and
+`VisibleFilterBackend`, the default django-filter backend). Without it `?parent=<id>` would answer "not one of
+the available choices" for an id that does not exist and a count for one that exists but is someone else's: a
+way to learn which ids exist. Every filter on a relation takes its choices from
+`config.permissions.visible_queryset`, so both answer alike."""
+
+from collections.abc import Iterable
 from datetime import UTC
 from typing import Any
 
@@ -11,9 +21,86 @@ import django_filters
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.filters import BaseFilterBackend
+from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 
+from .errors import UnknownQueryParameters
 from .permissions import visible_queryset
+
+PAGINATION_PARAMS = (
+    "page_query_param",
+    "page_size_query_param",
+    "limit_query_param",
+    "offset_query_param",
+    "cursor_query_param",
+)
+
+
+def is_list_request(request: Request, view: APIView) -> bool:
+    action = getattr(view, "action", None)
+    if action is not None:
+        return action == "list"
+    return (
+        request.method == "GET"
+        and isinstance(view, ListModelMixin)
+        and not isinstance(view, RetrieveModelMixin)
+    )
+
+
+def known_query_params(request: Request, queryset: QuerySet, view: APIView) -> set[str]:
+    """Every query parameter the list endpoint `view` reads."""
+    known = {api_settings.URL_FORMAT_OVERRIDE or "format", *getattr(view, "extra_query_params", ())}
+    paginator = getattr(view, "paginator", None)
+    if paginator is not None:
+        known.update(filter(None, (getattr(paginator, name, None) for name in PAGINATION_PARAMS)))
+    for backend_class in getattr(view, "filter_backends", ()):
+        backend = backend_class()
+        for name in ("ordering_param", "search_param"):
+            if getattr(backend, name, None):
+                known.add(getattr(backend, name))
+        if isinstance(backend, DjangoFilterBackend):
+            filterset = backend.get_filterset(request, queryset, view)
+            if filterset is not None:
+                for name, field in filterset.form.fields.items():
+                    known.add(name)
+                    # Range-like filters read `<name>_<suffix>` (`_min`, `_after`...).
+                    known.update(f"{name}_{suffix}" for suffix in getattr(field.widget, "suffixes", ()))
+    return known
+
+
+def query_params_check(request: Request, allowed: Iterable[str]) -> None:
+    """For a list endpoint that reads its own query parameters (an `APIView`, not a generic list): 400 naming
+    those outside `allowed` (and `format`)."""
+    known = {api_settings.URL_FORMAT_OVERRIDE or "format", *allowed}
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise UnknownQueryParameters(
+            _("Unknown query parameters: %(names)s.") % {"names": ", ".join(unknown)},
+            parameters=unknown,
+            allowed=sorted(known),
+        )
+
+
+class StrictQueryParams(BaseFilterBackend):
+    """400 on a list request with a query parameter the endpoint does not know, naming it."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:
+        if not is_list_request(request, view):
+            return queryset
+        query_params_check(request, known_query_params(request, queryset, view))
+        return queryset
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        return []
+
+
+# For a view that sets its own `filter_backends`: put `*STRICT_LIST_BACKENDS` first.
+STRICT_LIST_BACKENDS = [StrictQueryParams]
 
 
 def visible_choices(model: type[models.Model]) -> Any:

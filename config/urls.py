@@ -9,6 +9,7 @@ from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from incidents.api.urls import inbound_urlpatterns
+from risks import views as risk_views
 
 from .health import healthz, readyz
 
@@ -16,6 +17,7 @@ api_v1 = [
     path("", include("escalation.api.urls")),
     path("", include("incidents.api.urls")),
     path("", include("postmortems.api.urls")),
+    path("", include("risks.api.urls")),
 ]
 
 urlpatterns = [
@@ -32,7 +34,10 @@ urlpatterns = [
     path("", include("escalation.urls")),
     # The public pages: the major-incident reporting form (/declare/) and the status page (/status/).
     path("", include("incidents.major.urls")),
-    # The managers' pages; the risk radar (/reports/risk-radar/, issue #11) is mounted before this include.
+    # Anyone signed in reports a risk (issue #11).
+    path("report-risk/", risk_views.report_risk, name="risk-report-form"),
+    # The managers' pages; the risk radar (/reports/risk-radar/, issue #11) is mounted before them.
+    path("reports/risk-radar/", include("risks.urls")),
     path("reports/", include("postmortems.urls")),
 ]
 

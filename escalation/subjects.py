@@ -64,6 +64,10 @@ class SubjectType:
     # Roles a person can hold on a subject of this type, by name: escalation levels and reminders name them
     # and `people` answers who holds them. "owner" and "owner_manager" are the usual ones.
     roles: ClassVar[dict[str, str | Promise]] = {}
+    # The query parameter by which the engine's lists (`/api/v1/escalations/`, `/api/v1/notifications/`)
+    # select the rows about one subject of this type by its id: `incident` gives `?incident=12`. Empty: only
+    # the generic `?subject_type=<app>.<model>&subject_id=12`.
+    query_name: ClassVar[str] = ""
     # What a paged person may do from the message itself, by name (each page carries one signed link per
     # action: escalation/actions.py); the type performs them in `action_perform`. None by default.
     actions: ClassVar[dict[str, str | Promise]] = {}

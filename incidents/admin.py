@@ -6,6 +6,7 @@ as the API does."""
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ORDER_VAR
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -59,10 +60,11 @@ class ServiceAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 @admin.register(IncidentCategory)
 class IncidentCategoryAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("category_name", "code", "group", "parent", "is_active")
-    list_filter = ("group", "is_active")
-    search_fields = ("name", "code")
+    list_display = ("category_name", "code", "group", "scope", "team", "parent", "is_active")
+    list_filter = ("group", "scope", "team", "is_active")
+    search_fields = ("name", "code", "definition")
     prepopulated_fields = {"code": ("name",)}
+    fields = ("name", "code", "group", "parent", "scope", "team", "definition", "description", "is_active")
 
     @admin.display(description=_("name"), ordering="name")
     def category_name(self, obj: IncidentCategory) -> str:
@@ -155,6 +157,19 @@ class IncidentAdmin(admin.ModelAdmin):
             _("Routing"),
             {"fields": ("service", "category", "team", "assignee", "parent", "reporter", "source")},
         ),
+        (
+            _("Report"),
+            {
+                "fields": (
+                    "occurred_at",
+                    "detected_at",
+                    "impact_scope",
+                    "affected_parties",
+                    "mitigated_at",
+                    "interim_measure",
+                )
+            },
+        ),
         (_("Resolution"), {"fields": ("resolution_code", "resolution_notes")}),
         (
             _("Milestones"),
@@ -219,7 +234,12 @@ class IncidentAdmin(admin.ModelAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Incident], search_term: str
     ) -> tuple[QuerySet[Incident], bool]:
-        return incident_search(queryset, search_term), True
+        # The best matches first (incident_search's rank), unless a column was clicked. No duplicates: the
+        # search selects by id.
+        found = incident_search(queryset, search_term, user=request.user)
+        if search_term.strip() and ORDER_VAR in request.GET:
+            found = found.order_by(*queryset.query.order_by)
+        return found, False
 
     @admin.display(description=_("reference"), ordering="id")
     def reference_link(self, obj: Incident) -> str:

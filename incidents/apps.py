@@ -24,6 +24,12 @@ class IncidentsConfig(AppConfig):
     def ready(self) -> None:
         # Keeps the roles' permissions complete when later migrations add models (see incidents.roles).
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="incidents.sync_roles")
+        # Incident search's text similarity on SQLite (incidents.search.TextSimilarity).
+        from django.db.backends.signals import connection_created
+
+        from .search import sqlite_functions_register
+
+        connection_created.connect(sqlite_functions_register, dispatch_uid="incidents.sqlite_functions")
         # What the escalation engine needs of this app (it never imports it): how to see an incident, the
         # events incidents emit, and what the incident.engage timer does.
         from escalation.registry import subject_type_register, timer_handler_register
@@ -62,4 +68,22 @@ class IncidentsConfig(AppConfig):
         # Configuration changes go to the engine's audit log (escalation.audit).
         audited_register()
         # Connects the signals that keep this process's integration cache true.
+        # And its cached reporting calendar (incidents.metrics): any change to a calendar drops it.
+        from django.core.signals import setting_changed
+        from django.db.models.signals import post_delete, post_save
+
+        from escalation.models import BusinessCalendar, Holiday, WorkingInterval
+
         from .integrations import selectors  # noqa: F401
+        from .metrics import reporting_calendar_forget
+
+        for model in (BusinessCalendar, WorkingInterval, Holiday):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    reporting_calendar_forget,
+                    sender=model,
+                    dispatch_uid=f"incidents.reporting_calendar_{signal is post_save}_{model.__name__}",
+                )
+        setting_changed.connect(
+            reporting_calendar_forget, dispatch_uid="incidents.reporting_calendar_setting"
+        )

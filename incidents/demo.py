@@ -16,6 +16,7 @@ from escalation.models import Team
 
 from .integrations.services import integration_create
 from .models import Incident, IncidentCategory, Integration, IntegrationKind, Service, Source
+from .models.catalog import SEED_CATEGORY_DEFINITIONS
 from .services import incident_comment, incident_create, incident_transition
 
 TEAMS = {"Platform": "Servers, networks and the cloud", "Service Desk": "First line", "Security": "SOC"}
@@ -73,6 +74,16 @@ INCIDENTS = [
         ["acknowledge", "start", "resolve"],
     ),
 ]
+# Whether each seeded category is specific to one team's work (and which demo team), else common to several
+# (the seed's taxonomy: business-operation incidents belong to the team whose business work it is,
+# team-operation incidents happen in any team).
+CATEGORY_TEAMS = {
+    "business-operation": "Service Desk",
+    "out-of-scope-handling": "Service Desk",
+    "operator-error": "Service Desk",
+    "wrong-manual": "Service Desk",
+    "system-outage": "Platform",
+}
 # One integration of each kind, all feeding the checkout service.
 INTEGRATIONS = [
     ("demo-alertmanager", IntegrationKind.ALERTMANAGER),
@@ -93,6 +104,21 @@ def demo_catalogue() -> tuple[dict[str, Team], dict[str, Service]]:
             defaults={"description": description, "owning_team": teams[team], "criticality": criticality},
         )
     return teams, services
+
+
+def demo_categories(*, teams: dict[str, Team]) -> int:
+    """Fills the seeded categories' definition and scope from the seed taxonomy where a manager left them
+    empty (a definition written by hand is kept). Returns how many it filled."""
+    filled = 0
+    for category in IncidentCategory.objects.filter(code__in=SEED_CATEGORY_DEFINITIONS, definition=""):
+        category.definition = SEED_CATEGORY_DEFINITIONS[category.code]
+        team = CATEGORY_TEAMS.get(category.code)
+        category.scope = IncidentCategory.Scope.TEAM if team else IncidentCategory.Scope.COMMON
+        category.team = teams[team] if team else None
+        category.full_clean()
+        category.save(update_fields=["definition", "scope", "team"])
+        filled += 1
+    return filled
 
 
 def demo_people(*, teams: dict[str, Team]) -> dict[str, User]:

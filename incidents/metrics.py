@@ -5,7 +5,8 @@ Per incident (`incident_figures`), from its milestones:
 - time to resolve (MTTR): reported -> resolved (the last resolution, after any reopen; time on hold counts:
   it is what the reporter waited; SLA compliance, which pauses on hold, is a separate figure);
 - time to detect: occurred -> detected, and time to mitigate: reported -> mitigated, where those milestones
-  are recorded (the incident fields arrive with the agent's-day work; until then they are left out);
+  are recorded (the incident's report fields `occurred_at`, `detected_at`, `mitigated_at`; an incident that
+  lacks one is left out of that figure);
 each in wall-clock seconds and in business seconds on the reporting calendar (`reporting_calendar`). A
 milestone that is missing leaves that figure out (no zero); a milestone before its start counts as zero.
 SLA outcomes come from the engine's clocks: acknowledged (or resolved) within target is met, a clock that
@@ -30,6 +31,7 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import time
 import zoneinfo
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
@@ -74,7 +76,7 @@ GROUPS: dict[str, str] = {
 
 
 def recorded_milestones() -> set[str]:
-    """The milestone fields incidents have in this version (occurred, detected and mitigated come later)."""
+    """The milestone fields the measures read that incidents have (all of them since the report fields)."""
     names = {f.name for f in Incident._meta.get_fields()}
     return {name for m in MEASURES for name in (m.start, m.end) if name in names}
 
@@ -127,6 +129,32 @@ def reporting_calendar() -> ReportingCalendar:
     if calendar is None:
         return ReportingCalendar(spec=None, time_zone=settings.TIME_ZONE)
     return ReportingCalendar(spec=calendar_spec(calendar), time_zone=calendar.time_zone, name=calendar.name)
+
+
+# The reports load the reporting calendar on every request (three queries): each process keeps it for
+# VIGIL_REPORTING_CALENDAR_CACHE_SECONDS. A change to a calendar, its hours or its holidays clears it at once
+# in the process that made it (`reporting_calendar_forget`, connected in IncidentsConfig.ready()), in the
+# others within that time; the rollups are refreshed on their own beat anyway, and always read it afresh.
+_calendar_cache: dict[str, tuple[ReportingCalendar, float]] = {}
+
+
+def reporting_calendar_cached() -> ReportingCalendar:
+    """`reporting_calendar()`, reused within this process for a short while (what the reports read)."""
+    name = getattr(settings, "VIGIL_REPORTING_CALENDAR", "")
+    ttl = getattr(settings, "VIGIL_REPORTING_CALENDAR_CACHE_SECONDS", 60.0)
+    now = time.monotonic()
+    cached = _calendar_cache.get(name)
+    if cached is not None and now - cached[1] < ttl:
+        return cached[0]
+    calendar = reporting_calendar()
+    _calendar_cache.clear()
+    _calendar_cache[name] = (calendar, now)
+    return calendar
+
+
+def reporting_calendar_forget(**_kwargs: Any) -> None:
+    """Drop this process's cached reporting calendar (a signal receiver: any calendar may be the one)."""
+    _calendar_cache.clear()
 
 
 # --- per incident ---------------------------------------------------------------------------------------------
@@ -372,19 +400,25 @@ class MajorIncidentRow:
 
 
 def major_incident_declarations(
-    *, since: dt.datetime | None = None, until: dt.datetime | None = None
+    *, since: dt.datetime | None = None, until: dt.datetime | None = None, previous: bool = False
 ) -> list[MajorIncidentRow]:
-    """Every major incident declared in [since, until), oldest first, cancelled ones left out.
+    """Every major incident declared in [since, until), oldest first, cancelled ones left out; with
+    `previous`, the last one declared before `since` too (first in the list), in the same query.
 
     The one place that knows where major incidents live. Grouped by its severity (the engine's priority for
     major incidents), its primary incident's service and team, and its category."""
     from .models import MajorIncident, MajorIncidentState
 
-    rows = MajorIncident.objects.exclude(state=MajorIncidentState.CANCELLED)
+    counted = MajorIncident.objects.exclude(state=MajorIncidentState.CANCELLED)
+    window = Q()
     if since is not None:
-        rows = rows.filter(declared_at__gte=since)
+        window &= Q(declared_at__gte=since)
     if until is not None:
-        rows = rows.filter(declared_at__lt=until)
+        window &= Q(declared_at__lt=until)
+    rows = counted.filter(window)
+    if previous and since is not None:
+        before = counted.filter(declared_at__lt=since).order_by("-declared_at", "-id").values("pk")[:1]
+        rows = counted.filter(window | Q(pk__in=before))
     return [
         MajorIncidentRow(
             declared_at=declared, priority=severity, service_id=service, team_id=team, category_id=category
@@ -404,13 +438,15 @@ def major_incident_figures(*, since: dt.datetime, until: dt.datetime, now: dt.da
     between consecutive declarations in the range, None under two) and `days_since_last_major_incident`
     (whole days from the last declaration before `until` to `now` capped at `until`; None if never)."""
     now = min(now or timezone.now(), until)
-    declared = [row.declared_at for row in major_incident_declarations(since=since, until=until)]
-    last = major_incident_declarations(until=until)[-1:]
+    # One query: the range's declarations, and the last one before it in case the range has none.
+    rows = [row.declared_at for row in major_incident_declarations(since=since, until=until, previous=True)]
+    declared = [declared_at for declared_at in rows if declared_at >= since]
+    last = rows[-1:]
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(declared)]
     return {
         "major_incident_count": len(declared),
         "mtbmi_seconds": round(sum(gaps) / len(gaps), 1) if gaps else None,
-        "days_since_last_major_incident": (now - last[0].declared_at).days if last else None,
+        "days_since_last_major_incident": (now - last[0]).days if last else None,
     }
 
 

@@ -114,6 +114,18 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "postmortems.view_postmortemlink",
         "postmortems.add_postmortemlink",
         "postmortems.delete_postmortemlink",
+        # The risk register is read by agents, who link risks to incidents; risk owners are managers, and
+        # anyone may report a risk (POST /api/v1/risks/report/). docs/risks.md.
+        "risks.view_risk",
+        "risks.view_area",
+        "risks.view_riskmatrix",
+        "risks.view_kri",
+        "risks.view_radarsnapshot",
+        "risks.view_drill",
+        "risks.view_drillrun",
+        "risks.view_responsechecklist",
+        "risks.view_reportingprocedure",
+        "risks.view_emergencycontact",
     ),
 }
 

@@ -4,15 +4,28 @@ import re
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db import connection
-from django.db.models import Expression, PositiveSmallIntegerField, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Expression,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    PositiveSmallIntegerField,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Concat, Left
 
-from .models import Incident, PriorityMatrixCell, TimelineEvent, default_priority
+from .models import Alert, Incident, PriorityMatrixCell, TimelineEvent, default_priority
+from .search import TextSimilarity, id_in, search_words, text_contains
 from .sql import value_of
 
-REFERENCE = re.compile(r"^\s*INC-?0*(\d{1,18})\s*$", re.IGNORECASE)
+# A reference as people quote it, in full or not: `INC-000123`, `inc-123`, `INC123`, `000123`, `123`.
+REFERENCE = re.compile(r"^\s*(?:INC-?)?0*(\d{1,18})\s*$", re.IGNORECASE)
 
 
 def priority_expression(impact: Any, urgency: Any, default: Any) -> Expression:
@@ -43,34 +56,89 @@ def incident_list(*, user: User | AnonymousUser) -> QuerySet[Incident]:
     return qs.filter(reporter=user)
 
 
-def incident_search(qs: QuerySet[Incident], term: str) -> QuerySet[Incident]:
-    """Search by reference (`INC-000123`), or the words of title, description and alert labels.
+# What one search reads at most (the admin's box has no length limit of its own; the API's filter stops at 200).
+MAX_TERM = 200
+MAX_WORDS = 8
 
-    On PostgreSQL it is full-text search (`websearch_to_tsquery`, so quotes and `-word` work); elsewhere every
-    word must appear in the title, the description or an alert's labels."""
+
+def incident_search(
+    queryset: QuerySet[Incident],
+    term: str,
+    *,
+    user: User | AnonymousUser | None = None,
+    similar: bool = False,
+) -> QuerySet[Incident]:
+    """THE incident search: the API's `?search=`, the admin's search box, the post-mortems' similar past
+    incidents and the known-error look-up all call it (keep this name and signature; docs/search.md).
+
+    Finds the incidents among `queryset` that contain every word of `term` (split on spaces; a "quoted
+    phrase" is one word) as a part of their title, description, alert labels (`name=value`) or comments,
+    ignoring case, in any script: a word is matched as a substring, so text without spaces (Japanese,
+    Chinese), words with particles (Korean) and a part of a CamelCase alert name are found. A term that is
+    a reference (`INC-000123`, `inc-123`, `123`) also finds that incident. Comments count only when `user` may
+    see every incident or the comment is public (None: a trusted caller, every comment counts).
+
+    Annotates `search_rank` and orders by it, then by recency (`-reported_at`, `-id`): the reference itself
+    first, then matches in the title, then in the description, then in labels or comments, summed over the
+    words.
+
+    `similar=True` is the look-up for a whole text (another incident's title and description): no word has
+    to be found; `search_rank` is the text similarity (0 to 1) of each incident's title and description to
+    `term` (pg_trgm's `similarity`, SQLite: character bigrams), and the order is the same. Filter on
+    `search_rank` for a threshold.
+
+    A search reads at most `MAX_WORDS` words of the first `MAX_TERM` characters (a similar look-up the first
+    500 characters of both texts). How each word is matched on each database, and the indexes:
+    `incidents.search`."""
     term = term.strip()
     if not term:
-        return qs
-    reference = REFERENCE.match(term)
-    if reference:
-        return qs.filter(pk=int(reference.group(1)))
-    # Alert labels (`name=value` words) too: an incident is found by the labels of the alerts it holds. The
-    # join yields one row per alert, hence distinct(); alias() keeps the vector out of the SELECT DISTINCT.
-    text_fields = ["title", "description", "alerts__labels_text"]
-    if connection.vendor == "postgresql":
-        vector = SearchVector(*text_fields, config="simple")
-        return (
-            qs.alias(search=vector)
-            .filter(search=SearchQuery(term, config="simple", search_type="websearch"))
-            .distinct()
+        return queryset
+    if similar:
+        document = Left(Concat(F("title"), Value(" "), F("description"), output_field=TextField()), 500)
+        return queryset.annotate(search_rank=TextSimilarity(document, term[:500])).order_by(
+            "-search_rank", "-reported_at", "-id"
         )
+    term = term[:MAX_TERM]
+    comments = TimelineEvent.objects.filter(kind=TimelineEvent.Kind.COMMENT)
+    if user is not None and not user_sees_all_incidents(user):
+        comments = comments.filter(is_public=True)
+    words = search_words(term)[:MAX_WORDS]
+    reference = REFERENCE.match(term)
+    reference_id = int(reference.group(1)) if reference else None
+    rank: Expression = Value(0)
     condition = Q()
-    for word in term.split():
-        any_field = Q()
-        for field in text_fields:
-            any_field |= Q(**{f"{field}__icontains": word})
-        condition &= any_field
-    return qs.filter(condition).distinct()
+    for word in words:
+        in_title, in_description = text_contains("title", word), text_contains("description", word)
+        own = in_title | in_description
+        if reference_id is not None:  # the term is one word then: the reference is one more place to be
+            own |= Q(pk=reference_id)
+        # One id list per word, from each place it may be, each served by its own index (migrations 0010, 0013):
+        # PostgreSQL answers the UNION with bitmap scans, where an OR of EXISTS would scan every incident.
+        ids = (
+            Incident.objects.filter(own)
+            .order_by()
+            .values("pk")
+            .union(
+                Alert.objects.filter(text_contains("labels_text", word), incident__isnull=False)
+                .order_by()
+                .values("incident_id"),
+                comments.filter(text_contains("note", word)).order_by().values("incident_id"),
+            )
+        )
+        condition &= id_in(ids)
+        # Ranking reads the rows already chosen: the cheapest test per row, not the indexed one.
+        rank = rank + Case(
+            When(text_contains("title", word, indexed=False), then=Value(3)),
+            When(text_contains("description", word, indexed=False), then=Value(2)),
+            default=Value(1),
+        )
+    if reference_id is not None:
+        rank = rank + Case(When(pk=reference_id, then=Value(100)), default=Value(0))
+    return (
+        queryset.filter(condition)
+        .annotate(search_rank=ExpressionWrapper(rank, output_field=IntegerField()))
+        .order_by("-search_rank", "-reported_at", "-id")
+    )
 
 
 def incident_timeline(*, incident: Incident, user: User | AnonymousUser) -> QuerySet[TimelineEvent]:

@@ -1,6 +1,7 @@
 """Every write to incidents. Each entry point owns its transaction: it locks the row, checks access,
 changes the data and writes the timeline event in that same transaction."""
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -36,6 +37,12 @@ EDITABLE_FIELDS = (
     "parent",
     "resolution_code",
     "resolution_notes",
+    "occurred_at",
+    "detected_at",
+    "impact_scope",
+    "affected_parties",
+    "mitigated_at",
+    "interim_measure",
 )
 
 
@@ -135,6 +142,7 @@ def incident_create(
             engaged_at=None if engage_later else now,
             **fields,
         )
+        _check_milestones(incident)
         TimelineEvent.objects.create(
             incident=incident,
             **created_line(
@@ -179,6 +187,7 @@ def incident_update(*, incident_id: int, by: User | None, changes: dict[str, Any
                 incident.priority = priority
         if not diff:
             return incident
+        _check_milestones(incident)
         incident.save()
         note = ""
         if "priority" in diff:
@@ -201,10 +210,26 @@ def incident_update(*, incident_id: int, by: User | None, changes: dict[str, Any
 
 
 def _plain(value: Any) -> Any:
-    """A JSON-safe form of a field value for the timeline: related rows by id."""
+    """A JSON-safe form of a field value for the timeline: related rows by id, instants in ISO 8601."""
     if hasattr(value, "pk"):
         return value.pk
+    if isinstance(value, datetime):
+        return value.isoformat()
     return value
+
+
+def _check_milestones(incident: Incident) -> None:
+    """The report's milestones in their order: it is detected, reported and mitigated no earlier than it
+    occurred."""
+    occurred = incident.occurred_at
+    for name in ("detected_at", "mitigated_at"):
+        later = getattr(incident, name)
+        if occurred is not None and later is not None and later < occurred:
+            raise InvalidInput(
+                _("%(field)s cannot be before the time it occurred.")
+                % {"field": getattr(Incident._meta.get_field(name), "verbose_name", name)},
+                field=name,
+            )
 
 
 def allowed_transitions(incident: Incident) -> list[str]:

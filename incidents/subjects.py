@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.urls import reverse
+from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,7 @@ class IncidentSubject(SubjectType):
     assignee owns it, the manager of its team (else of its service's team) answers for them."""
 
     model = Incident
+    query_name = "incident"
     roles = {
         "owner": _("owner (the assignee)"),
         "owner_manager": _("the owner's manager (the team's manager)"),
@@ -49,6 +51,16 @@ class IncidentSubject(SubjectType):
             extra={
                 "service": service.name if service is not None else None,
                 "state_label": IncidentState(obj.state).label,
+                "category": lazy(lambda: obj.category.display_name, str)() if obj.category_id else None,
+                # What a report must contain (the reporting rules' notice: report_body.txt here).
+                "description": obj.description[:1000],
+                "reported_at": obj.reported_at,
+                "occurred_at": obj.occurred_at,
+                "detected_at": obj.detected_at,
+                "impact_scope": obj.impact_scope,
+                "affected_parties": obj.affected_parties,
+                "mitigated_at": obj.mitigated_at,
+                "interim_measure": obj.interim_measure,
             },
         )
 

@@ -4,17 +4,15 @@ Candidates are resolved (or closed) incidents sharing the incident's service or 
 incidents when it has neither), the most recent `CANDIDATES`; they are ranked by sharing both, then by the
 text similarity of their titles and descriptions. Text similarity works in every language Vigil ships,
 with or without spaces between words: PostgreSQL's trigram similarity (pg_trgm), and on SQLite the same idea
-on character bigrams (Dice coefficient). `text_similarity_annotate` is the one place that knows how; the
-incident search of the agent's-day work (trigram indexes) can serve it later."""
+on character bigrams (Dice coefficient). The incident search (`incidents.selectors.incident_search`,
+`similar=True`) is the one place that knows how."""
 
-import re
 from typing import Any
 
-from django.db import connection
-from django.db.models import F, Q, QuerySet, TextField, Value
-from django.db.models.functions import Concat, Left
+from django.db.models import Q
 
 from incidents.models import Incident, IncidentState
+from incidents.selectors import incident_search
 
 from .models import Postmortem, PostmortemState
 
@@ -26,38 +24,6 @@ TEXT_CHARS = 500
 
 def _text(incident: Incident) -> str:
     return f"{incident.title} {incident.description}"[:TEXT_CHARS]
-
-
-def _bigrams(text: str) -> set[str]:
-    """Character bigrams of the lowered text, words padded with a space (as pg_trgm pads trigrams), so that
-    Korean, Japanese and Chinese, which have no spaces, compare as well as English."""
-    grams: set[str] = set()
-    for word in re.findall(r"\w+", text.lower()):
-        padded = f" {word} "
-        grams.update(padded[i : i + 2] for i in range(len(padded) - 1))
-    return grams
-
-
-def bigram_similarity(a: str, b: str) -> float:
-    """Dice coefficient of the two texts' character bigrams (0 to 1)."""
-    first, second = _bigrams(a), _bigrams(b)
-    if not first or not second:
-        return 0.0
-    return 2 * len(first & second) / (len(first) + len(second))
-
-
-def text_similarity_annotate(queryset: QuerySet[Incident], text: str) -> QuerySet[Incident]:
-    """`similarity` (0 to 1) of each incident's title and description to `text`, on PostgreSQL; elsewhere
-    the queryset unchanged (the caller scores in Python with `bigram_similarity`)."""
-    if connection.vendor != "postgresql":
-        return queryset
-    from django.contrib.postgres.search import TrigramSimilarity
-
-    document = Left(
-        Concat(F("title"), Value(" "), F("description"), output_field=TextField()),
-        TEXT_CHARS,
-    )
-    return queryset.annotate(similarity=TrigramSimilarity(document, text))
 
 
 def similar_incidents(*, incident: Incident, limit: int = LIMIT) -> list[dict[str, Any]]:
@@ -74,13 +40,14 @@ def similar_incidents(*, incident: Incident, limit: int = LIMIT) -> list[dict[st
         .exclude(pk=incident.pk)
         .order_by("-resolved_at", "-id")
     )
-    text = _text(incident)
-    rows = list(text_similarity_annotate(candidates, text).select_related("service", "category")[:CANDIDATES])
+    # The most recent candidates, then ranked by the incident search's text similarity (one entry point).
+    recent = candidates.values("pk")[:CANDIDATES]
+    ranked = incident_search(
+        Incident.objects.filter(pk__in=recent), _text(incident), similar=True
+    ).select_related("service", "category")
     scored = []
-    for row in rows:
-        similarity = getattr(row, "similarity", None)
-        if similarity is None:
-            similarity = bigram_similarity(text, _text(row))
+    for row in ranked:
+        similarity = getattr(row, "search_rank", None) or 0.0
         both = bool(incident.service_id and incident.category_id) and (
             row.service_id == incident.service_id and row.category_id == incident.category_id
         )
@@ -106,8 +73,8 @@ def similar_incidents(*, incident: Incident, limit: int = LIMIT) -> list[dict[st
             "similarity": round(similarity, 3),
             "same_service": bool(incident.service_id) and row.service_id == incident.service_id,
             "same_category": bool(incident.category_id) and row.category_id == incident.category_id,
-            "service": row.service.name if row.service else None,
-            "category": row.category.name if row.category else None,
+            "service": row.service.name if row.service is not None else None,
+            "category": row.category.name if row.category is not None else None,
             "resolved_at": row.resolved_at,
             "resolution_code": row.resolution_code,
             "resolution_notes": row.resolution_notes,

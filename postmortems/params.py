@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from config.errors import InvalidInput
-from incidents.metrics import GROUPS, ReportingCalendar, reporting_calendar
+from incidents.metrics import GROUPS, ReportingCalendar, reporting_calendar_cached
 
 from .selectors import INTERVALS, MetricsQuery
 
@@ -66,7 +66,7 @@ def metrics_query_parse(params: Mapping[str, Any], *, interval: bool = False) ->
     for time series `interval` (day, week, month). InvalidInput (400) names each bad field."""
     errors: dict[str, list[str]] = {}
     get_list = getattr(params, "getlist", lambda key: [params[key]] if key in params else [])
-    calendar = reporting_calendar()
+    calendar = reporting_calendar_cached()
     since = _instant("since", str(params.get("since", "")), errors, calendar)
     until = _instant("until", str(params.get("until", "")), errors, calendar)
     if until is None and "until" not in errors:
@@ -94,4 +94,5 @@ def metrics_query_parse(params: Mapping[str, Any], *, interval: bool = False) ->
         group_by=group_by,
         filters=filters,
         interval=chosen,
+        calendar=calendar,
     )

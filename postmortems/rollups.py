@@ -10,13 +10,14 @@ calendar or after an import; the refresh does that by itself when the calendar's
 One refresh at a time: both entry points lock the `MetricState` row (a second one finds it locked and
 returns), and write in one transaction, so readers see the old sums or the new ones, never half."""
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Min
+from django.db.models import Count, F
 from django.utils import timezone
 
 from incidents.metrics import (
@@ -32,6 +33,7 @@ from incidents.metrics import (
     resolved_sum_expressions,
     sum_expressions,
 )
+from incidents.metrics_sql import PREFIX, figures_query, figures_span
 from incidents.models import Incident
 
 from .models import Dimension, MetricDirty, MetricFact, MetricRollup, MetricState
@@ -48,10 +50,13 @@ def rollup_mark(*, incident_ids: Iterable[int]) -> None:
 
 
 def _no_jit() -> None:
-    """PostgreSQL's JIT spends seconds compiling each big aggregate of a rebuild and saves nothing here."""
+    """PostgreSQL's JIT spends seconds compiling each big aggregate of a rebuild and saves nothing here; and
+    the rebuild's aggregates and sorts (tens of thousands of groups) spill to disk in the default 4 MB of
+    work memory. Both for the transaction only."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
 
 
 def _locked_state() -> MetricState | None:
@@ -83,12 +88,18 @@ def rollups_refresh(*, limit: int = 5000) -> int:
         ):
             days.update(day for day in (reported, resolved) if day is not None)
         MetricFact.objects.filter(pk__in=incident_ids).delete()
-        figures = list(
-            incidents_figures(incident_rows(Incident.objects.filter(pk__in=incident_ids)), calendar=calendar)
-        )
-        _facts_write(figures)
-        for item in figures:
-            days.update(day for day in (item.reported_day, item.resolved_day) if day is not None)
+        changed = Incident.objects.filter(pk__in=incident_ids)
+        if connection.vendor == "postgresql":
+            _facts_insert(changed, calendar=calendar)
+            for reported, resolved in MetricFact.objects.filter(pk__in=incident_ids).values_list(
+                "reported_day", "resolved_day"
+            ):
+                days.update(day for day in (reported, resolved) if day is not None)
+        else:
+            figures = list(incidents_figures(incident_rows(changed), calendar=calendar))
+            _facts_write(figures)
+            for item in figures:
+                days.update(day for day in (item.reported_day, item.resolved_day) if day is not None)
         _days_rebuild(days, calendar=calendar)
         state.refreshed_at = timezone.now()
         state.save(update_fields=["refreshed_at"])
@@ -109,10 +120,56 @@ def _recompute(state: MetricState, calendar: ReportingCalendar) -> dict[str, int
     now = timezone.now()
     MetricDirty.objects.filter(created_at__lte=now).delete()
     _truncate(MetricFact)
-    first = Incident.objects.aggregate(first=Min("reported_at"))["first"]
+    if connection.vendor == "postgresql":
+        with _indexes_after(MetricFact):
+            facts = _facts_insert(Incident.objects.all(), calendar=calendar, now=now)
+        with connection.cursor() as cursor:  # the sums are planned on the new rows' statistics
+            cursor.execute(_analyze(MetricFact, ["reported_day", "resolved_day", *GROUPS.values()]))
+    else:
+        facts = _facts_python(calendar=calendar, now=now)
+    rollups = _days_rebuild(None, calendar=calendar)
+    state.calendar_fingerprint = calendar.fingerprint
+    state.recomputed_at = state.refreshed_at = now
+    state.save()
+    logger.info("metric rollups recomputed: %s incidents, %s rollup rows", facts, rollups)
+    return {"incidents": facts, "rollups": rollups}
+
+
+def _facts_insert(queryset: Any, *, calendar: ReportingCalendar, now: dt.datetime | None = None) -> int:
+    """PostgreSQL: the facts of every counted incident of `queryset`, computed and inserted by one
+    `INSERT ... SELECT` of `incidents.metrics_sql`'s expressions (a ruler spanning their milestones)."""
+    span = figures_span(queryset, now=now)
+    if span is None:
+        return 0
+    sql, params, names = figures_query(queryset, calendar=calendar, ruler=calendar.ruler(*span))
+    quote = connection.ops.quote_name
+    statement = (
+        f"INSERT INTO {quote(MetricFact._meta.db_table)} "  # noqa: S608 (names from our models)
+        f"({', '.join(quote(_fact_column(name)) for name in names)}) "
+        f"SELECT {', '.join('q.' + quote(PREFIX + name) for name in names)} FROM ({sql}) q"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount
+
+
+def _analyze(model: Any, columns: list[str]) -> str:
+    """ANALYZE of the columns queries filter and group on (not every sum: seconds, not a second each)."""
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(model._meta.get_field(name).column) for name in columns)
+    return f"ANALYZE {quote(model._meta.db_table)} ({names})"
+
+
+def _fact_column(name: str) -> str:
+    return str(MetricFact._meta.get_field(name).column)  # type: ignore[union-attr]
+
+
+def _facts_python(*, calendar: ReportingCalendar, now: dt.datetime) -> int:
+    """SQLite (and the reference the SQL path is tested against): figures computed row by row in Python."""
+    span = figures_span(Incident.objects.all(), now=now)
     facts = 0
-    if first is not None:
-        ruler = calendar.ruler(first - dt.timedelta(days=1), now + dt.timedelta(days=1))
+    if span is not None:
+        ruler = calendar.ruler(*span)
         chunk: list[IncidentFigures] = []
         for row in _rows_all():
             item = incident_figures(row, calendar=calendar, ruler=ruler)
@@ -123,12 +180,7 @@ def _recompute(state: MetricState, calendar: ReportingCalendar) -> dict[str, int
                 facts += _facts_write(chunk)
                 chunk = []
         facts += _facts_write(chunk)
-    rollups = _days_rebuild(None, calendar=calendar)
-    state.calendar_fingerprint = calendar.fingerprint
-    state.recomputed_at = state.refreshed_at = now
-    state.save()
-    logger.info("metric rollups recomputed: %s incidents, %s rollup rows", facts, rollups)
-    return {"incidents": facts, "rollups": rollups}
+    return facts
 
 
 def _rows_all() -> Iterator[dict[str, Any]]:
@@ -191,14 +243,49 @@ def _facts_write(figures: list[IncidentFigures]) -> int:
 
 def _days_rebuild(days: set[dt.date] | None, *, calendar: ReportingCalendar) -> int:
     """Re-sum the given days (None: every day) from the facts, for every dimension, inside the database:
-    `INSERT ... SELECT` of the ORM's own aggregate query (`sum_expressions`), then the resolutions of the
-    same days merged in with `ON CONFLICT ... DO UPDATE`. No row travels through Python."""
+    one `INSERT ... SELECT` per dimension of the ORM's own aggregate queries (`sum_expressions` over the
+    incidents reported each day, `resolved_sum_expressions` over those resolved), joined on day and key.
+    No row travels through Python."""
     if days is not None and not days:
         return 0
     if days is None:
         _truncate(MetricRollup)
+        with _indexes_after(MetricRollup):
+            _days_sum(None, calendar=calendar)
     else:
         MetricRollup.objects.filter(day__in=days).delete()
+        _days_sum(days, calendar=calendar)
+    if days is None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # the reports are planned on the new rows' statistics
+            cursor.execute(_analyze(MetricRollup, ["dimension", "day", "key"]))
+    rows = MetricRollup.objects.all() if days is None else MetricRollup.objects.filter(day__in=days)
+    return rows.count()
+
+
+@contextlib.contextmanager
+def _indexes_after(model: Any) -> Iterator[None]:
+    """PostgreSQL, in a full rebuild: the table's secondary indexes and unique constraints are dropped while
+    its rows are written and built once after (a sort, rather than one index insertion per row), in the same
+    transaction; TRUNCATE locks the table until it ends anyway. Building a unique constraint checks it."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    indexes, constraints = model._meta.indexes, model._meta.constraints
+    with connection.schema_editor(atomic=False) as editor:
+        for index in indexes:
+            editor.remove_index(model, index)
+        for constraint in constraints:
+            editor.remove_constraint(model, constraint)
+    yield
+    with connection.schema_editor(atomic=False) as editor:
+        for index in indexes:
+            editor.add_index(model, index)
+        for constraint in constraints:
+            editor.add_constraint(model, constraint)
+
+
+def _days_sum(days: set[dt.date] | None, *, calendar: ReportingCalendar) -> None:
+    """Insert the rollups of the given days (None: every day), whose rows are gone."""
     reported = MetricFact.objects.all() if days is None else MetricFact.objects.filter(reported_day__in=days)
     resolved = (
         MetricFact.objects.exclude(resolved_day=None)
@@ -207,12 +294,11 @@ def _days_rebuild(days: set[dt.date] | None, *, calendar: ReportingCalendar) -> 
     )
     for dimension, column in ((Dimension.ALL, None), *GROUPS.items()):
         by = [column] if column else []
-        _insert_sums(reported.values("reported_day", *by).annotate(**sum_expressions()), dimension, column)
         _insert_sums(
+            reported.values("reported_day", *by).annotate(**sum_expressions()),
             resolved.values("resolved_day", *by).annotate(**resolved_sum_expressions()),
             dimension,
             column,
-            merge=True,
         )
     for major in _majors(days, calendar=calendar):
         day = calendar.day(major.declared_at)
@@ -220,32 +306,45 @@ def _days_rebuild(days: set[dt.date] | None, *, calendar: ReportingCalendar) -> 
         for dimension, key in keys.items():
             row, _created = MetricRollup.objects.get_or_create(day=day, dimension=dimension, key=key)
             MetricRollup.objects.filter(pk=row.pk).update(major_incident_count=F("major_incident_count") + 1)
-    rows = MetricRollup.objects.all() if days is None else MetricRollup.objects.filter(day__in=days)
-    return rows.count()
 
 
-def _insert_sums(sums: Any, dimension: str, column: str | None, *, merge: bool = False) -> None:
-    """INSERT the rows of an aggregate query (day, [group column,] sums...) as rollups of `dimension`; with
-    `merge`, rows whose day and key exist already get those sums set instead."""
-    query = sums.order_by().query
-    sql, params = query.sql_with_params()
-    day_column = query.values_select[0]
-    names = list(query.annotation_select)
+def _insert_sums(reported: Any, resolved: Any, dimension: str, column: str | None) -> None:
+    """INSERT the rows of two aggregate queries, (day, [group column,] sums...) of the incidents reported and
+    of those resolved each day, as the rollups of `dimension`: one statement, the two joined on day and key
+    (FULL JOIN: a day may have only resolutions, or none). Counts missing on one side are 0, sums NULL."""
     quote = connection.ops.quote_name
-    key = f"COALESCE(q.{quote(column)}, 0)" if column else "0"
+    sides = []
+    params: list[Any] = [str(dimension)]
+    for alias, sums in (("r", reported), ("s", resolved)):
+        query = sums.order_by().query
+        sql, side_params = query.sql_with_params()
+        key = f"COALESCE(q.{quote(column)}, 0)" if column else "0"
+        names = list(query.annotation_select)
+        selected = ", ".join(f"q.{quote(name)}" for name in names)
+        sides.append(
+            (
+                alias,
+                names,
+                f"(SELECT q.{quote(query.values_select[0])} AS d, {key} AS k, {selected} FROM ({sql}) q)",  # noqa: S608 (names from our models)
+            )
+        )
+        params.extend(side_params)
+
+    def value(alias: str, name: str) -> str:
+        nullable = MetricRollup._meta.get_field(name).null
+        return f"{alias}.{quote(name)}" if nullable else f"COALESCE({alias}.{quote(name)}, 0)"
+
+    names = [name for _alias, side_names, _sql in sides for name in side_names]
+    values = [value(alias, name) for alias, side_names, _sql in sides for name in side_names]
     target = ", ".join(quote(name) for name in ["day", "dimension", "key", *names])
+    (r, _r_names, r_sql), (s, _s_names, s_sql) = sides
     statement = (
         f"INSERT INTO {quote(MetricRollup._meta.db_table)} ({target}) "  # noqa: S608 (names from our models)
-        f"SELECT q.{quote(day_column)}, %s, {key}, {', '.join('q.' + quote(name) for name in names)} "
-        f"FROM ({sql}) q"
+        f"SELECT COALESCE({r}.d, {s}.d), %s, COALESCE({r}.k, {s}.k), {', '.join(values)} "
+        f"FROM {r_sql} {r} FULL JOIN {s_sql} {s} ON {r}.d = {s}.d AND {r}.k = {s}.k"
     )
-    if merge:
-        statement += (
-            f" ON CONFLICT ({quote('dimension')}, {quote('day')}, {quote('key')}) DO UPDATE SET "
-            + ", ".join(f"{quote(name)} = EXCLUDED.{quote(name)}" for name in names)
-        )
     with connection.cursor() as cursor:
-        cursor.execute(statement, [str(dimension), *params])
+        cursor.execute(statement, params)
 
 
 def _majors(days: set[dt.date] | None, *, calendar: ReportingCalendar) -> list[Any]:

@@ -24,7 +24,7 @@ from incidents.metrics import (
     figures_from_sums,
     major_incident_declarations,
     major_incident_figures,
-    reporting_calendar,
+    reporting_calendar_cached,
     resolved_sum_expressions,
     sum_expressions,
 )
@@ -45,12 +45,12 @@ class MetricsQuery:
     group_by: str | None = None
     filters: dict[str, list[int]] = field(default_factory=dict)
     interval: str = "day"
-    # Loaded once per request (three queries) and handed along; None: load it when needed.
+    # Read once per request (`reporting_calendar_cached`) and handed along; None: read it when needed.
     calendar: ReportingCalendar | None = field(default=None, compare=False)
 
     @property
     def reporting(self) -> ReportingCalendar:
-        return self.calendar if self.calendar is not None else reporting_calendar()
+        return self.calendar if self.calendar is not None else reporting_calendar_cached()
 
     def days(self, calendar: ReportingCalendar | None = None) -> tuple[dt.date, dt.date]:
         """The first and last day the range touches."""
@@ -350,7 +350,7 @@ def metrics_timeseries(query: MetricsQuery) -> dict[str, Any]:
 
 def action_items_overdue(*, today: dt.date | None = None) -> QuerySet[ActionItem]:
     """Open action items whose due date has passed (in the reporting zone), oldest due first."""
-    today = today or reporting_calendar().day(timezone.now())
+    today = today or reporting_calendar_cached().day(timezone.now())
     return (
         ActionItem.objects.filter(
             state__in=[ActionItemState.OPEN, ActionItemState.IN_PROGRESS], due_date__lt=today

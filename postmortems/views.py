@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from config.errors import InvalidInput
 from escalation.models import SlaClock, SlaClockState, Team
-from incidents.metrics import major_incident_declarations, reporting_calendar
+from incidents.metrics import major_incident_declarations, reporting_calendar_cached
 from incidents.models import Incident, IncidentCategory, Priority, Service
 
 from .api.views import REPORTS_PERMISSION, postmortem_context
@@ -178,7 +178,7 @@ def major_incidents(request: HttpRequest) -> HttpResponse:
 
 @reports_view
 def action_items(request: HttpRequest) -> HttpResponse:
-    today = reporting_calendar().day(timezone.now())
+    today = reporting_calendar_cached().day(timezone.now())
     return render(
         request, "reports/action_items.html", {"items": action_items_overdue(today=today), "today": today}
     )

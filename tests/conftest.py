@@ -32,6 +32,16 @@ def _integration_cache():
 
 
 @pytest.fixture(autouse=True)
+def _reporting_calendar_cache():
+    """Each test reads the reporting calendar afresh (a rolled-back test's calendar sends no signal)."""
+    from incidents.metrics import reporting_calendar_forget
+
+    reporting_calendar_forget()
+    yield
+    reporting_calendar_forget()
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in LANGUAGE_CODE and UTC: a request in another language leaves it active in the thread."""
     from django.utils import timezone, translation

@@ -150,7 +150,12 @@ REST_FRAMEWORK: dict[str, Any] = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_FILTER_BACKENDS": ["config.filters.VisibleFilterBackend"],
+    # Unknown query parameters on list endpoints answer 400 naming them; relation filters accept only what the
+    # user may see (config/filters.py).
+    "DEFAULT_FILTER_BACKENDS": [
+        "config.filters.StrictQueryParams",
+        "config.filters.VisibleFilterBackend",
+    ],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
@@ -188,6 +193,16 @@ SPECTACULAR_SETTINGS = {
         "ProblemStateEnum": "incidents.models.problem.ProblemState",
         "ChangeStateEnum": "incidents.models.change.ChangeState",
         "IncidentPriorityEnum": "incidents.models.catalog.Priority",
+        "RiskStateEnum": "risks.models.risk.RiskState",
+        # Their names as before risks (issue #11) added `category` and `source` choices of their own.
+        "SourceEnum": "incidents.models.incident.Source",
+        "CategoryEnum": "incidents.models.major_logistics.Cost.Category",
+        "RiskCategoryEnum": "risks.models.risk.RiskCategory",
+        "RiskLevelEnum": "risks.models.matrix.RiskLevel",
+        "KRIStateEnum": "risks.models.kri.KRIState",
+        "KRISourceEnum": "risks.models.kri.KRISource",
+        "OutsideChangeKindEnum": "risks.models.risk.OutsideChangeKind",
+        "PrecursorStateEnum": "risks.models.precursor.PrecursorState",
     },
 }
 
@@ -317,6 +332,9 @@ VIGIL_SUBSCRIBE_WINDOW_SECONDS = env.int("VIGIL_SUBSCRIBE_WINDOW_SECONDS", defau
 # The business calendar (by name) reports measure business time on, and whose zone decides an incident's day;
 # empty: 24x7 and TIME_ZONE. Changing it (or its hours) recomputes every rollup at the next refresh.
 VIGIL_REPORTING_CALENDAR = env.str("VIGIL_REPORTING_CALENDAR", default="")
+# How long a process reuses the reporting calendar it read (the reports read it on every request); a change to
+# a calendar takes effect at once in the process that made it, in the others within this time.
+VIGIL_REPORTING_CALENDAR_CACHE_SECONDS = env.float("VIGIL_REPORTING_CALENDAR_CACHE_SECONDS", default=60.0)
 VIGIL_ROLLUP_INTERVAL = env.float("VIGIL_ROLLUP_INTERVAL", default=60.0)
 # /metrics answers a bearer token or these networks (comma-separated CIDRs); neither: nobody.
 VIGIL_METRICS_TOKEN = env.str("VIGIL_METRICS_TOKEN", default="")
@@ -329,3 +347,16 @@ CELERY_BEAT_SCHEDULE["postmortems-rollups-refresh"] = {
 }
 # Every hour: the digest of the week that ended goes out once (its week is unique), whichever beat asks.
 CELERY_BEAT_SCHEDULE["postmortems-weekly-digest"] = {"task": "postmortems.weekly_digest", "schedule": 3600.0}
+
+# Risks (docs/risks.md): readings per request to POST /api/v1/kris/<id>/readings/; how often computed KRIs
+# are computed, and the weekly radar (once a week, whichever beat asks first: its week is unique per area).
+VIGIL_KRI_BATCH_MAX = env.int("VIGIL_KRI_BATCH_MAX", default=10_000)
+VIGIL_KRI_COMPUTE_INTERVAL = env.float("VIGIL_KRI_COMPUTE_INTERVAL", default=900.0)
+CELERY_TASK_ROUTES["risks.*"] = {"queue": "bulk"}
+CELERY_BEAT_SCHEDULE["risks-kris-compute"] = {
+    "task": "risks.kris_compute",
+    "schedule": VIGIL_KRI_COMPUTE_INTERVAL,
+    "options": {"expires": VIGIL_KRI_COMPUTE_INTERVAL},
+}
+CELERY_BEAT_SCHEDULE["risks-weekly-radar"] = {"task": "risks.weekly_radar", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["risks-precursors-detect"] = {"task": "risks.precursors_detect", "schedule": 3600.0}

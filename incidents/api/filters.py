@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import QuerySet
 
 from config.filters import VisibleFilterSet
+from config.permissions import acting_user
 
 from ..models import Incident, IncidentState, Priority, Source
 from ..selectors import incident_search
@@ -22,4 +23,5 @@ class IncidentFilter(VisibleFilterSet):
         fields = ["state", "priority", "service", "team", "assignee", "category", "source", "parent"]
 
     def filter_search(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
-        return incident_search(queryset, value)
+        request = self.request
+        return incident_search(queryset, value, user=acting_user(request) if request is not None else None)

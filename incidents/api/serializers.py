@@ -83,6 +83,12 @@ class IncidentSerializer(serializers.ModelSerializer):
             "cancelled_at",
             "on_hold_since",
             "time_on_hold_seconds",
+            "occurred_at",
+            "detected_at",
+            "impact_scope",
+            "affected_parties",
+            "mitigated_at",
+            "interim_measure",
             "updated_at",
             "allowed_transitions",
             "sla",
@@ -135,6 +141,13 @@ class _IncidentWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     parent = VisibleRelatedField(  # type: ignore[assignment]
         queryset=Incident.objects.all(), required=False, allow_null=True
     )
+    # What a report must contain (docs/search.md, "the incident's report").
+    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
+    detected_at = serializers.DateTimeField(required=False, allow_null=True)
+    impact_scope = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    affected_parties = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    mitigated_at = serializers.DateTimeField(required=False, allow_null=True)
+    interim_measure = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
 
 
 class IncidentCreateSerializer(_IncidentWriteSerializer):

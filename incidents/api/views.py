@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import InvalidInput
-from config.filters import VisibleFilterBackend
+from config.filters import STRICT_LIST_BACKENDS, VisibleFilterBackend
 from config.permissions import acting_user, permission_require
 
 from ..models import Incident, TimelineEvent
@@ -45,7 +45,7 @@ class IncidentViewSet(
     serializer_class = IncidentSerializer
     permission_classes = [IsAuthenticated]
     filterset_class = IncidentFilter
-    filter_backends = [VisibleFilterBackend, OrderingFilter]
+    filter_backends = [*STRICT_LIST_BACKENDS, VisibleFilterBackend, OrderingFilter]
     ordering_fields = ["reported_at", "priority", "updated_at", "id"]
 
     def get_queryset(self) -> QuerySet[Incident]:

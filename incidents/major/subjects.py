@@ -32,6 +32,7 @@ class MajorIncidentSubject(SubjectType):
     holds every role not delegated), the team; the engine's pages and acknowledgements go on the log."""
 
     model = MajorIncident
+    query_name = "major_incident"
     roles = {
         "owner": _("owner (the commander)"),
         "team": _("the major incident team"),

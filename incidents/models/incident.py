@@ -167,6 +167,33 @@ class Incident(FSMModelMixin, models.Model):
     on_hold_since = models.DateTimeField(_("on hold since"), null=True, blank=True)
     time_on_hold = models.DurationField(_("total time on hold"), default=timedelta)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # What a report must contain besides when it was reported (the seed material): when it happened and when
+    # it was noticed, its scope and who it hurts, and when an interim measure limited the damage before the
+    # fix. Time to detect (occurred -> detected) and to mitigate (reported -> mitigated) are measured from
+    # these where they are recorded (incidents.metrics).
+    occurred_at = models.DateTimeField(
+        _("occurred at"), null=True, blank=True, help_text=_("When it actually started, if known.")
+    )
+    detected_at = models.DateTimeField(
+        _("detected at"), null=True, blank=True, help_text=_("When someone or something first noticed it.")
+    )
+    impact_scope = models.TextField(
+        _("scope of impact"), blank=True, help_text=_("What is affected: services, sites, functions, data.")
+    )
+    affected_parties = models.TextField(
+        _("who is affected"), blank=True, help_text=_("Customers, users, teams or partners who feel it.")
+    )
+    mitigated_at = models.DateTimeField(
+        _("mitigated at"),
+        null=True,
+        blank=True,
+        help_text=_("When the interim measure took effect and the damage stopped growing."),
+    )
+    interim_measure = models.TextField(
+        _("interim measure"),
+        blank=True,
+        help_text=_("The workaround that limits the damage before the fix."),
+    )
     engaged_at = models.DateTimeField(
         _("engaged at"),
         null=True,

@@ -262,6 +262,7 @@ class ActionItemViewSet(
     permission_classes = [ModelPermissionsWithView]
     queryset = ActionItem.objects.none()
     filterset_fields = ["state", "owner", "postmortem"]
+    extra_query_params = ("overdue",)
 
     def get_queryset(self) -> QuerySet[ActionItem]:
         if self.request.query_params.get("overdue") in ("1", "true"):

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.core.management import call_command
+from django.utils import translation
 
 from escalation.models import Escalation, Notification, SlaClock, Team
 from escalation.timers import timer_sweep
@@ -165,3 +166,35 @@ def test_platform_oncall_is_alice_or_bob_and_hands_off_on_monday_morning(api):
 
     before, after = oncall_at("2026-03-09T08:59:00+01:00"), oncall_at("2026-03-09T09:00:00+01:00")
     assert sorted(before + after) == ["alice", "bob"]
+
+
+def test_the_demo_fills_every_seeded_category_from_the_taxonomy():
+    from incidents.models import IncidentCategory
+    from incidents.models.catalog import SEED_CATEGORY_NAMES
+
+    IncidentCategory.objects.filter(code="other").update(definition="Ours, written by hand")
+    seed()
+    categories = {c.code: c for c in IncidentCategory.objects.select_related("team")}
+    assert set(SEED_CATEGORY_NAMES) <= set(categories)
+    assert all(categories[code].definition for code in SEED_CATEGORY_NAMES)
+    assert categories["other"].definition == "Ours, written by hand"
+    assert (categories["system-outage"].scope, categories["system-outage"].team.name) == ("team", "Platform")
+    assert (categories["lost-id-card"].scope, categories["lost-id-card"].team) == ("common", None)
+    with translation.override("ko"):
+        assert categories["lost-id-card"].display_definition != categories["lost-id-card"].definition
+
+
+def test_a_category_names_a_team_only_when_it_is_specific_to_one():
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    from incidents.models import IncidentCategory
+
+    category = IncidentCategory(code="x", name="X", group="other", scope="team")
+    with pytest.raises(ValidationError):
+        category.full_clean()
+    category.scope, category.team = "common", Team.objects.create(name="T")
+    with pytest.raises(ValidationError):
+        category.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        category.save()

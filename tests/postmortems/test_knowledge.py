@@ -3,7 +3,8 @@
 import pytest
 
 from incidents.models import Incident
-from postmortems.knowledge import bigram_similarity, similar_incidents
+from incidents.search import bigram_similarity
+from postmortems.knowledge import similar_incidents
 from tests.incidents.factories import IncidentFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db

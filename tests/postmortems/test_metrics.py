@@ -222,3 +222,34 @@ def test_cancelled_incidents_count_nowhere(world):
     rollups_refresh()
     assert not MetricFact.objects.filter(pk=world["d"].pk).exists()
     assert MetricFact.objects.count() == 3
+
+
+def test_major_incident_figures_the_range_and_the_last_one_before_it():
+    """Three declared (days 0, 2 and 10) and one cancelled (day 12). Days 1-11: two, 8 days apart, the last on
+    day 10; days 11-20: none, the last still day 10's (found without reading every earlier one)."""
+    from incidents.major.services import major_incident_declare
+    from incidents.metrics import major_incident_declarations, major_incident_figures
+
+    declared = []
+    for day in (0, 2, 10, 12):
+        with time_machine.travel(at(day, 9), tick=False):
+            declared.append(major_incident_declare(by=None, title=f"Outage {day}"))
+    from incidents.major.services import major_incident_transition
+
+    with time_machine.travel(at(12, 10), tick=False):
+        major_incident_transition(
+            major_incident_id=declared[3].pk, name="cancel", by=None, reason="not major"
+        )
+    figures = major_incident_figures(since=at(1, 0), until=at(11, 0), now=at(20, 0))
+    assert figures == {
+        "major_incident_count": 2,
+        "mtbmi_seconds": 8 * 86400.0,
+        "days_since_last_major_incident": 0,  # now is capped at until: 14 hours after day 10's
+    }
+    later = major_incident_figures(since=at(11, 0), until=at(21, 0), now=at(20, 12))
+    assert later == {"major_incident_count": 0, "mtbmi_seconds": None, "days_since_last_major_incident": 10}
+    assert major_incident_figures(since=at(-9, 0), until=at(-1, 0))["days_since_last_major_incident"] is None
+    assert [row.declared_at for row in major_incident_declarations(since=at(3, 0), previous=True)] == [
+        at(2, 9),
+        at(10, 9),
+    ]

@@ -111,3 +111,71 @@ def test_prometheus_needs_the_token_or_an_allowed_network(client, two_incidents)
     assert "django_http_requests_total_by_method_total" in text  # django-prometheus's own
     with override_settings(VIGIL_METRICS_TOKEN="", VIGIL_METRICS_ALLOWED_NETWORKS=["127.0.0.0/8"]):
         assert client.get("/metrics").status_code == 200
+
+
+def _tables(queries) -> list[str]:
+    return [
+        query["sql"].split(" FROM ", 1)[1].split()[0].strip('"')
+        for query in queries
+        if " FROM " in query["sql"]
+    ]
+
+
+@override_settings(VIGIL_REPORTING_CALENDAR="Office")
+def test_the_summary_reads_the_reporting_calendar_once_per_process_until_it_changes(client, two_incidents):
+    """A token request: one query for the token, the user and their profile, two for the permissions (Django's
+    backend), one over the rollups, one for the major incidents; the calendar only on the first request, and
+    again after it changed."""
+    from datetime import time
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+
+    from escalation.models import WorkingInterval
+    from tests.escalation.factories import BusinessCalendarFactory, office_hours
+    from tests.incidents.factories import UserFactory
+
+    office_hours(BusinessCalendarFactory(name="Office", time_zone="Europe/Paris"))
+    rollups_refresh()
+    token = Token.objects.create(user=UserFactory(role="managers")).key
+    headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    with CaptureQueriesContext(connection) as first:
+        assert client.get(SUMMARY, **headers).json()["time_zone"] == "Europe/Paris"
+    with CaptureQueriesContext(connection) as second:
+        assert client.get(SUMMARY, **headers).status_code == 200
+    assert "escalation_businesscalendar" in _tables(first.captured_queries)
+    tables = _tables(second.captured_queries)
+    assert "escalation_businesscalendar" not in tables
+    assert "escalation_userprofile" not in tables  # read with the token
+    assert tables.count("authtoken_token") == 1
+    assert len(second.captured_queries) <= 5, tables
+    # A change to the calendar is seen at the next request.
+    interval = WorkingInterval.objects.filter(calendar__name="Office").first()
+    interval.start = time(8)
+    interval.save()
+    with CaptureQueriesContext(connection) as third:
+        assert client.get(SUMMARY, **headers).status_code == 200
+    assert "escalation_businesscalendar" in _tables(third.captured_queries)
+    # A change another process made (no signal here) is seen after VIGIL_REPORTING_CALENDAR_CACHE_SECONDS.
+    WorkingInterval.objects.filter(calendar__name="Office").update(start=time(7))
+    with CaptureQueriesContext(connection) as fourth:
+        assert client.get(SUMMARY, **headers).status_code == 200
+    assert "escalation_businesscalendar" not in _tables(fourth.captured_queries)
+    with override_settings(VIGIL_REPORTING_CALENDAR_CACHE_SECONDS=0):
+        assert client.get(SUMMARY, **headers).status_code == 200
+        WorkingInterval.objects.filter(calendar__name="Office").update(start=time(6))
+        with CaptureQueriesContext(connection) as fifth:
+            assert client.get(SUMMARY, **headers).status_code == 200
+        assert "escalation_businesscalendar" in _tables(fifth.captured_queries)
+
+
+def test_an_unknown_or_inactive_token_is_refused(client, two_incidents):
+    from rest_framework.authtoken.models import Token
+
+    from tests.incidents.factories import UserFactory
+
+    assert client.get(SUMMARY, HTTP_AUTHORIZATION="Token nope").status_code == 401
+    user = UserFactory(role="managers", is_active=False)
+    token = Token.objects.create(user=user).key
+    assert client.get(SUMMARY, HTTP_AUTHORIZATION=f"Token {token}").status_code == 401

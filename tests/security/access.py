@@ -138,6 +138,26 @@ FAMILIES: list[tuple[str, Access]] = [
     ("api/v1/changes/calendar/", signed_in(READ)),
     ("api/v1/problems/*", staff(ALL)),
     ("api/v1/changes/*", staff(ALL)),
+    # Risks (issue #11): anyone signed in reports a risk; agents read the register, KRIs, the radar, drills
+    # and procedures; risk owners are managers, who change them.
+    ("api/v1/risks/report/", signed_in()),
+    ("api/v1/risks/", Access(nobody=READ, reporters=READ, agents=READ, managers=ALL)),
+    # Managers only: escalation of risk levels, outside changes, precursor rules and warnings, who acknowledged.
+    ("api/v1/risk-level-escalations/*", MANAGERS),
+    ("api/v1/outside-changes/", MANAGERS),
+    ("api/v1/precursor-*", MANAGERS),
+    ("api/v1/procedures/<pk>/acknowledgements/", MANAGERS),
+    ("report-risk/", signed_in()),
+    ("api/v1/risks/*", staff(READ)),
+    ("api/v1/risk-*", staff(READ)),
+    ("api/v1/kris/*", staff(READ)),
+    ("api/v1/precursor-*", staff(READ)),
+    ("api/v1/drills/*", staff(READ)),
+    ("api/v1/drill-findings/*", staff(READ)),
+    ("api/v1/response-checklists/*", staff(READ)),
+    ("api/v1/procedures/*", staff(READ)),
+    ("api/v1/emergency-contacts/*", staff(READ)),
+    ("api/v1/outside-changes/", staff(READ)),
     # Each person's own on-call calendar link.
     ("api/v1/oncall-feed/", signed_in()),
     ("preferences/oncall-feed/", signed_in()),
@@ -153,6 +173,8 @@ FAMILIES: list[tuple[str, Access]] = [
     # Declaring needs the add permission of major incidents: reporters and up.
     ("declare/*", Access(reporters=READ, agents=READ, managers=READ, administrators=READ)),
     ("preferences/", signed_in(READ)),
+    # The risk radar page and the emergency contacts it offers: whoever reads the radar (agents too).
+    ("reports/risk-radar/*", staff(READ)),
     ("reports/*", MANAGERS),
     # The admin's own pages (the model pages follow ADMIN).
     ("admin/login/", everyone()),
@@ -185,6 +207,11 @@ ADMIN_NEVER = {
     "incidents.majorincidentconfiguration": ("add", "delete"),
     "incidents.problemchangeconfiguration": ("add", "delete"),
     "escalation.oncallfeed": ("add",),
+    "risks.krireading": ("add",),
+    "risks.radarsnapshot": ("add",),
+    "risks.precursorwarning": ("add",),
+    "risks.procedureversion": ("add",),
+    "risks.procedureacknowledgement": ("add",),
     "incidents.task": ("add",),
     "incidents.statussubscription": ("add",),
     "postmortems.postmortem": ("add",),

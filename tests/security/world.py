@@ -43,6 +43,17 @@ PK_MODELS = {
     "declare": "incidents.majorincident",
     "problems": "incidents.problem",
     "changes": "incidents.change",
+    "risks": "risks.risk",
+    "risk-areas": "risks.area",
+    "risk-matrices": "risks.riskmatrix",
+    "kris": "risks.kri",
+    "precursor-rules": "risks.precursorrule",
+    "precursor-warnings": "risks.precursorwarning",
+    "drills": "risks.drill",
+    "drill-findings": "risks.drillfinding",
+    "response-checklists": "risks.responsechecklist",
+    "procedures": "risks.reportingprocedure",
+    "emergency-contacts": "risks.emergencycontact",
 }
 # Other path arguments: the model whose row they name.
 KWARG_MODELS = {
@@ -54,8 +65,9 @@ KWARG_MODELS = {
     "link_id": "postmortems.postmortemlink",
     "content_type_id": "contenttypes.contenttype",
     "major_incident_id": "incidents.majorincident",
+    "team_id": "escalation.team",
 }
-KWARG_VALUES = {"role": "commander", "token": "no-such-token"}
+KWARG_VALUES = {"role": "commander", "token": "no-such-token", "fmt": "csv"}
 
 
 def _first(label: str) -> int:

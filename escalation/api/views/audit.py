@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from rest_framework import mixins, viewsets
 
-from config.filters import UtcDateTimeFilter, VisibleFilterBackend, VisibleFilterSet
+from config.filters import STRICT_LIST_BACKENDS, UtcDateTimeFilter, VisibleFilterBackend, VisibleFilterSet
 from config.permissions import ModelPermissionsWithView
 
 from ...models import AuditEntry
@@ -32,5 +32,5 @@ class AuditEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     queryset = AuditEntry.objects.select_related("content_type").order_by("-at", "-id")
     serializer_class = AuditEntrySerializer
     permission_classes = [ModelPermissionsWithView]
-    filter_backends = [VisibleFilterBackend]
+    filter_backends = [*STRICT_LIST_BACKENDS, VisibleFilterBackend]
     filterset_class = AuditEntryFilter

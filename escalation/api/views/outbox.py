@@ -12,7 +12,14 @@ from config.permissions import ModelPermissionsWithView
 
 from ...models import Notification
 from ...outbox import notification_retry
+from ..filters import SubjectFilterSet, subject_filterset
 from ..serializers.outbox import NotificationSerializer
+
+
+class NotificationFilter(SubjectFilterSet):
+    class Meta:
+        model = Notification
+        fields = ["state", "reason", "channel", "recipient", "subscription"]
 
 
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -21,7 +28,11 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     queryset = Notification.objects.select_related("subject_type").order_by("-created_at", "-id")
     serializer_class = NotificationSerializer
     permission_classes = [ModelPermissionsWithView]
-    filterset_fields = ["state", "reason", "channel", "subject_id", "recipient", "subscription"]
+
+    @property
+    def filterset_class(self) -> type[SubjectFilterSet]:
+        # With the registered subject types' filters (`?incident=`), known once every app is ready.
+        return subject_filterset(NotificationFilter)
 
     @extend_schema(request=None, responses={200: NotificationSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])

@@ -12,6 +12,7 @@ from config.permissions import ModelPermissionsWithView
 
 from ...models import Escalation, EscalationPolicy
 from ...selectors import escalation_simulate
+from ..filters import SubjectFilterSet, subject_filterset
 from ..serializers.policy import (
     EscalationPolicySerializer,
     EscalationSerializer,
@@ -50,10 +51,20 @@ class EscalationPolicyViewSet(ManagedViewSet):
         )
 
 
+class EscalationFilter(SubjectFilterSet):
+    class Meta:
+        model = Escalation
+        fields = ["state", "policy"]
+
+
 class EscalationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Escalations running or run on subjects, with the policy snapshot they follow."""
 
     queryset = Escalation.objects.select_related("subject_type").order_by("-started_at", "-id")
     serializer_class = EscalationSerializer
     permission_classes = [ModelPermissionsWithView]
-    filterset_fields = ["subject_id", "state", "policy"]
+
+    @property
+    def filterset_class(self) -> type[SubjectFilterSet]:
+        # With the registered subject types' filters (`?incident=`), known once every app is ready.
+        return subject_filterset(EscalationFilter)

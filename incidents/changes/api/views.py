@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import InvalidInput
-from config.filters import VisibleFilterBackend, VisibleFilterSet
+from config.filters import STRICT_LIST_BACKENDS, VisibleFilterBackend, VisibleFilterSet, query_params_check
 from config.permissions import acting_user, permission_require
 
 from ...models import Change, ChangeState, ChangeType, RiskLevel
@@ -82,7 +82,7 @@ class ChangeViewSet(
     permission_classes = [IsAuthenticated]
     serializer_class = s.ChangeSerializer
     filterset_class = ChangeFilter
-    filter_backends = [VisibleFilterBackend, OrderingFilter]
+    filter_backends = [*STRICT_LIST_BACKENDS, VisibleFilterBackend, OrderingFilter]
     ordering_fields = ["created_at", "planned_start", "updated_at", "id"]
 
     def get_queryset(self) -> QuerySet[Change]:
@@ -167,6 +167,7 @@ class ChangeCalendarView(APIView):
         ],
     )
     def get(self, request: Request) -> Response:
+        query_params_check(request, ("since", "until", "service"))
         since, until = _instant(request, "since"), _instant(request, "until")
         if until <= since:
             raise InvalidInput(_("until must come after since."), fields={"until": [_("After since.")]})

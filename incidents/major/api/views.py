@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import PermissionDenied
-from config.filters import VisibleFilterBackend, VisibleFilterSet
+from config.filters import STRICT_LIST_BACKENDS, VisibleFilterBackend, VisibleFilterSet
 from config.permissions import ModelPermissionsWithView, acting_user, permission_require
 from escalation.audit import audit_change
 from escalation.models import AuditVia, Notification
@@ -102,7 +102,7 @@ class MajorIncidentViewSet(
 
     permission_classes = [IsAuthenticated]
     filterset_class = MajorIncidentFilter
-    filter_backends = [VisibleFilterBackend, OrderingFilter]
+    filter_backends = [*STRICT_LIST_BACKENDS, VisibleFilterBackend, OrderingFilter]
     ordering_fields = ["declared_at", "severity", "updated_at", "id"]
 
     def get_queryset(self) -> QuerySet[MajorIncident]:
@@ -476,7 +476,7 @@ class TaskViewSet(
     serializer_class = s.TaskSerializer
     permission_classes = [IsAuthenticated, ModelPermissionsWithView]
     filterset_class = TaskFilter
-    filter_backends = [VisibleFilterBackend, OrderingFilter]
+    filter_backends = [*STRICT_LIST_BACKENDS, VisibleFilterBackend, OrderingFilter]
     ordering_fields = ["priority", "position", "due_at", "id"]
     queryset = Task.objects.select_related("major_incident", "incident", "owner_user", "owner_person")
 
@@ -524,7 +524,7 @@ class OutsidePersonViewSet(viewsets.ModelViewSet):
     serializer_class = s.OutsidePersonSerializer
     permission_classes = [IsAuthenticated, ModelPermissionsWithView]
     queryset = OutsidePerson.objects.all()
-    filter_backends = [VisibleFilterBackend]
+    filter_backends = [*STRICT_LIST_BACKENDS, VisibleFilterBackend]
     filterset_fields = ["organisation"]
 
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from escalation.demo import demo_engine
 from incidents.demo import (
     demo_catalogue,
+    demo_categories,
     demo_incidents,
     demo_integrations,
     demo_people,
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             teams, services = demo_catalogue()
             people = demo_people(teams=teams)
+            demo_categories(teams=teams)
             # Before the incidents, so the demo incidents start their SLA clocks and escalations.
             configured = demo_engine(
                 team=teams["Platform"],

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import InvalidInput, NotFound
-from config.filters import VisibleFilterBackend, VisibleFilterSet
+from config.filters import STRICT_LIST_BACKENDS, VisibleFilterBackend, VisibleFilterSet, query_params_check
 from config.permissions import acting_user, permission_require
 
 from ...models import Priority, Problem, ProblemState
@@ -83,7 +83,7 @@ class ProblemViewSet(
     permission_classes = [IsAuthenticated]
     serializer_class = s.ProblemSerializer
     filterset_class = ProblemFilter
-    filter_backends = [VisibleFilterBackend, OrderingFilter]
+    filter_backends = [*STRICT_LIST_BACKENDS, VisibleFilterBackend, OrderingFilter]
     ordering_fields = ["opened_at", "priority", "updated_at", "id"]
 
     def get_queryset(self) -> QuerySet[Problem]:
@@ -220,6 +220,7 @@ class KnownErrorsView(APIView):
         ],
     )
     def get(self, request: Request) -> Response:
+        query_params_check(request, ("incident", "service", "category", "q"))
         params = request.query_params
         incident = None
         if params.get("incident"):
@@ -267,6 +268,7 @@ class RecurringIncidentsView(APIView):
         ],
     )
     def get(self, request: Request) -> Response:
+        query_params_check(request, ("window_days", "min_incidents"))
         if not request.user.has_perm("incidents.view_problem"):
             return Response([])
         window = _int(request.query_params, "window_days")

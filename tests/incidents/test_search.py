@@ -1,0 +1,190 @@
+"""Incident search in every language (incidents.selectors.incident_search): the same tests pass on PostgreSQL
+(trigram indexes) and on SQLite (run the file without DATABASE_URL)."""
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from incidents.models import Incident
+from incidents.search import search_words
+from incidents.selectors import incident_search
+from incidents.services import incident_comment
+from tests.incidents.factories import IncidentFactory, IntegrationFactory, UserFactory
+from tests.incidents.integration_support import am_url
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/incidents/"
+T0 = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
+
+
+def found(term: str, **kwargs) -> list[int]:  # type: ignore[no-untyped-def]
+    return list(incident_search(Incident.objects.all(), term, **kwargs).values_list("pk", flat=True))
+
+
+# (language, title, a part of a word in it, an unrelated title)
+TITLES = [
+    ("en", "Checkout returns 502 for some customers", "eckou", "Printer out of paper"),
+    ("ko", "결제가 실패했습니다 (카드 승인 오류)", "결제", "프린터 용지가 부족합니다"),
+    ("ja", "東京リージョンのサーバーが応答しません", "サーバー", "プリンターの紙切れ"),
+    ("zh-Hant", "台北機房的伺服器當機", "伺服器", "印表機缺紙"),
+    ("fa", "سرور پرداخت از کار افتاده است", "پرداخت", "چاپگر کاغذ ندارد"),
+]
+
+
+@pytest.mark.parametrize(("language", "title", "part", "other"), TITLES, ids=[t[0] for t in TITLES])
+def test_a_part_of_the_title_finds_it_in_every_language(language, title, part, other):  # type: ignore[no-untyped-def]
+    match = IncidentFactory(title=title)
+    IncidentFactory(title=other)
+    assert found(part) == [match.pk]
+    assert found(title) == [match.pk]
+
+
+@pytest.mark.parametrize(
+    ("text", "two_characters"),
+    [
+        ("결제가 실패했습니다", "실패"),
+        ("東京のサーバー停止", "東京"),
+        ("伺服器當機", "當機"),
+        ("db-1 is down", "DB"),
+    ],
+)
+def test_a_term_shorter_than_a_trigram_is_found(text, two_characters):  # type: ignore[no-untyped-def]
+    match = IncidentFactory(title="x", description=text)
+    IncidentFactory(title="nothing here")
+    assert found(two_characters) == [match.pk]
+
+
+def test_case_is_ignored_and_every_word_must_be_found():  # type: ignore[no-untyped-def]
+    both = IncidentFactory(title="Disk FULL on db-1", description="postgres stopped writing")
+    IncidentFactory(title="Disk check passed")
+    assert found("disk full") == [both.pk]
+    assert found("DISK POSTGRES") == [both.pk]
+    assert set(found("disk")) == {both.pk, both.pk + 1}
+    assert found('"stopped writing"') == [both.pk]
+    assert found('"writing stopped"') == []
+
+
+def test_case_is_ignored_in_every_script_that_has_case():  # type: ignore[no-untyped-def]
+    match = IncidentFactory(title="Café de l'ÉCOLE: Ошибка в ΣΥΣΤΗΜΑ")
+    IncidentFactory(title="cafe")
+    for term in ("CAFÉ", "école", "ошибка", "Συστημα"):
+        assert found(term) == [match.pk], term
+
+
+def test_like_wildcards_are_plain_characters():  # type: ignore[no-untyped-def]
+    percent = IncidentFactory(title="CPU at 100% on web-2")
+    IncidentFactory(title="CPU at 1000 requests")
+    assert found("100%") == [percent.pk]
+    assert found("web_2") == []
+
+
+def test_camelcase_alert_names_are_found_by_their_parts(api):  # type: ignore[no-untyped-def]
+    integration = IntegrationFactory()
+    body = {
+        "version": "4",
+        "status": "firing",
+        "groupKey": "g1",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": "KubePodCrashLooping", "namespace": "payments"},
+                "fingerprint": "f1",
+                "startsAt": "2026-03-01T09:00:00Z",
+            }
+        ],
+    }
+    assert api.post(am_url(integration.key), body, format="json").status_code in (200, 202)
+    incident = Incident.objects.get()
+    IncidentFactory(title="Kube upgrade planned")
+    assert found("CrashLoop") == [incident.pk]
+    assert found("podcrash") == [incident.pk]
+    assert found("namespace=payments") == [incident.pk]
+    assert incident.pk in found("Kube")
+
+
+def test_comments_are_searched_and_private_ones_only_for_agents():  # type: ignore[no-untyped-def]
+    agent = UserFactory(role="agents")
+    reporter = UserFactory(role="reporters")
+    incident = IncidentFactory(title="VPN drops", reporter=reporter)
+    incident_comment(incident_id=incident.pk, by=agent, body="ルーターを再起動しました", public=True)
+    incident_comment(incident_id=incident.pk, by=agent, body="internal: vendor ticket 4711", public=False)
+    assert found("再起動") == [incident.pk]
+    assert found("vendor ticket", user=agent) == [incident.pk]
+    assert found("vendor ticket", user=reporter) == []
+    assert found("再起動", user=reporter) == [incident.pk]
+
+
+def test_ranked_by_relevance_then_recency():  # type: ignore[no-untyped-def]
+    old_title = IncidentFactory(title="Checkout slow", reported_at=T0)
+    new_title = IncidentFactory(title="Checkout down", reported_at=T0 + dt.timedelta(days=1))
+    description = IncidentFactory(title="Shop", description="checkout", reported_at=T0 + dt.timedelta(days=2))
+    comment = IncidentFactory(title="Other", reported_at=T0 + dt.timedelta(days=3))
+    incident_comment(incident_id=comment.pk, by=UserFactory(role="agents"), body="the checkout again")
+    IncidentFactory(title="Unrelated", reported_at=T0 + dt.timedelta(days=4))
+    assert found("checkout") == [new_title.pk, old_title.pk, description.pk, comment.pk]
+
+
+def test_a_reference_finds_its_incident_first():  # type: ignore[no-untyped-def]
+    incident = IncidentFactory(title="Printer jam")
+    mentions = IncidentFactory(title=f"Follow-up of {incident.reference}")
+    assert found(incident.reference) == [incident.pk, mentions.pk]
+    assert found(f"inc-{incident.pk}")[0] == incident.pk
+    assert found(str(incident.pk))[0] == incident.pk
+
+
+def test_the_api_and_the_admin_search_the_same_way(api, as_role, client):  # type: ignore[no-untyped-def]
+    match = IncidentFactory(title="결제가 실패했습니다", reported_at=T0)
+    better = IncidentFactory(title="결제 지연", reported_at=T0 - dt.timedelta(days=1))
+    IncidentFactory(title="로그인 오류")
+    incident_comment(incident_id=match.pk, by=UserFactory(role="agents"), body="x")
+    as_role("agents")
+    body = api.get(URL, {"search": "결제"}).json()
+    assert [row["id"] for row in body["results"]] == [match.pk, better.pk]
+    staff = UserFactory(role="agents", is_staff=True)
+    client.force_login(staff)
+    page = client.get("/admin/incidents/incident/", {"q": "결제"})
+    assert page.status_code == 200
+    assert list(page.context["cl"].result_list) == [match, better]
+
+
+def test_a_search_page_costs_no_more_queries_than_the_list(api, as_role, django_assert_max_num_queries):  # type: ignore[no-untyped-def]
+    as_role("agents")
+    for n in range(30):
+        IncidentFactory(title=f"サーバー {n}")
+    # As many queries as the plain list (count, page, the user's permissions): the search is inside them.
+    with django_assert_max_num_queries(6):
+        body = api.get(URL, {"search": "サーバー 1", "page_size": 50}).json()
+    assert body["count"] == 12  # 1, 10 to 19, 21
+
+
+def test_a_long_term_reads_its_first_words_only():  # type: ignore[no-untyped-def]
+    match = IncidentFactory(title="a b c d e f g h")
+    assert found("a b c d e f g h " + "zzz " * 100) == [match.pk]
+
+
+def test_search_words():  # type: ignore[no-untyped-def]
+    assert search_words(' a  "b c"  d ') == ["a", "b c", "d"]
+    assert search_words('"unclosed') == ['"unclosed']
+
+
+# Korean, Japanese (kana and kanji), Traditional Chinese, Persian, Latin (both cases), digits, a space, and
+# the characters LIKE treats specially.
+ALPHABET = "결제서버장애가는サーバー応答東京伺服器當機سرورپرداختaBcDeXyZ019 -_%\\"  # noqa: RUF001
+
+
+@given(text=st.text(alphabet=ALPHABET, min_size=1, max_size=40), data=st.data())
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_part_of_any_title_finds_it(text, data):  # type: ignore[no-untyped-def]
+    start = data.draw(st.integers(0, len(text) - 1))
+    end = data.draw(st.integers(start + 1, len(text)))
+    part = text[start:end]
+    if not part.strip():
+        return
+    incident = IncidentFactory(title=text)
+    try:
+        assert incident.pk in found(part)
+        assert found(part + "ヰ") == []  # a character in no title
+    finally:
+        incident.delete()

@@ -1,0 +1,153 @@
+"""Unknown query parameters on list endpoints answer 400 naming them (config/filters.py), on every list
+endpoint of every app; and the engine's lists select rows about one subject (`?incident=`)."""
+
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
+
+from config.filters import StrictQueryParams
+from escalation.models import Escalation, Notification
+from tests.incidents.factories import IncidentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _walk(patterns: list[Any], prefix: str = "") -> list[tuple[str, Any]]:
+    found = []
+    for pattern in patterns:
+        text = prefix + str(pattern.pattern).lstrip("^").rstrip("$")
+        if isinstance(pattern, URLResolver):
+            found += _walk(pattern.url_patterns, text)
+        elif isinstance(pattern, URLPattern):
+            found.append((text, pattern.callback))
+    return found
+
+
+def list_endpoints() -> list[tuple[str, Any]]:
+    """Every list endpoint of the API without a parameter in its path, with its view class."""
+    endpoints = {}
+    for path, callback in _walk(get_resolver().url_patterns):
+        cls = getattr(callback, "cls", None)
+        if cls is None or not path.startswith("api/v1/") or "(?P" in path or "<" in path or "\\." in path:
+            continue
+        actions = getattr(callback, "actions", None)
+        is_list = (
+            actions.get("get") == "list"
+            if actions is not None
+            else issubclass(cls, ListModelMixin) and not issubclass(cls, RetrieveModelMixin)
+        )
+        if is_list:
+            endpoints["/" + path] = cls
+    return sorted(endpoints.items())
+
+
+def test_there_are_list_endpoints_in_every_app():  # type: ignore[no-untyped-def]
+    modules = {cls.__module__.split(".")[0] for _path, cls in list_endpoints()}
+    assert {"escalation", "incidents", "postmortems"} <= modules
+
+
+@pytest.mark.parametrize(("path", "cls"), list_endpoints(), ids=[p for p, _c in list_endpoints()])
+def test_every_list_endpoint_refuses_unknown_parameters(api, path, cls):  # type: ignore[no-untyped-def]
+    assert StrictQueryParams in cls.filter_backends, f"{cls.__name__}: put STRICT_LIST_BACKENDS first"
+    api.force_authenticate(UserFactory(is_superuser=True, is_staff=True))
+    answer = api.get(path, {"page": 1, "page_size": 5, "format": "json", "no_such_filter": "x", "zz": "1"})
+    assert answer.status_code == 400, path
+    body = answer.json()
+    assert body["code"] == "unknown_query_parameters"
+    assert body["parameters"] == ["no_such_filter", "zz"]
+    assert "no_such_filter" in body["detail"]
+    assert {"page", "page_size", "format"} <= set(body["allowed"])
+    assert api.get(path, {"page": 1, "page_size": 5, "format": "json"}).status_code == 200, path
+
+
+def test_filters_ordering_and_search_are_known(api, as_role):  # type: ignore[no-untyped-def]
+    as_role("agents")
+    for params in ({"search": "x"}, {"ordering": "-reported_at"}, {"state": "new"}, {"reported_after": ""}):
+        assert api.get("/api/v1/incidents/", params).status_code == 200, params
+    assert api.get("/api/v1/incidents/", {"serach": "x"}).json()["parameters"] == ["serach"]
+
+
+def test_detail_endpoints_are_left_alone(api, as_role):  # type: ignore[no-untyped-def]
+    as_role("agents")
+    incident = IncidentFactory()
+    assert api.get(f"/api/v1/incidents/{incident.pk}/", {"whatever": 1}).status_code == 200
+
+
+def test_nested_lists_refuse_unknown_parameters_too(api, as_role):  # type: ignore[no-untyped-def]
+    as_role("agents")
+    incident = IncidentFactory()
+    assert api.get(f"/api/v1/incidents/{incident.pk}/timeline/", {"kind": "x"}).status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/api/v1/escalations/", "/api/v1/notifications/"])
+def test_the_engine_lists_filter_by_incident(api, path):  # type: ignore[no-untyped-def]
+    from django.contrib.contenttypes.models import ContentType
+
+    from incidents.models import Incident
+
+    mine, other = IncidentFactory(), IncidentFactory()
+    incident_type = ContentType.objects.get_for_model(Incident)
+    model = Escalation if "escalations" in path else Notification
+    rows = {}
+    for incident in (mine, other):
+        rows[incident.pk] = _engine_row(model, incident_type, incident.pk)
+    # A row about another subject type with the same id must not be taken for the incident's.
+    _engine_row(model, ContentType.objects.get_for_model(Escalation), mine.pk)
+    api.force_authenticate(UserFactory(is_superuser=True, is_staff=True))
+
+    def ids(params: dict[str, Any]) -> list[int]:
+        answer = api.get(path, params)
+        assert answer.status_code == 200, answer.json()
+        return [row["id"] for row in answer.json()["results"]]
+
+    assert ids({"incident": mine.pk}) == [rows[mine.pk].pk]
+    assert ids({"subject_type": "incidents.incident", "subject_id": other.pk}) == [rows[other.pk].pk]
+    assert len(ids({})) == 3
+    assert api.get(path, {"incident": "abc"}).status_code == 400
+
+
+def _engine_row(model: Any, subject_type: Any, subject_id: int) -> Any:
+    from django.utils import timezone
+
+    if model is Notification:
+        return Notification.objects.create(
+            subject_type=subject_type,
+            subject_id=subject_id,
+            reason="test",
+            channel="email",
+            address="a@example.org",
+            idempotency_key=f"t:{subject_type.pk}:{subject_id}",
+            title="t",
+            body="b",
+            created_at=timezone.now(),
+            next_attempt_at=timezone.now(),
+        )
+    return Escalation.objects.create(
+        subject_type=subject_type, subject_id=subject_id, started_at=timezone.now(), snapshot={}
+    )
+
+
+def test_the_subject_filters_are_in_the_schema(api):  # type: ignore[no-untyped-def]
+    api.force_authenticate(UserFactory(is_superuser=True, is_staff=True))
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    for path in ("/api/v1/escalations/", "/api/v1/notifications/"):
+        names = {p["name"] for p in schema["paths"][path]["get"]["parameters"]}
+        assert {"incident", "major_incident", "subject_type", "subject_id"} <= names, path
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/problems/known-errors/", {"q": "x"}),
+        ("/api/v1/problems/recurring/", {"window_days": 7}),
+        ("/api/v1/changes/calendar/", {"since": "2026-03-01T00:00:00Z", "until": "2026-03-02T00:00:00Z"}),
+    ],
+)
+def test_lists_that_read_their_own_parameters_refuse_unknown_ones(api, path, params):  # type: ignore[no-untyped-def]
+    api.force_authenticate(UserFactory(is_superuser=True, is_staff=True))
+    assert api.get(path, params).status_code == 200, path
+    answer = api.get(path, {**params, "qq": "1"})
+    assert answer.status_code == 400
+    assert answer.json()["parameters"] == ["qq"]
