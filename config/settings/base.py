@@ -244,6 +244,10 @@ VIGIL_OUTBOX_LEASE_SECONDS = env.int("VIGIL_OUTBOX_LEASE_SECONDS", default=150)
 VIGIL_OUTBOX_MAX_ATTEMPTS = env.int("VIGIL_OUTBOX_MAX_ATTEMPTS", default=8)
 VIGIL_OUTBOX_BACKOFF_BASE = env.int("VIGIL_OUTBOX_BACKOFF_BASE", default=10)
 VIGIL_OUTBOX_BACKOFF_MAX = env.int("VIGIL_OUTBOX_BACKOFF_MAX", default=1800)
+# Outbound requests (webhooks, Apprise URLs, contact-method tests) go to public addresses only, unless these
+# networks (CIDRs) or host names are listed: comma-separated, e.g. "10.20.0.0/16,hooks.intranet". See
+# escalation/outbound.py and docs/deployment.md.
+VIGIL_OUTBOUND_ALLOW = env.list("VIGIL_OUTBOUND_ALLOW", default=[])
 VIGIL_WEBHOOK_CONNECT_TIMEOUT = env.float("VIGIL_WEBHOOK_CONNECT_TIMEOUT", default=5.0)
 VIGIL_WEBHOOK_READ_TIMEOUT = env.float("VIGIL_WEBHOOK_READ_TIMEOUT", default=10.0)
 CELERY_BEAT_SCHEDULE["escalation-timer-sweep"] = {

@@ -6,3 +6,5 @@ from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# `make run`'s demo receivers and the local tools listen on this machine.
+VIGIL_OUTBOUND_ALLOW = env.list("VIGIL_OUTBOUND_ALLOW", default=["127.0.0.0/8", "::1/128"])
