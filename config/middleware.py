@@ -1,11 +1,13 @@
 """Request plumbing shared by every app."""
 
+import io
 import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import timezone, translation
@@ -56,15 +58,44 @@ class BodySizeLimitMiddleware:
             if declared > limit:
                 return too_large(limit)
             if not declared and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
-                chunk = request.read(limit + 1)
-                if len(chunk) > limit:
+                chunk = _chunked_body(request, limit)
+                if chunk is None:
                     return too_large(limit)
-                request._body = chunk  # the stream is consumed; later readers use request.body
             try:
                 return self.get_response(request)
             except RequestDataTooBig:
                 return too_large(limit)
         return self.get_response(request)
+
+
+def _chunked_body(request: HttpRequest, limit: int) -> bytes | None:
+    """Reads a chunked body (no Content-Length) up to `limit` bytes; None when it is longer. Then the request
+    looks as if it had come with a Content-Length, for Django's and DRF's readers alike.
+
+    Under WSGI, Django reads nothing from a request without a Content-Length: the server's `wsgi.input` is read
+    here, to its end when the server says it ends there (`wsgi.input_terminated`, which gunicorn sets for a
+    dechunked body). Under ASGI (config/serving.py) the body arrives with a Content-Length already."""
+    environ = getattr(request, "environ", {})
+    stream = environ.get("wsgi.input") if environ.get("wsgi.input_terminated") else None
+    if stream is None:
+        body = request.read(limit + 1)
+    else:
+        parts: list[bytes] = []
+        size = 0
+        while size <= limit:
+            part = stream.read(min(65536, limit + 1 - size))
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+        body = b"".join(parts)
+    if len(body) > limit:
+        return None
+    request.META["CONTENT_LENGTH"] = str(len(body))
+    request._body = body  # later readers use request.body
+    request._stream = LimitedStream(io.BytesIO(body), len(body))  # and DRF reads the stream
+    request._read_started = False
+    return body
 
 
 def profile_language(user: Any) -> str | None:

@@ -1,5 +1,7 @@
 """URL map of Vigil. The paths under /api/v1/, /healthz and /readyz are pinned: other tools depend on them."""
 
+import sys
+
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
@@ -11,6 +13,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from incidents.api.urls import inbound_urlpatterns
 
 from .health import healthz, readyz
+from .unavailable import database_unavailable, unavailable_response
 
 api_v1 = [
     path("", include("escalation.api.urls")),
@@ -45,6 +48,10 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Called while the error is being handled: a database lost inside a middleware (the session's user) is a
+    # 503 too, not a 500 (config/unavailable.py).
+    if database_unavailable(sys.exc_info()[1]):
+        return unavailable_response()
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "server_error", "detail": gettext("Internal server error.")}, status=500)
     return defaults.server_error(request)

@@ -52,11 +52,14 @@ MIDDLEWARE = [
     "config.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A database error raised by a view: 503 + Retry-After (config/unavailable.py).
+    "config.unavailable.DatabaseUnavailableMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {
@@ -86,8 +89,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if env.bool("VIGIL_DB_POOL", default=False):
+        # Served over ASGI (config/gunicorn_conf.py turns this on), each request runs in a thread of its own:
+        # connections come from psycopg's pool (checked before use, so one the server dropped is replaced)
+        # instead of staying with a thread that ends. Off elsewhere: Celery's processes fork, a pool's threads not.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("VIGIL_DB_POOL_MIN", default=2),
+            "max_size": env.int("VIGIL_DB_POOL_MAX", default=20),
+            "timeout": env.float("VIGIL_DB_POOL_TIMEOUT", default=5.0),
+        }
+    else:
+        DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -136,6 +150,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+
+# Serving (config/serving.py): a request's first headers within this many seconds, its whole body within this many.
+VIGIL_HEADER_TIMEOUT = env.int("VIGIL_HEADER_TIMEOUT", default=10)
+VIGIL_BODY_TIMEOUT = env.int("VIGIL_BODY_TIMEOUT", default=20)
 
 # Request bodies: a JSON error (413) above these sizes, longest matching path prefix wins.
 VIGIL_MAX_BODY_BYTES = env.int("VIGIL_MAX_BODY_BYTES", default=1024 * 1024)

@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from django.db import OperationalError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -22,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import NotFound, VigilError
+from config.unavailable import database_unavailable
 
 from ..integrations.alertmanager import alertmanager_parse
 from ..integrations.generic import generic_parse
@@ -157,7 +157,7 @@ class _InboundView(APIView):
         )
 
     def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, OperationalError):
+        if database_unavailable(exc):
             # A lost connection or a deadlock victim: a 503 makes Alertmanager and PagerDuty clients retry.
             exc = Unavailable(_("The database is unavailable; retry shortly."))
         response = super().handle_exception(exc)
