@@ -26,3 +26,4 @@ limit_request_field_size = 8190
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 # The proxy in front, if any, sets X-Forwarded-For/-Proto: trusted only from this machine unless configured.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+control_socket_disable = True  # no shared socket under ~/.gunicorn: several servers share a machine

@@ -49,12 +49,20 @@ def unavailable_response() -> JsonResponse:
 
 
 class DatabaseUnavailableMiddleware:
-    """Turns a database error raised by any view into the 503, whatever DEBUG says."""
+    """Turns a database error raised by any view into the 503, whatever DEBUG says. Placed right after
+    AuthenticationMiddleware, it also loads the session's user itself, so that a database lost there (the
+    first query of most requests) is answered here and not by Django's 500 machinery further out."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None:
+            try:
+                user.is_authenticated  # noqa: B018 (evaluates the lazy user: session and user rows)
+            except DATABASE_ERRORS:
+                return unavailable_response()
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:

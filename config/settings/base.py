@@ -47,13 +47,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A database lost while loading the user, or in a view: 503 + Retry-After (config/unavailable.py).
+    "config.unavailable.DatabaseUnavailableMiddleware",
     # After authentication: the user's profile language comes first (docs/languages.md).
     "config.middleware.UserLanguageMiddleware",
     "config.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # A database error raised by a view: 503 + Retry-After (config/unavailable.py).
-    "config.unavailable.DatabaseUnavailableMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 

@@ -36,7 +36,7 @@ def free_port() -> int:
     raise RuntimeError(f"no free port in {PORTS}")
 
 
-def test_database_url() -> str:
+def served_database_url() -> str:
     """DATABASE_URL with the name of the database pytest-django created for this process."""
     parts = urlsplit(os.environ["DATABASE_URL"])
     return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
@@ -71,7 +71,7 @@ def web_server(workers: int = 1, **environment: Any) -> Iterator[Server]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": served_database_url(),
         "GUNICORN_ACCESSLOG": "",
         **{name: str(value) for name, value in environment.items()},
     }
