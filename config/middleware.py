@@ -1,6 +1,7 @@
 """Request plumbing shared by every app."""
 
 import io
+import ipaddress
 import zoneinfo
 from collections.abc import Callable
 from typing import Any
@@ -8,10 +9,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.handlers.wsgi import LimitedStream
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
+from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.debug import ExceptionReporter
 
 TIMEZONE_COOKIE = "vigil_tz"
 
@@ -147,3 +150,50 @@ class UserTimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+def client_is_local(request: HttpRequest) -> bool:
+    """The client is on this machine: a loopback REMOTE_ADDR (or a Unix socket's empty one)."""
+    address = request.META.get("REMOTE_ADDR") or ""
+    if not address:
+        return True
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+class QuietExceptionReporter(ExceptionReporter):
+    """What a client that is not on this machine gets instead of Django's debug page, with DEBUG on."""
+
+    def get_traceback_html(self) -> str:
+        return "<!doctype html><title>Server Error (500)</title><h1>Server Error (500)</h1>"
+
+    def get_traceback_text(self) -> str:
+        return "Server Error (500)"
+
+
+class LocalDebugMiddleware:
+    """With DEBUG on (`make run`), Django's debug pages (tracebacks, settings, the URL map) are shown only to
+    clients on this machine; anyone else gets the plain pages production shows. Listed in the local settings."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.DEBUG and not client_is_local(request):
+            request.exception_reporter_class = QuietExceptionReporter  # type: ignore[attr-defined]
+            try:
+                resolve(request.path_info)
+            except Resolver404 as error:
+                from .urls import not_found
+
+                return not_found(request, error)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if settings.DEBUG and isinstance(exception, Http404) and not client_is_local(request):
+            from .urls import not_found
+
+            return not_found(request, exception)
+        return None

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_prometheus",
+    "axes",
     # Vigil, in dependency order: a lower app never imports a higher one.
     "escalation",
     "incidents",
@@ -54,8 +55,28 @@ MIDDLEWARE = [
     "config.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Login lockout (django-axes): last, as its documentation asks.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+
+# Login lockout: after AXES_FAILURE_LIMIT wrong passwords for one user from one address, that pair is refused
+# (429) for AXES_COOLOFF_TIME; a right password resets the count. Per pair, so nobody locks a colleague out
+# from elsewhere during an incident. Attempts are rows in the database, visible in the admin.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+# Behind a proxy, the client's address is the last but this many in X-Forwarded-For (0: REMOTE_ADDR).
+AXES_IPWARE_PROXY_COUNT = env.int("VIGIL_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env.int("VIGIL_PROXY_COUNT", default=0) else ["REMOTE_ADDR"]
+)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -117,7 +138,10 @@ CACHES = {
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("VIGIL_PASSWORD_MIN_LENGTH", default=12)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -180,6 +204,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/minute"),
         "user": env.str("THROTTLE_USER", default="6000/minute"),
+        # Requests refused for their API token, per client address (config/authentication.py): then 429.
+        "refused_tokens": env.str("THROTTLE_REFUSED_TOKENS", default="30/minute"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
