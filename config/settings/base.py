@@ -41,6 +41,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Request counts and latencies for /metrics (django-prometheus): first and last, around everything.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Content-Security-Policy everywhere, JSON for every error under /api/ (config/security.py).
+    "config.security.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.BodySizeLimitMiddleware",
@@ -209,6 +211,9 @@ REST_FRAMEWORK: dict[str, Any] = {
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# The API docs page (Swagger UI) loads its script and styles from here; its Content-Security-Policy allows it.
+VIGIL_SWAGGER_UI_ORIGIN = "https://cdn.jsdelivr.net"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vigil API",

@@ -58,6 +58,17 @@ class Unavailable(VigilError):
     status = 503
 
 
+class UnsupportedMediaType(VigilError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+def json_media_type(content_type: str) -> bool:
+    """`application/json`, or a JSON-based type (`application/vnd.x+json`), with any parameters."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
 def _remote_addr(request: Request) -> str | None:
     """The client's address when it is one (a server on a Unix socket passes "" or a path)."""
     value = request.META.get("REMOTE_ADDR") or ""
@@ -85,6 +96,20 @@ class _InboundView(APIView):
     renderer_classes = [JSONRenderer]
     kind: str | None = None
     hard_cap = True
+    # Alert bodies are JSON: anything declared otherwise is refused (415) before the body is read.
+    json_only = True
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if (
+            self.json_only
+            and request.method == "POST"
+            and not json_media_type(request.META.get("CONTENT_TYPE", ""))
+        ):
+            raise UnsupportedMediaType(
+                _("Send alerts as JSON, with Content-Type: application/json."),
+                content_type=request.META.get("CONTENT_TYPE", "")[:100],
+            )
 
     def integration_for(self, key: str) -> Integration:
         """The enabled integration of this key and kind; 404, 401 or 400 otherwise. Keys of the wrong shape
@@ -219,6 +244,8 @@ class GenericWebhookView(_InboundView):
 @extend_schema(tags=["integrations (inbound)"])
 class HeartbeatView(_InboundView):
     """A monitor's check-in: answers when the next one is due. Any kind of integration with a heartbeat."""
+
+    json_only = False  # a check-in needs no body: monitors post whatever they post
 
     @extend_schema(request=None, responses={200: dict, 401: dict, 404: dict, 409: dict})
     def post(self, request: Request, key: str) -> Response:
