@@ -28,7 +28,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
             result = super().authenticate(request)
         except exceptions.AuthenticationFailed:
             throttle = RefusedTokenThrottle()
-            if not throttle.allow_request(request, None):
+            if not throttle.allow_request(request, None):  # type: ignore[arg-type]  # no view needed
                 raise exceptions.Throttled(wait=throttle.wait()) from None
             raise
         if result is not None:

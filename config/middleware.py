@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.debug import ExceptionReporter
 
@@ -96,8 +97,8 @@ def _chunked_body(request: HttpRequest, limit: int) -> bytes | None:
         return None
     request.META["CONTENT_LENGTH"] = str(len(body))
     request._body = body  # later readers use request.body
-    request._stream = LimitedStream(io.BytesIO(body), len(body))  # and DRF reads the stream
-    request._read_started = False
+    request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[assignment]  # and DRF reads it
+    request._read_started = False  # type: ignore[attr-defined]
     return body
 
 
@@ -166,11 +167,11 @@ def client_is_local(request: HttpRequest) -> bool:
 class QuietExceptionReporter(ExceptionReporter):
     """What a client that is not on this machine gets instead of Django's debug page, with DEBUG on."""
 
-    def get_traceback_html(self) -> str:
-        return "<!doctype html><title>Server Error (500)</title><h1>Server Error (500)</h1>"
+    def get_traceback_html(self) -> SafeString:
+        return mark_safe("<!doctype html><title>Server Error (500)</title><h1>Server Error (500)</h1>")
 
-    def get_traceback_text(self) -> str:
-        return "Server Error (500)"
+    def get_traceback_text(self) -> SafeString:
+        return mark_safe("Server Error (500)")
 
 
 class LocalDebugMiddleware:
@@ -182,7 +183,7 @@ class LocalDebugMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if settings.DEBUG and not client_is_local(request):
-            request.exception_reporter_class = QuietExceptionReporter  # type: ignore[attr-defined]
+            request.exception_reporter_class = QuietExceptionReporter
             try:
                 resolve(request.path_info)
             except Resolver404 as error:

@@ -53,7 +53,7 @@ class RequestBodyGuard:
     client trickling a byte at a time is answered 408 and closed), and at most the path's body limit (413).
     The application then receives the body it would have read, in one message."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -129,7 +129,7 @@ class _Protocol(gunicorn_protocol.ASGIProtocol):
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
-        if self._keepalive_handle is None and not self._closed:
+        if getattr(self, "_keepalive_handle", None) is None and not self._closed:
             self._keepalive_handle = self.worker.loop.call_later(
                 float(settings.VIGIL_HEADER_TIMEOUT), self._keepalive_timeout
             )
@@ -140,5 +140,5 @@ class Worker(gasgi.ASGIWorker):
 
     def init_process(self) -> None:
         # The worker builds its protocol by this module-level name; this process serves only with ours.
-        gasgi.ASGIProtocol = _Protocol  # type: ignore[misc]
+        gasgi.ASGIProtocol = _Protocol
         super().init_process()
