@@ -57,7 +57,7 @@ def start(args: list[str], log: Path) -> subprocess.Popen:
     )
 
 
-def wait_until(predicate, timeout: float) -> None:  # type: ignore[no-untyped-def]
+def wait_until(predicate, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

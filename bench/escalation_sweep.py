@@ -37,7 +37,7 @@ DUE = 100
 ROUNDS = 7
 
 
-def _noop(timer: Timer, now) -> None:  # type: ignore[no-untyped-def]
+def _noop(timer: Timer, now) -> None:
     return None
 
 

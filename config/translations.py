@@ -16,8 +16,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog, Message
 
 ROOT = Path(__file__).resolve().parent.parent
 # The languages with a catalogue (LANGUAGES less English, the language of the code), as catalogue directories.
@@ -91,7 +95,7 @@ def compile_all(root: Path = ROOT, *, force: bool = False) -> list[Path]:
 # Extraction (GNU gettext through makemessages): what `make messages` and the freshness check do.
 
 
-def _makemessages_command():  # type: ignore[no-untyped-def]
+def _makemessages_command() -> Any:
     from django.core.management.commands import makemessages
 
     class Command(makemessages.Command):
@@ -179,14 +183,14 @@ def placeholders(text: str) -> list[str]:
     return sorted(found)
 
 
-def _read(path: Path):  # type: ignore[no-untyped-def]
+def _read(path: Path) -> "Catalog":
     from babel.messages.pofile import read_po
 
     with path.open("rb") as source:
         return read_po(source)
 
 
-def _key(message) -> tuple[str | None, str, str | None]:  # type: ignore[no-untyped-def]
+def _key(message: "Message") -> tuple[str | None, str, str | None]:
     if isinstance(message.id, tuple | list):
         return message.context, message.id[0], message.id[1]
     return message.context, message.id, None
@@ -228,9 +232,9 @@ def _entry_problems(path: Path, root: Path) -> Iterable[str]:
             yield from _placeholder_problems(where, message, strings)
 
 
-def _placeholder_problems(where: str, message, strings: tuple) -> Iterable[str]:  # type: ignore[no-untyped-def]
+def _placeholder_problems(where: str, message: "Message", strings: Sequence[Any]) -> Iterable[str]:
     if not message.pluralizable:
-        if placeholders(strings[0]) != placeholders(message.id):
+        if placeholders(strings[0]) != placeholders(cast(str, message.id)):  # a singular entry's id
             yield f"{where}: placeholders differ: {message.id!r} -> {strings[0]!r}"
         return
     singular, plural = message.id[0], message.id[1]
@@ -248,7 +252,7 @@ BRACES = re.compile(r"\{[^{}]*\}")
 def vendor_problems(root: Path = ROOT) -> list[str]:
     """Entries of the vendor catalogues that are empty or fuzzy, or that drop or rename a placeholder
     (`%(name)s` or `{name}`: the libraries format with both)."""
-    problems = []
+    problems: list[str] = []
     for path in vendor_catalogues(root):
         problems.extend(_entry_problems(path, root))
         for message in _read(path):

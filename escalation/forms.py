@@ -2,6 +2,7 @@
 
 import zoneinfo
 from functools import cache
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -33,8 +34,8 @@ class PreferencesForm(forms.ModelForm):
         model = UserProfile
         fields = ("language", "time_zone")
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", "-"), *settings.LANGUAGES]
-        self.fields["time_zone"].choices = [("", "-"), *_zones()]
+        cast(forms.ChoiceField, self.fields["language"]).choices = [("", "-"), *settings.LANGUAGES]
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = [("", "-"), *_zones()]
         self.fields["time_zone"].help_text = self.fields["time_zone"].help_text % {"zone": settings.TIME_ZONE}

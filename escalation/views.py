@@ -1,5 +1,7 @@
 """People's own settings: the language switch and their preferences page."""
 
+from typing import Literal, cast
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
@@ -10,6 +12,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
+
+from config.permissions import acting_user
 
 from .forms import PreferencesForm
 from .models import UserProfile
@@ -29,7 +33,8 @@ def language_set(request: HttpRequest) -> HttpResponse:
 @login_required
 def preferences(request: HttpRequest) -> HttpResponse:
     """A person's own language and time zone, inside the admin's frame."""
-    profile = UserProfile.objects.filter(user=request.user).first() or UserProfile(user=request.user)
+    user = acting_user(request)
+    profile = UserProfile.objects.filter(user=user).first() or UserProfile(user=user)
     form = PreferencesForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -43,7 +48,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 settings.LANGUAGE_COOKIE_NAME,
                 language,
                 max_age=settings.LANGUAGE_COOKIE_AGE,
-                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                samesite=cast(Literal["Lax", "Strict", "None"], settings.LANGUAGE_COOKIE_SAMESITE),
             )
         return response
     context = {**admin.site.each_context(request), "form": form, "title": _("My preferences")}

@@ -211,7 +211,7 @@ def incident_figures(
     )
 
 
-def incident_rows(queryset: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
+def incident_rows(queryset: QuerySet[Incident] | None = None) -> QuerySet[Incident, dict[str, Any]]:
     """The values `incident_figures` reads, SLA outcomes included (one indexed lookup per clock)."""
     queryset = Incident.objects.all() if queryset is None else queryset
     incident_type = ContentType.objects.get_for_model(Incident)

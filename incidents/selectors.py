@@ -1,6 +1,7 @@
 """Reads that the API, the admin and the reports share."""
 
 import re
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.postgres.search import SearchQuery, SearchVector
@@ -14,7 +15,7 @@ from .sql import value_of
 REFERENCE = re.compile(r"^\s*INC-?0*(\d{1,18})\s*$", re.IGNORECASE)
 
 
-def priority_expression(impact: object, urgency: object, default: object) -> Expression:
+def priority_expression(impact: Any, urgency: Any, default: Any) -> Expression:
     """The priority the editable matrix gives an impact and urgency; `default` (`default_priority` of them)
     when a manager removed that cell. Values or expressions: `priority_for` evaluates it, ingestion's opening
     statement writes it as SQL (incidents/sql.py)."""

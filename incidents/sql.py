@@ -10,6 +10,8 @@ from typing import Any
 
 from django.db import connection, models
 from django.db.models import Expression, QuerySet
+from django.db.models.expressions import BaseExpression
+from django.db.models.fields.reverse_related import ForeignObjectRel
 from django.db.models.sql import Query
 
 _POSITIONAL = re.compile(r"%%|%s")
@@ -30,11 +32,11 @@ class Param(Expression):
         super().__init__(output_field=output_field)
         self.name = name
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list]:
-        return f"%({self.name})s", []
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        return f"%({self.name})s", ()
 
-    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list]:
-        return f"%({self.name})s::{param_type(self.output_field)}", []
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        return f"%({self.name})s::{param_type(self.output_field)}", ()
 
 
 def _named_only(sql: str, params: Any) -> str:
@@ -56,7 +58,22 @@ def _named_only(sql: str, params: Any) -> str:
     return sql
 
 
-def sql_of(expression: Expression) -> str:
+def concrete_field(model: type[models.Model], name: str) -> "models.Field[Any, Any]":
+    """A model's field that has a column (by name or attname), not the reverse side of a relation."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model.__name__}.{name} is the reverse side of a relation")
+    return field
+
+
+def quoted_column(field: "models.Field[Any, Any] | ForeignObjectRel") -> str:
+    """A concrete field's column, quoted for the database (a relation's reverse side has none)."""
+    if not isinstance(field, models.Field) or field.column is None:
+        raise TypeError(f"{field} is not a concrete field with a column")
+    return connection.ops.quote_name(field.column)
+
+
+def sql_of(expression: BaseExpression) -> str:
     """The SQL of an expression (`Exists(...)`, `Subquery(...)`, ...), with `Param` placeholders for its values."""
     query = Query(None)
     sql, params = query.get_compiler(connection=connection).compile(expression.resolve_expression(query))

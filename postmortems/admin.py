@@ -1,7 +1,10 @@
 """The admin's view of post-mortems and action items: read and small edits. Edits that change state go
 through the services (the API's transitions), so the admin shows the state without changing it."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .models import ActionItem, MetricRollup, Postmortem, PostmortemLink, PostmortemReviewer, WeeklyDigest
@@ -28,7 +31,7 @@ class LinkInline(admin.TabularInline):
     readonly_fields = ["target_type", "target_id", "purpose", "action_item"]
     can_delete = True
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # links are added through the API, which checks the kinds that can be linked
 
 
@@ -50,7 +53,7 @@ class PostmortemAdmin(admin.ModelAdmin):
     autocomplete_fields = ["owner"]
     inlines = [ReviewerInline, ActionItemInline, LinkInline]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # opened for a record: POST /api/v1/postmortems/ or when a major incident resolves
 
 
@@ -62,7 +65,7 @@ class ActionItemAdmin(admin.ModelAdmin):
     readonly_fields = ["postmortem", "state", "created_at", "completed_at"]
     autocomplete_fields = ["owner"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
@@ -72,10 +75,10 @@ class MetricRollupAdmin(admin.ModelAdmin):
     list_filter = ["dimension"]
     date_hierarchy = "day"
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -85,5 +88,5 @@ class WeeklyDigestAdmin(admin.ModelAdmin):
     readonly_fields = ["week_start", "created_at", "figures"]
     verbose_name = _("weekly digest")
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -3,7 +3,7 @@ date, an inverted range or an unknown group is refused the same way everywhere (
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -89,8 +89,8 @@ def metrics_query_parse(params: Mapping[str, Any], *, interval: bool = False) ->
         first = next(iter(errors))
         raise InvalidInput(f"{first}: {errors[first][0]}", fields=errors)
     return MetricsQuery(
-        since=since,
-        until=until,  # type: ignore[arg-type]  (None only with errors)
+        since=cast(dt.datetime, since),  # each is set, or its error was raised above
+        until=cast(dt.datetime, until),
         group_by=group_by,
         filters=filters,
         interval=chosen,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext as _
@@ -34,7 +34,7 @@ class ReviewedRecord:
     def timeline(self, obj: Any) -> list[dict[str, Any]]:
         return []
 
-    def commander(self, obj: Any) -> AbstractBaseUser | None:
+    def commander(self, obj: Any) -> User | None:
         return None
 
 
@@ -62,13 +62,13 @@ class IncidentRecord(ReviewedRecord):
                 {
                     "at": event.created_at.isoformat(),
                     "text": text,
-                    "by": event.actor.get_username() if event.actor_id else "",
+                    "by": event.actor.get_username() if event.actor else "",
                     "source": f"timeline:{event.pk}",
                 }
             )
         return entries
 
-    def commander(self, obj: Any) -> AbstractBaseUser | None:
+    def commander(self, obj: Any) -> User | None:
         return obj.assignee if obj.assignee_id else None
 
 
@@ -106,7 +106,7 @@ class MajorIncidentRecord(ReviewedRecord):
             )
         return entries
 
-    def commander(self, obj: Any) -> AbstractBaseUser | None:
+    def commander(self, obj: Any) -> User | None:
         from incidents.major.selectors import commander_of
 
         assignment = commander_of(obj)

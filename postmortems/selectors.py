@@ -98,16 +98,16 @@ def _sums_by_key(
     if rollup is not None:
         dimension, keys = rollup
         grouped = query.group_by is not None
-        if grouped and dimension == Dimension.ALL:
+        if query.group_by is not None and dimension == Dimension.ALL:
             dimension = query.group_by
-        rows = MetricRollup.objects.filter(dimension=dimension, day__gte=first, day__lte=last)
+        rollups = MetricRollup.objects.filter(dimension=dimension, day__gte=first, day__lte=last)
         if rollup[0] != Dimension.ALL:
-            rows = rows.filter(key__in=keys)
+            rollups = rollups.filter(key__in=keys)
         names = [*(["day"] if by_day else []), *(["key"] if grouped else [])]
         values = (
-            rows.values(*names).annotate(**_rollup_sums()).order_by()
+            rollups.values(*names).annotate(**_rollup_sums()).order_by()
             if names
-            else [rows.aggregate(**_rollup_sums())]
+            else [rollups.aggregate(**_rollup_sums())]
         )
         for row in values:
             slot = (row.pop("day", None), row.pop("key", None))
@@ -161,12 +161,12 @@ def _backlog(query: MetricsQuery, *, last: dt.date) -> dict[int | None, int]:
         dimension, keys = rollup
         if query.group_by and dimension == Dimension.ALL:
             dimension = query.group_by
-        rows = MetricRollup.objects.filter(dimension=dimension, day__lte=last)
+        rollups = MetricRollup.objects.filter(dimension=dimension, day__lte=last)
         if rollup[0] != Dimension.ALL:
-            rows = rows.filter(key__in=keys)
+            rollups = rollups.filter(key__in=keys)
         names = ["key"] if query.group_by else []
         sums = {"opened": Sum("incident_count"), "closed": Sum("resolved_on_day")}
-        values = rows.values(*names).annotate(**sums).order_by() if names else [rows.aggregate(**sums)]
+        values = rollups.values(*names).annotate(**sums).order_by() if names else [rollups.aggregate(**sums)]
         for row in values:
             out[row.get("key")] += (row["opened"] or 0) - (row["closed"] or 0)
         return out
@@ -189,8 +189,14 @@ def group_labels(group: str, keys: list[int]) -> dict[int, str]:
     if group == "priority":
         labels.update({value: str(label) for value, label in Priority.choices})
     else:
-        model = {"service": Service, "team": Team, "category": IncidentCategory}[group]
-        labels.update({row.pk: str(row.name) for row in model.objects.filter(pk__in=[k for k in keys if k])})
+        models: dict[str, type[Service] | type[Team] | type[IncidentCategory]] = {
+            "service": Service,
+            "team": Team,
+            "category": IncidentCategory,
+        }
+        model = models[group]
+        named = model._default_manager.filter(pk__in=[k for k in keys if k]).values_list("pk", "name")
+        labels.update({pk: str(name) for pk, name in named})
     return {key: labels.get(key, str(key)) for key in keys}
 
 
@@ -213,7 +219,8 @@ def _rollup_summary(
     overall = dict.fromkeys(SUM_NAMES, 0)
     per_key: dict[int, dict[str, int]] = {}
     backlog: dict[int | None, int] = defaultdict(int)
-    for row in rows.values("key").annotate(**aggregates).order_by("key"):
+    for values in rows.values("key").annotate(**aggregates).order_by("key"):
+        row: dict[str, Any] = dict(values)
         key = row.pop("key")
         backlog[key] = (row.pop("opened") or 0) - (row.pop("closed") or 0)
         backlog[None] += backlog[key]
@@ -287,7 +294,8 @@ def _bucket(day: dt.date, interval: str) -> dt.date:
 
 
 def _buckets(first: dt.date, last: dt.date, interval: str) -> list[dt.date]:
-    found, day = [], first
+    found: list[dt.date] = []
+    day = first
     while day <= last:
         bucket = _bucket(day, interval)
         if not found or found[-1] != bucket:
@@ -321,7 +329,7 @@ def metrics_timeseries(query: MetricsQuery) -> dict[str, Any]:
             {"period": bucket, **figures_from_sums(folded.get((bucket, None), empty))} for bucket in buckets
         ]
         return body
-    keys = sorted({key for _bucket_day, key in folded})
+    keys = sorted({key or 0 for _bucket_day, key in folded})
     labels = group_labels(query.group_by, keys)
     body["groups"] = [
         {

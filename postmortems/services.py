@@ -5,7 +5,7 @@ same transaction, as `incidents.services` does for incidents."""
 import datetime as dt
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
@@ -64,7 +64,7 @@ class PostmortemNotReady(Conflict):
     code = "postmortem_not_ready"
 
 
-def _check(by: AbstractBaseUser | None, permission: str, message: str) -> None:
+def _check(by: User | None, permission: str, message: str) -> None:
     if by is not None and not by.has_perm(permission):
         raise PermissionDenied(message)
 
@@ -94,7 +94,7 @@ def response_speed(record: models.Model) -> dict[str, Any]:
 
 
 def postmortem_open(
-    *, record: models.Model, by: AbstractBaseUser | None, owner: AbstractBaseUser | None = None
+    *, record: models.Model, by: User | None, owner: User | None = None
 ) -> tuple[Postmortem, bool]:
     """Open the post-mortem of a record (an incident, a major incident), or return the one it has: (row,
     created). Its timeline and response speed are filled from the record. Runs in the caller's transaction
@@ -134,9 +134,7 @@ def on_record_resolved(*, subject: models.Model, event: str, at: Any, by: Any, d
         postmortem_open(record=subject, by=None)
 
 
-def postmortem_update(
-    *, postmortem_id: int, by: AbstractBaseUser | None, changes: dict[str, Any]
-) -> Postmortem:
+def postmortem_update(*, postmortem_id: int, by: User | None, changes: dict[str, Any]) -> Postmortem:
     """Edit the sections. Only a draft changes: one in review goes back to draft first (`revise`), a
     published one is the record of what was agreed."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
@@ -182,7 +180,7 @@ def _timeline_clean(entries: Any) -> list[dict[str, Any]]:
     return sorted(cleaned, key=lambda entry: entry["at"])
 
 
-def postmortem_refresh_from_record(*, postmortem_id: int, by: AbstractBaseUser | None) -> Postmortem:
+def postmortem_refresh_from_record(*, postmortem_id: int, by: User | None) -> Postmortem:
     """Rebuild the timeline and the response speed from the record (a draft only): edits to them are lost."""
     _check(by, "postmortems.change_postmortem", _("You may not change post-mortems."))
     with transaction.atomic():
@@ -200,7 +198,7 @@ def postmortem_refresh_from_record(*, postmortem_id: int, by: AbstractBaseUser |
 
 
 def allowed_transitions(postmortem: Postmortem) -> list[str]:
-    available = {t.name for t in postmortem.get_available_state_transitions()}
+    available = {t.name for t in postmortem.get_available_state_transitions()}  # type: ignore[attr-defined]  # django-fsm's mixin, untyped
     return [name for name in Postmortem.TRANSITIONS if name in available]
 
 
@@ -237,9 +235,7 @@ def publish_blockers(postmortem: Postmortem) -> list[dict[str, Any]]:
     return blockers
 
 
-def postmortem_transition(
-    *, postmortem_id: int, name: str, by: AbstractBaseUser | None, note: str = ""
-) -> Postmortem:
+def postmortem_transition(*, postmortem_id: int, name: str, by: User | None, note: str = "") -> Postmortem:
     """submit (draft -> in review), revise (in review -> draft, approvals cleared), publish (in review ->
     published, once every reviewer approved and every action item has an owner and a due date; the
     communication plan's audiences hear `postmortem.published`). 409 with the state and what is allowed,
@@ -283,9 +279,7 @@ def postmortem_transition(
     return postmortem
 
 
-def postmortem_reviewer_add(
-    *, postmortem_id: int, reviewer: AbstractBaseUser, by: AbstractBaseUser | None
-) -> PostmortemReviewer:
+def postmortem_reviewer_add(*, postmortem_id: int, reviewer: User, by: User | None) -> PostmortemReviewer:
     _check(by, "postmortems.change_postmortem", _("You may not change post-mortems."))
     with transaction.atomic():
         postmortem = _lock(postmortem_id)
@@ -295,7 +289,7 @@ def postmortem_reviewer_add(
     return row
 
 
-def postmortem_reviewer_remove(*, postmortem_id: int, reviewer_id: int, by: AbstractBaseUser | None) -> None:
+def postmortem_reviewer_remove(*, postmortem_id: int, reviewer_id: int, by: User | None) -> None:
     _check(by, "postmortems.change_postmortem", _("You may not change post-mortems."))
     with transaction.atomic():
         postmortem = _lock(postmortem_id)
@@ -308,7 +302,7 @@ def postmortem_reviewer_remove(*, postmortem_id: int, reviewer_id: int, by: Abst
             raise NotFound(_("This person is not a reviewer of it."))
 
 
-def postmortem_approve(*, postmortem_id: int, by: AbstractBaseUser, comment: str = "") -> PostmortemReviewer:
+def postmortem_approve(*, postmortem_id: int, by: User, comment: str = "") -> PostmortemReviewer:
     """A reviewer approves the post-mortem in review (again: their comment is replaced)."""
     with transaction.atomic():
         postmortem = _lock(postmortem_id)
@@ -364,9 +358,7 @@ def _item_validate(values: dict[str, Any]) -> None:
         raise InvalidInput(_("Priority is 1 to 4."), fields={"priority": [_("Between 1 and 4.")]})
 
 
-def action_item_create(
-    *, postmortem_id: int, by: AbstractBaseUser | None, title: str, **values: Any
-) -> ActionItem:
+def action_item_create(*, postmortem_id: int, by: User | None, title: str, **values: Any) -> ActionItem:
     unknown = set(values) - set(ACTION_ITEM_FIELDS)
     if unknown:
         raise InvalidInput(
@@ -385,7 +377,7 @@ def action_item_create(
     return item
 
 
-def action_item_update(*, item_id: int, by: AbstractBaseUser | None, changes: dict[str, Any]) -> ActionItem:
+def action_item_update(*, item_id: int, by: User | None, changes: dict[str, Any]) -> ActionItem:
     """Change an item's fields; a new owner or due date moves its reminder."""
     unknown = set(changes) - set(ACTION_ITEM_FIELDS)
     if unknown:
@@ -403,7 +395,7 @@ def action_item_update(*, item_id: int, by: AbstractBaseUser | None, changes: di
     return item
 
 
-def action_item_transition(*, item_id: int, name: str, by: AbstractBaseUser | None) -> ActionItem:
+def action_item_transition(*, item_id: int, name: str, by: User | None) -> ActionItem:
     """start, complete, cancel, reopen; a closed item's reminder stops, a reopened one's starts again."""
     if name not in ActionItem.TRANSITIONS:
         raise NotFound(_("There is no transition named %(name)s.") % {"name": name})
@@ -411,7 +403,7 @@ def action_item_transition(*, item_id: int, name: str, by: AbstractBaseUser | No
         item = _item_lock(item_id)
         method = getattr(item, name)
         if not can_proceed(method):
-            available = {t.name for t in item.get_available_state_transitions()}
+            available = {t.name for t in item.get_available_state_transitions()}  # type: ignore[attr-defined]  # django-fsm's mixin, untyped
             raise TransitionNotAllowed(
                 _("An action item in state %(state)s cannot %(name)s.") % {"state": item.state, "name": name},
                 state=item.state,
@@ -431,7 +423,7 @@ def action_item_transition(*, item_id: int, name: str, by: AbstractBaseUser | No
 def link_add(
     *,
     postmortem_id: int,
-    by: AbstractBaseUser | None,
+    by: User | None,
     kind: str,
     target_id: int,
     purpose: str,
@@ -460,7 +452,7 @@ def link_add(
     return link
 
 
-def link_remove(*, link_id: int, by: AbstractBaseUser | None) -> None:
+def link_remove(*, link_id: int, by: User | None) -> None:
     _check(by, "postmortems.delete_postmortemlink", _("You may not remove links."))
     deleted, _details = PostmortemLink.objects.filter(pk=link_id).delete()
     if not deleted:

@@ -4,7 +4,7 @@
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -21,7 +21,7 @@ def _admin_url(obj: Any) -> str:
     )
 
 
-def _manager_of(user: AbstractBaseUser | None) -> list[AbstractBaseUser]:
+def _manager_of(user: User | None) -> list[User]:
     """The manager of the first team (by name) the person belongs to that has one."""
     if user is None:
         return []
@@ -32,7 +32,7 @@ def _manager_of(user: AbstractBaseUser | None) -> list[AbstractBaseUser]:
         .order_by("name")
         .first()
     )
-    return [team.manager] if team is not None else []
+    return [team.manager] if team is not None and team.manager is not None else []
 
 
 class PostmortemSubject(SubjectType):
@@ -55,7 +55,7 @@ class PostmortemSubject(SubjectType):
             extra={"published_at": obj.published_at},
         )
 
-    def people(self, obj: Any, role: str) -> list[AbstractBaseUser]:
+    def people(self, obj: Any, role: str) -> list[User]:
         if role == "owner":
             return [obj.owner] if obj.owner_id else []
         if role == "owner_manager":
@@ -86,7 +86,7 @@ class ActionItemSubject(SubjectType):
             extra={"due_date": obj.due_date, "postmortem": obj.postmortem.reference},
         )
 
-    def people(self, obj: Any, role: str) -> list[AbstractBaseUser]:
+    def people(self, obj: Any, role: str) -> list[User]:
         if role == "owner":
             return [obj.owner] if obj.owner_id else []
         if role == "owner_manager":

@@ -10,10 +10,10 @@ def api() -> APIClient:
 
 
 @pytest.fixture
-def as_role(api):  # type: ignore[no-untyped-def]
+def as_role(api):
     """`as_role("agents")` logs the API client in as a fresh user of that role and returns the user."""
 
-    def login(role: str | None):  # type: ignore[no-untyped-def]
+    def login(role: str | None):
         user = UserFactory(role=role)
         api.force_authenticate(user)
         return user
@@ -22,7 +22,7 @@ def as_role(api):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _integration_cache():  # type: ignore[no-untyped-def]
+def _integration_cache():
     """Each test reads integrations afresh: the per-process cache must not carry one test's rows into another."""
     from incidents.integrations.selectors import integration_cache_clear
 
@@ -32,7 +32,7 @@ def _integration_cache():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _default_language():  # type: ignore[no-untyped-def]
+def _default_language():
     """Each test starts in LANGUAGE_CODE and UTC: a request in another language leaves it active in the thread."""
     from django.utils import timezone, translation
 

@@ -14,10 +14,10 @@ from tests.incidents.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def _zone_seen(request) -> str:  # type: ignore[no-untyped-def]
+def _zone_seen(request) -> str:
     seen = {}
 
-    def view(req):  # type: ignore[no-untyped-def]
+    def view(req):
         seen["zone"] = str(timezone.get_current_timezone())
         return
 
@@ -25,7 +25,7 @@ def _zone_seen(request) -> str:  # type: ignore[no-untyped-def]
     return seen["zone"]
 
 
-def test_profile_zone_wins_over_cookie(rf: RequestFactory):  # type: ignore[no-untyped-def]
+def test_profile_zone_wins_over_cookie(rf: RequestFactory):
     user = UserFactory()
     UserProfile.objects.create(user=user, time_zone="Asia/Tokyo")
     request = rf.get("/admin/")
@@ -34,7 +34,7 @@ def test_profile_zone_wins_over_cookie(rf: RequestFactory):  # type: ignore[no-u
     assert _zone_seen(request) == "Asia/Tokyo"
 
 
-def test_cookie_zone_and_bad_zone(rf: RequestFactory):  # type: ignore[no-untyped-def]
+def test_cookie_zone_and_bad_zone(rf: RequestFactory):
     request = rf.get("/")
     request.user = UserFactory()
     request.COOKIES["vigil_tz"] = "Europe/Paris"
@@ -43,7 +43,7 @@ def test_cookie_zone_and_bad_zone(rf: RequestFactory):  # type: ignore[no-untype
     assert _zone_seen(request) == "UTC"
 
 
-def test_admin_shows_times_in_the_users_zone(client):  # type: ignore[no-untyped-def]
+def test_admin_shows_times_in_the_users_zone(client):
     from incidents.services import incident_create
 
     agent = UserFactory(role="agents", is_staff=True)
@@ -56,7 +56,7 @@ def test_admin_shows_times_in_the_users_zone(client):  # type: ignore[no-untyped
     assert "May 2, 2026, 7:30 a.m." in page  # 22:30 UTC is 07:30 the next day in Tokyo
 
 
-def test_chunked_body_over_the_limit_is_413(rf: RequestFactory, settings):  # type: ignore[no-untyped-def]
+def test_chunked_body_over_the_limit_is_413(rf: RequestFactory, settings):
     settings.VIGIL_MAX_BODY_BYTES = 100
     request = rf.generic(
         "POST", "/api/v1/incidents/", b"", content_type="application/json", HTTP_TRANSFER_ENCODING="chunked"

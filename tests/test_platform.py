@@ -7,20 +7,20 @@ from config.celery_app import app as celery_app
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz(client):  # type: ignore[no-untyped-def]
+def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
 
 
-def test_readyz_when_database_and_broker_answer(client):  # type: ignore[no-untyped-def]
+def test_readyz_when_database_and_broker_answer(client):
     response = client.get("/readyz")
     assert response.status_code == 200, response.json()
     assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
 
 
 @pytest.fixture
-def broker_down():  # type: ignore[no-untyped-def]
+def broker_down():
     """Points the Celery app at a port where nothing listens, then puts the configured broker back."""
     before = celery_app.conf.broker_url
     celery_app.conf.broker_url = "redis://127.0.0.1:9/0"
@@ -28,7 +28,7 @@ def broker_down():  # type: ignore[no-untyped-def]
     celery_app.conf.broker_url = before
 
 
-def test_readyz_names_the_broker_when_it_is_down(client, broker_down):  # type: ignore[no-untyped-def]
+def test_readyz_names_the_broker_when_it_is_down(client, broker_down):
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response["Retry-After"]
@@ -45,7 +45,7 @@ def test_readyz_shows_the_errors_to_signed_in_staff(client, broker_down, admin_u
     assert "broker" in body["errors"]
 
 
-def test_openapi_schema_lists_the_pinned_paths(client):  # type: ignore[no-untyped-def]
+def test_openapi_schema_lists_the_pinned_paths(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     paths = response.json()["paths"]
@@ -56,17 +56,17 @@ def test_openapi_schema_lists_the_pinned_paths(client):  # type: ignore[no-untyp
     assert "acknowledge" in parameter["schema"]["enum"]
 
 
-def test_swagger_ui(client):  # type: ignore[no-untyped-def]
+def test_swagger_ui(client):
     assert client.get("/api/docs/").status_code == 200
 
 
-def test_api_errors_are_json_outside_drf_views(client):  # type: ignore[no-untyped-def]
+def test_api_errors_are_json_outside_drf_views(client):
     response = client.get("/api/v1/does-not-exist")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
 
 
-def test_schema_generates_without_warnings(tmp_path):  # type: ignore[no-untyped-def]
+def test_schema_generates_without_warnings(tmp_path):
     """Every view documents itself: no guessed serializer, no colliding operation id or enum name."""
     from django.core.management import call_command
 

@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.permissions import ModelPermissionsWithView
+from config.permissions import ModelPermissionsWithView, acting_user
 from config.serializers import StrictFieldsMixin
 
 from ..integrations.services import integration_create, integration_rotate_key, integration_update
@@ -136,7 +136,7 @@ class IntegrationViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = IntegrationWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        integration, key = integration_create(by=request.user, **data.validated_data)
+        integration, key = integration_create(by=acting_user(request), **data.validated_data)
         return Response(_with_key(integration, key), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=IntegrationWriteSerializer, responses={200: IntegrationSerializer})
@@ -146,7 +146,7 @@ class IntegrationViewSet(
         data = IntegrationWriteSerializer(integration, data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
         integration = integration_update(
-            integration_id=integration.pk, by=request.user, changes=dict(data.validated_data)
+            integration_id=integration.pk, by=acting_user(request), changes=dict(data.validated_data)
         )
         return Response(IntegrationSerializer(integration).data)
 
@@ -154,7 +154,7 @@ class IntegrationViewSet(
     @action(detail=True, methods=["post"], url_path="rotate-key")
     def rotate_key(self, request: Request, pk: str) -> Response:
         integration = self.get_object()
-        integration, key = integration_rotate_key(integration_id=integration.pk, by=request.user)
+        integration, key = integration_rotate_key(integration_id=integration.pk, by=acting_user(request))
         return Response(_with_key(integration, key))
 
 
@@ -230,8 +230,8 @@ class SilenceViewSet(viewsets.ModelViewSet):
     permission_classes = [ModelPermissionsWithView]
     filterset_class = SilenceFilter
 
-    def perform_create(self, serializer: SilenceSerializer) -> None:
-        serializer.save(created_by=self.request.user)
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        serializer.save(created_by=acting_user(self.request))
 
 
 class AlertSerializer(serializers.ModelSerializer):

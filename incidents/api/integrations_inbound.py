@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -40,7 +41,7 @@ RETRY_AFTER_UNAVAILABLE = 5
 
 class IntegrationNotFound(NotFound):
     code = "integration_not_found"
-    default_detail = _("No integration has this key.")
+    default_detail = gettext_lazy("No integration has this key.")  # read per request, in its language
 
 
 class IntegrationDisabled(VigilError):
@@ -146,7 +147,7 @@ class _InboundView(APIView):
         (THROTTLE_INTEGRATIONS): whoever guesses keys meets the limit, senders with a good key never do."""
         throttle = IngestRateThrottle()
         if not throttle.allow_request(self.request, self):
-            self.throttled(self.request, throttle.wait())
+            self.throttled(self.request, throttle.wait() or 1.0)
         raise error
 
     def admit(self, request: Request, integration: Integration, raw: bytes) -> None:
@@ -203,7 +204,7 @@ class AlertmanagerWebhookView(_InboundView):
     # Alertmanager drops what gets a 429: over the integration's rate its alerts fold into a storm instead.
     hard_cap = False
 
-    def throttled(self, request: Request, wait: float | None) -> None:
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
         raise Unavailable(
             _("Too many requests from this address; retry shortly."), retry_after_seconds=int(wait or 1)
         )

@@ -11,7 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timeuntil
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from config.permissions import acting_user
 
 from ..models import Alert, AlertGroup, Integration, MajorIncidentFlag, Silence
 from ..spikes import flag_decide
@@ -22,7 +25,9 @@ def _key_message(request: HttpRequest, integration: Integration, key: str) -> No
     messages.warning(
         request,
         format_html(
-            _("Key of {}: <code>{}</code> - copy it now, it is shown only this once."), integration.name, key
+            gettext("Key of {}: <code>{}</code> - copy it now, it is shown only this once."),
+            integration.name,
+            key,
         ),
     )
 
@@ -50,25 +55,25 @@ class IntegrationAdmin(admin.ModelAdmin):
     @admin.display(description=_("heartbeat"))
     def heartbeat(self, obj: Integration) -> str:
         if not obj.heartbeat_interval_minutes:
-            return _("off")
+            return gettext("off")
         if obj.last_heartbeat_at is None:
-            return _("waiting for the first check-in")
+            return gettext("waiting for the first check-in")
         if obj.heartbeat_due_at is None:
-            return _("missed (incident open)")
+            return gettext("missed (incident open)")
         if obj.heartbeat_due_at <= timezone.now():
-            return _("late")
-        return _("ok, next within %(t)s") % {"t": timeuntil(obj.heartbeat_due_at)}
+            return gettext("late")
+        return gettext("ok, next within %(t)s") % {"t": timeuntil(obj.heartbeat_due_at)}
 
     def save_model(self, request: HttpRequest, obj: Integration, form: Any, change: bool) -> None:
         """Saves through the services, so the key, the heartbeat's next due time and validation follow the same
         rules as the API; a new integration's key is shown once, in a message."""
         if change:
             changes = {f: form.cleaned_data[f] for f in form.changed_data if f in EDITABLE_FIELDS}
-            saved = integration_update(integration_id=obj.pk, by=request.user, changes=changes)
+            saved = integration_update(integration_id=obj.pk, by=acting_user(request), changes=changes)
         else:
             fields = {f: form.cleaned_data[f] for f in EDITABLE_FIELDS if f in form.cleaned_data}
             saved, key = integration_create(
-                by=request.user, name=fields.pop("name"), kind=fields.pop("kind"), **fields
+                by=acting_user(request), name=fields.pop("name"), kind=fields.pop("kind"), **fields
             )
             _key_message(request, saved, key)
         obj.pk = saved.pk
@@ -77,7 +82,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Rotate the key of the selected integrations"), permissions=["change"])
     def rotate_keys(self, request: HttpRequest, queryset: QuerySet[Integration]) -> None:
         for integration in queryset:
-            integration, key = integration_rotate_key(integration_id=integration.pk, by=request.user)
+            integration, key = integration_rotate_key(integration_id=integration.pk, by=acting_user(request))
             _key_message(request, integration, key)
 
 
@@ -191,10 +196,10 @@ class SilenceAdmin(admin.ModelAdmin):
     def state(self, obj: Silence) -> str:
         now = timezone.now()
         if obj.ends_at <= now:
-            return _("expired")
+            return gettext("expired")
         if obj.starts_at > now:
-            return _("upcoming")
-        return _("active, ends in %(t)s") % {"t": timeuntil(obj.ends_at, now)}
+            return gettext("upcoming")
+        return gettext("active, ends in %(t)s") % {"t": timeuntil(obj.ends_at, now)}
 
     def save_model(self, request: HttpRequest, obj: Silence, form: Any, change: bool) -> None:
         if not change:
@@ -227,10 +232,10 @@ class MajorIncidentFlagAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: MajorIncidentFlag, form: Any, change: bool) -> None:
         if "state" in form.changed_data:
-            flag_decide(flag_id=obj.pk, state=form.cleaned_data["state"], by=request.user)
+            flag_decide(flag_id=obj.pk, state=form.cleaned_data["state"], by=acting_user(request))
             obj.refresh_from_db()
 
     @admin.action(description=_("Dismiss the selected flags"), permissions=["change"])
     def dismiss(self, request: HttpRequest, queryset: QuerySet[MajorIncidentFlag]) -> None:
         for flag_id in queryset.filter(state=MajorIncidentFlag.State.PENDING).values_list("pk", flat=True):
-            flag_decide(flag_id=flag_id, state=MajorIncidentFlag.State.DISMISSED, by=request.user)
+            flag_decide(flag_id=flag_id, state=MajorIncidentFlag.State.DISMISSED, by=acting_user(request))

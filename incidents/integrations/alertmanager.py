@@ -76,7 +76,7 @@ def _title(body: dict[str, Any], events: list[AlertEvent], group_labels: dict[st
 
 
 def _description(body: dict[str, Any], events: list[AlertEvent]) -> str:
-    lines = []
+    lines: list[str] = []
     common = body.get("commonAnnotations") or {}
     if isinstance(common, dict):
         lines.extend(f"{k}: {v}" for k, v in sorted(common.items()) if k != "summary" and isinstance(v, str))

@@ -29,12 +29,14 @@ def _open_group_sql() -> str:
     """The open group of a key, locked (not its incident), with its incident's state as `incident_state`.
     Compiled once (`rules.open_group`): it runs up to three times per new alert, and compiling the query cost
     four times as much as running it."""
-    lock = {"of": ("self",)} if connection.features.has_select_for_update_of else {}
     found = open_group(
         Param("integration", AlertGroup._meta.get_field("integration")),
         Param("dedup_key", AlertGroup._meta.get_field("dedup_key")),
     )
-    return select_of(found.order_by().annotate(incident_state=F("incident__state")).select_for_update(**lock))
+    found = found.order_by().annotate(incident_state=F("incident__state"))
+    if connection.features.has_select_for_update_of:
+        return select_of(found.select_for_update(of=("self",)))
+    return select_of(found.select_for_update())
 
 
 def group_open(integration: Integration, dedup_key: str) -> AlertGroup | None:
@@ -147,6 +149,8 @@ def group_update(
 def _resolve_if_recovered(group: AlertGroup, integration: Integration) -> None:
     """Resolves the group's incident when no other open group feeds it. The incident row is locked first, so
     two groups of one storm closing at once serialise here and the second sees the first one closed."""
+    if group.incident_id is None:
+        return
     incident = Incident.objects.select_for_update().filter(pk=group.incident_id).first()
     if incident is None or incident.state not in OPEN_STATES:
         return
@@ -170,7 +174,7 @@ def _acknowledge(group: AlertGroup, integration: Integration) -> None:
         return
     with contextlib.suppress(TransitionNotAllowed):
         incident_transition(
-            incident_id=group.incident_id,
+            incident_id=incident.pk,
             name="acknowledge",
             by=None,
             note=_("Acknowledged from %(name)s.") % {"name": integration.name},

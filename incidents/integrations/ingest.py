@@ -8,6 +8,7 @@ paths follow is stated once (rules.py). Locks and their order: groups.py."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -177,7 +178,7 @@ def _reopen(integration: Integration, batch: AlertBatch, now: datetime) -> Incid
         .order_by("-closed_at", "-id")
         .first()
     )
-    if last is None:
+    if last is None or last.incident_id is None:
         return None
     try:
         return incident_transition(
@@ -200,11 +201,12 @@ def _incident_for_new_group(
         return reopened
     if storm:
         return storm_fold(integration, batch, storm, now)
+    named: dict[str, Any] = {"service": service} if service else {}
     return incident_create(
         by=None,
         **incident_fields(integration, batch, now),
         engage_later=True,
         created_note=opened_note(batch, integration),
         created_data=created_data(batch, integration),
-        **({"service": service} if service else {}),
+        **named,
     )

@@ -7,6 +7,7 @@ minute."""
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.cache import cache, caches
@@ -42,7 +43,7 @@ def _redis_client() -> Any:
     backend = caches["default"]  # `cache` is a proxy: isinstance() needs the backend itself
     if not isinstance(backend, RedisCache):
         return None
-    redis_cache = backend._cache
+    redis_cache: Any = backend._cache  # Django's RedisCacheClient: its pool and client factory are private
     pool = redis_cache._get_connection_pool(True)
     client = _redis_clients.get(id(pool))
     if client is None:
@@ -101,12 +102,12 @@ def signature_expected(*, secret: str, timestamp: str, body: bytes) -> str:
 
 
 def signature_check(
-    *, secret: str, headers: dict[str, str] | object, body: bytes, now: float | None = None
+    *, secret: str, headers: Mapping[str, str], body: bytes, now: float | None = None
 ) -> None:
     """Checks `X-Vigil-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` and a
     `X-Vigil-Timestamp` (Unix seconds) within five minutes, in constant time. Raises InvalidSignature."""
-    timestamp = headers.get(TIMESTAMP_HEADER, "")  # type: ignore[attr-defined]
-    signature = headers.get(SIGNATURE_HEADER, "")  # type: ignore[attr-defined]
+    timestamp = headers.get(TIMESTAMP_HEADER, "")
+    signature = headers.get(SIGNATURE_HEADER, "")
     now = time.time() if now is None else now
     if not timestamp or not signature:
         raise InvalidSignature(
@@ -131,6 +132,9 @@ class IngestRateThrottle(SimpleRateThrottle):
     They must not fall under the `anon` rate meant for people: monitoring tools post far more often."""
 
     scope = "integrations"
+    # Set by SimpleRateThrottle.__init__ from the rate (the stubs do not declare them).
+    num_requests: int
+    duration: int
 
     def get_cache_key(self, request: Request, view: object) -> str:
         return f"ip:{self.get_ident(request)}"

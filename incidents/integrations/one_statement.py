@@ -24,11 +24,11 @@ from functools import cache
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Exists
 
 from escalation.models import Timer
-from incidents.sql import Param, sql_of, where_of
+from incidents.sql import Param, concrete_field, quoted_column, sql_of, where_of
 
 from ..creation import created_line, engage_timer
 from ..models import Alert, AlertGroup, AlertPayload, Incident, Service, TimelineEvent
@@ -121,9 +121,9 @@ def _run(sql: str, params: dict[str, Any]) -> Written | None:
     )
 
 
-def _param(name: str, model: type, attname: str) -> Param:
+def _param(name: str, model: type[models.Model], attname: str) -> Param:
     """A placeholder typed as the model's field."""
-    return Param(name, model._meta.get_field(attname))
+    return Param(name, concrete_field(model, attname))
 
 
 @cache
@@ -215,9 +215,7 @@ def _conditions(storm_rate: int) -> dict[str, str]:
     integration = _param("integration", AlertGroup, "integration")
     key = _param("dedup_key", AlertGroup, "dedup_key")
     group = connection.ops.quote_name(AlertGroup._meta.db_table)
-    conflict = ", ".join(
-        connection.ops.quote_name(AlertGroup._meta.get_field(name).column) for name in OPEN_GROUP.fields
-    )
+    conflict = ", ".join(quoted_column(AlertGroup._meta.get_field(name)) for name in OPEN_GROUP.fields)
     conditions = {
         # The repeat's UPDATE names the group table itself: its open group's condition, by the table's name.
         "is_open_group": where_of(open_group(integration, key)),

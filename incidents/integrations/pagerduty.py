@@ -48,6 +48,7 @@ def pagerduty_parse(body: dict[str, Any]) -> AlertBatch:
     action = body.get("event_action")
     if not isinstance(action, str) or action not in ACTIONS:
         errors.append(_("'event_action' must be one of 'trigger', 'acknowledge' or 'resolve'."))
+        action = ""
     dedup_key = body.get("dedup_key")
     if dedup_key is not None and not isinstance(dedup_key, str):
         errors.append(_("'dedup_key' must be a string."))

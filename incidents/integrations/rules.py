@@ -38,7 +38,9 @@ ALERT_STATUS = {
 # At most one open group per integration and dedup key: what makes concurrent alerts of one key open one
 # incident. Its fields and condition say what "the open group of a key" is, wherever it is looked up.
 OPEN_GROUP: UniqueConstraint = next(
-    c for c in AlertGroup._meta.constraints if c.name == "alert_group_one_open_per_key"
+    c
+    for c in AlertGroup._meta.constraints
+    if isinstance(c, UniqueConstraint) and c.name == "alert_group_one_open_per_key"
 )
 
 
@@ -73,7 +75,7 @@ def storm_folding(integration: Integration) -> bool:
     return bool(integration.storm_rate_per_minute)
 
 
-def storm_reached(integration_id: object, since: object, rate: int) -> QuerySet[AlertGroup]:
+def storm_reached(integration_id: Any, since: Any, rate: int) -> QuerySet[AlertGroup]:
     """Not empty when the integration opened `rate` new groups or more since `since`, storm groups aside: a
     group opened now would be beyond its storm rate, and folds into the storm. It reads at most `rate` entries
     of an index, however many groups a storm opens. Exact only under the storm lock (storms.py), which both

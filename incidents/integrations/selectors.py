@@ -9,10 +9,11 @@ from django.dispatch import receiver
 
 from ..models import Integration
 from ..models.integration import key_digest
+from ..sql import quoted_column
 
 _FIELDS = Integration._meta.concrete_fields
 _SQL = (
-    f"SELECT {', '.join(connection.ops.quote_name(f.column) for f in _FIELDS)} "  # noqa: S608
+    f"SELECT {', '.join(quoted_column(f) for f in _FIELDS)} "  # noqa: S608
     f"FROM {connection.ops.quote_name(Integration._meta.db_table)} WHERE key_hash = %s"
 )
 # Key digest -> (integration, when it was read). Known keys only, so guessed keys cannot fill it.

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -37,7 +37,7 @@ def _validate(integration: Integration) -> None:
         ) from None
 
 
-def _check(by: AbstractBaseUser | None, permission: str) -> None:
+def _check(by: User | None, permission: str) -> None:
     if by is not None and not by.has_perm(f"incidents.{permission}_integration"):
         raise PermissionDenied(_("Only managers may manage integrations."))
 
@@ -56,9 +56,7 @@ def _locked(integration_id: int) -> Integration:
     return integration
 
 
-def integration_create(
-    *, by: AbstractBaseUser | None, name: str, kind: str, **fields: Any
-) -> tuple[Integration, str]:
+def integration_create(*, by: User | None, name: str, kind: str, **fields: Any) -> tuple[Integration, str]:
     """A new integration and its key. The key is returned here and never again: only its digest is stored."""
     _check(by, "add")
     _unknown(fields)
@@ -70,9 +68,7 @@ def integration_create(
     return integration, key
 
 
-def integration_update(
-    *, integration_id: int, by: AbstractBaseUser | None, changes: dict[str, Any]
-) -> Integration:
+def integration_update(*, integration_id: int, by: User | None, changes: dict[str, Any]) -> Integration:
     """Changes settings. A new heartbeat interval moves the next check-in due from the last one."""
     _check(by, "change")
     _unknown(changes)
@@ -89,7 +85,7 @@ def integration_update(
     return integration
 
 
-def integration_rotate_key(*, integration_id: int, by: AbstractBaseUser | None) -> tuple[Integration, str]:
+def integration_rotate_key(*, integration_id: int, by: User | None) -> tuple[Integration, str]:
     """A new key for the integration; the old one stops working (in other web processes within
     VIGIL_INTEGRATION_CACHE_SECONDS, see selectors.integration_by_key)."""
     _check(by, "change")

@@ -18,7 +18,7 @@ import psycopg
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models
 
-from incidents.sql import param_type
+from incidents.sql import param_type, quoted_column
 
 _PLACEHOLDER = re.compile(r"%%|%\((\w+)\)s")
 _NEVER = 2**31
@@ -147,7 +147,7 @@ def row_plan(
             continue
         if field.attname not in (*expressions, *given, *each) and field.db_default is not models.NOT_PROVIDED:
             continue
-        columns.append(connection.ops.quote_name(field.column))
+        columns.append(quoted_column(field))
         if field.attname in expressions:
             values.append(expressions[field.attname])
             continue

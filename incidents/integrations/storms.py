@@ -5,6 +5,7 @@ Both paths ask `storm_reached` (rules.py) under `storm_lock`, before their new g
 here, the one-statement path inside its statement, which declines when the storm is reached."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection
 from django.utils.translation import gettext as _
@@ -67,6 +68,7 @@ def _storm_incident(integration: Integration, count: int, now: datetime) -> Inci
         created = False
     if created:
         impact, urgency = integration.impact_urgency_for("critical")
+        named: dict[str, Any] = {"service": integration.service} if integration.service else {}
         incident = incident_create(
             by=None,
             title=_("Alert storm from %(name)s") % {"name": integration.name},
@@ -78,7 +80,7 @@ def _storm_incident(integration: Integration, count: int, now: datetime) -> Inci
             impact=impact,
             urgency=urgency,
             source=Source.ALERT,
-            **({"service": integration.service} if integration.service else {}),
+            **named,
         )
         storm.incident = incident
         storm.save(update_fields=["incident"])

@@ -61,10 +61,10 @@ class ActionItemSerializer(serializers.ModelSerializer):
         ]
 
     def get_owner_username(self, obj: ActionItem) -> str | None:
-        return obj.owner.get_username() if obj.owner_id else None
+        return obj.owner.get_username() if obj.owner else None
 
     def get_allowed_transitions(self, obj: ActionItem) -> list[str]:
-        available = {t.name for t in obj.get_available_state_transitions()}
+        available = {t.name for t in obj.get_available_state_transitions()}  # type: ignore[attr-defined]  # django-fsm's mixin, untyped
         return [name for name in ActionItem.TRANSITIONS if name in available]
 
 

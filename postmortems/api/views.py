@@ -5,6 +5,7 @@ import csv
 import io
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -18,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import PermissionDenied
-from config.permissions import ModelPermissionsWithView
+from config.permissions import ModelPermissionsWithView, acting_user
 from incidents.selectors import incident_list
 
 from .. import services
@@ -59,7 +60,7 @@ class PostmortemViewSet(
     queryset = Postmortem.objects.none()
     filterset_fields = ["state"]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Postmortem]:
         return postmortem_list().prefetch_related(
             "reviewers__reviewer", "action_items__owner", "links__target_type"
         )
@@ -72,7 +73,7 @@ class PostmortemViewSet(
         if not incident_list(user=request.user).filter(pk=incident.pk).exists():
             raise PermissionDenied()
         postmortem, created = services.postmortem_open(
-            record=incident, by=request.user, owner=data.validated_data.get("owner")
+            record=incident, by=acting_user(request), owner=data.validated_data.get("owner")
         )
         return Response(
             PostmortemSerializer(postmortem).data,
@@ -85,7 +86,7 @@ class PostmortemViewSet(
         data = PostmortemUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
         data.is_valid(raise_exception=True)
         postmortem = services.postmortem_update(
-            postmortem_id=postmortem.pk, by=request.user, changes=dict(data.validated_data)
+            postmortem_id=postmortem.pk, by=acting_user(request), changes=dict(data.validated_data)
         )
         return Response(PostmortemSerializer(postmortem).data)
 
@@ -117,7 +118,7 @@ class PostmortemTransitionView(APIView):
         data = NoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         postmortem = services.postmortem_transition(
-            postmortem_id=pk, name=transition, by=request.user, note=data.validated_data["note"]
+            postmortem_id=pk, name=transition, by=acting_user(request), note=data.validated_data["note"]
         )
         return Response(PostmortemSerializer(postmortem).data)
 
@@ -130,7 +131,7 @@ class PostmortemRefreshView(APIView):
     @extend_schema(request=None, responses={200: PostmortemSerializer})
     def post(self, request: Request, pk: int) -> Response:
         _postmortem_visible(request, pk)
-        postmortem = services.postmortem_refresh_from_record(postmortem_id=pk, by=request.user)
+        postmortem = services.postmortem_refresh_from_record(postmortem_id=pk, by=acting_user(request))
         return Response(PostmortemSerializer(postmortem).data)
 
 
@@ -145,7 +146,7 @@ class PostmortemApproveView(APIView):
         data = ApproveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         row = services.postmortem_approve(
-            postmortem_id=pk, by=request.user, comment=data.validated_data["comment"]
+            postmortem_id=pk, by=acting_user(request), comment=data.validated_data["comment"]
         )
         return Response(ReviewerSerializer(row).data)
 
@@ -161,7 +162,7 @@ class PostmortemReviewersView(APIView):
         data = ReviewerAddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         row = services.postmortem_reviewer_add(
-            postmortem_id=pk, reviewer=data.validated_data["reviewer"], by=request.user
+            postmortem_id=pk, reviewer=data.validated_data["reviewer"], by=acting_user(request)
         )
         return Response(ReviewerSerializer(row).data, status=status.HTTP_201_CREATED)
 
@@ -172,7 +173,7 @@ class PostmortemReviewerView(APIView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, pk: int, user_id: int) -> Response:
         _postmortem_visible(request, pk)
-        services.postmortem_reviewer_remove(postmortem_id=pk, reviewer_id=user_id, by=request.user)
+        services.postmortem_reviewer_remove(postmortem_id=pk, reviewer_id=user_id, by=acting_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -189,7 +190,7 @@ class PostmortemLinksView(APIView):
         values = data.validated_data
         link = services.link_add(
             postmortem_id=pk,
-            by=request.user,
+            by=acting_user(request),
             kind=values["target_type"],
             target_id=values["target_id"],
             purpose=values["purpose"],
@@ -204,7 +205,7 @@ class PostmortemLinkView(APIView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, pk: int, link_id: int) -> Response:
         _postmortem_visible(request, pk)
-        services.link_remove(link_id=link_id, by=request.user)
+        services.link_remove(link_id=link_id, by=acting_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -260,7 +261,7 @@ class ActionItemViewSet(
     queryset = ActionItem.objects.none()
     filterset_fields = ["state", "owner", "postmortem"]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[ActionItem]:
         if self.request.query_params.get("overdue") in ("1", "true"):
             return action_items_overdue()
         return ActionItem.objects.select_related("owner").order_by("due_date", "id")
@@ -271,7 +272,7 @@ class ActionItemViewSet(
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         postmortem = values.pop("postmortem")
-        item = services.action_item_create(postmortem_id=postmortem.pk, by=request.user, **values)
+        item = services.action_item_create(postmortem_id=postmortem.pk, by=acting_user(request), **values)
         return Response(ActionItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ActionItemWriteSerializer, responses={200: ActionItemSerializer})
@@ -280,7 +281,7 @@ class ActionItemViewSet(
         data = ActionItemWriteSerializer(data=request.data, partial=kwargs.get("partial", False))
         data.is_valid(raise_exception=True)
         item = services.action_item_update(
-            item_id=item.pk, by=request.user, changes=dict(data.validated_data)
+            item_id=item.pk, by=acting_user(request), changes=dict(data.validated_data)
         )
         return Response(ActionItemSerializer(item).data)
 
@@ -301,7 +302,7 @@ class ActionItemTransitionView(APIView):
     def post(self, request: Request, pk: int, transition: str) -> Response:
         if not request.user.has_perm("postmortems.view_actionitem"):
             raise PermissionDenied()
-        item = services.action_item_transition(item_id=pk, name=transition, by=request.user)
+        item = services.action_item_transition(item_id=pk, name=transition, by=acting_user(request))
         return Response(ActionItemSerializer(item).data)
 
 

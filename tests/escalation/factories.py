@@ -112,7 +112,7 @@ class RotationFactory(factory.django.DjangoModelFactory):
     starts_at = dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC)  # Monday 09:00 in Paris
 
     @factory.post_generation
-    def users(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+    def users(self, create, extracted, **kwargs):
         if create and extracted:
             RotationMember.objects.bulk_create(
                 RotationMember(rotation=self, user=user, position=index)
@@ -156,7 +156,7 @@ class EscalationLevelFactory(factory.django.DjangoModelFactory):
     delay = dt.timedelta(0)
 
     @factory.post_generation
-    def users(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+    def users(self, create, extracted, **kwargs):
         if create and extracted:
             self.users.add(*extracted)
 
@@ -207,6 +207,6 @@ class StakeholderGroupFactory(factory.django.DjangoModelFactory):
     audience = "management"
 
     @factory.post_generation
-    def users(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+    def users(self, create, extracted, **kwargs):
         if create and extracted:
             self.users.add(*extracted)

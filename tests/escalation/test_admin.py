@@ -39,7 +39,7 @@ T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def admin_client(client):  # type: ignore[no-untyped-def]
+def admin_client(client):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     return client
 

@@ -25,7 +25,7 @@ def utc(*args: int) -> dt.datetime:
 
 
 @pytest.fixture
-def team_on_call():  # type: ignore[no-untyped-def]
+def team_on_call():
     """A team whose schedule hands off on Mondays 09:00 Paris (08:00 UTC in winter) from Ann to Bob."""
     team = TeamFactory()
     ann, bob = UserFactory(username="ann"), UserFactory(username="bob")

@@ -23,12 +23,12 @@ instants = st.integers(min_value=0, max_value=int((HIGH - LOW).total_seconds()) 
 
 @settings(max_examples=300, deadline=None)
 @given(start=instants, end=instants)
-def test_the_ruler_agrees_with_business_between(start, end):  # type: ignore[no-untyped-def]
+def test_the_ruler_agrees_with_business_between(start, end):
     expected = business_between(calendar=PARIS, start=start, end=end).total_seconds()
     assert abs(RULER.between(start, end).total_seconds() - expected) < 1e-3
 
 
-def test_24x7_and_no_working_time():  # type: ignore[no-untyped-def]
+def test_24x7_and_no_working_time():
     start, end = LOW, LOW + dt.timedelta(hours=5)
     assert BusinessRuler(calendar=None, low=LOW, high=HIGH).between(start, end) == dt.timedelta(hours=5)
     idle = spec_build(time_zone="UTC", week=[[] for _ in range(7)])

@@ -38,7 +38,7 @@ def paris(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=PARIS)
 
 
-def office(**kwargs) -> object:  # type: ignore[no-untyped-def]
+def office(**kwargs) -> object:
     return spec_build(time_zone="Europe/Paris", week=OFFICE, **kwargs)
 
 
@@ -279,7 +279,7 @@ instants = st.one_of(
 
 
 @st.composite
-def specs(draw):  # type: ignore[no-untyped-def]
+def specs(draw):
     week = [draw(day_plan) for _ in range(7)]
     assume(any(week))
     holidays = draw(

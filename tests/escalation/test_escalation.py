@@ -40,7 +40,7 @@ T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def two_levels():  # type: ignore[no-untyped-def]
+def two_levels():
     """P1 -> a policy paging `first` at once and `second` 5 minutes later."""
     first, second = UserFactory(), UserFactory()
     policy = EscalationPolicyFactory(name="P1 policy")
@@ -50,11 +50,11 @@ def two_levels():  # type: ignore[no-untyped-def]
     return first, second
 
 
-def pages_for(user) -> list[Notification]:  # type: ignore[no-untyped-def]
+def pages_for(user) -> list[Notification]:
     return list(Notification.objects.filter(recipient=user, reason="page"))
 
 
-def create_p1(api, as_role) -> int:  # type: ignore[no-untyped-def]
+def create_p1(api, as_role) -> int:
     as_role("agents")
     response = api.post(
         "/api/v1/incidents/", {"title": "Payments down", "impact": 1, "urgency": 1}, format="json"

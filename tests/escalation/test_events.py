@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-def events_of(subscription) -> list[str]:  # type: ignore[no-untyped-def]
+def events_of(subscription) -> list[str]:
     return list(
         Notification.objects.filter(subscription=subscription).order_by("id").values_list("reason", flat=True)
     )

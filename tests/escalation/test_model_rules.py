@@ -13,7 +13,7 @@ from tests.escalation.factories import ScheduleFactory
 pytestmark = pytest.mark.django_db
 
 
-def admin_add(client: Client, model: str, data: dict[str, Any], inlines: dict[str, list[dict]] | None = None):  # type: ignore[no-untyped-def]
+def admin_add(client: Client, model: str, data: dict[str, Any], inlines: dict[str, list[dict]] | None = None):
     """Post the admin's add form of `model`, with the rows of each inline formset (keyed by its prefix)."""
     body = dict(data)
     for prefix, rows in (inlines or {}).items():
@@ -28,7 +28,7 @@ def admin_add(client: Client, model: str, data: dict[str, Any], inlines: dict[st
     return client.post(reverse(f"admin:escalation_{model}_add"), body)
 
 
-def refused_in_admin(response, messages: list[str]) -> None:  # type: ignore[no-untyped-def]
+def refused_in_admin(response, messages: list[str]) -> None:
     """The form came back (no redirect) showing each message."""
     assert response.status_code == 200, response.status_code
     page = response.content.decode()

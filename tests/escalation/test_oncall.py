@@ -36,7 +36,7 @@ def utc(*args: int) -> dt.datetime:
 
 
 @pytest.fixture
-def people():  # type: ignore[no-untyped-def]
+def people():
     return [UserFactory(username=name) for name in ("ann", "bob", "cat")]
 
 
@@ -196,7 +196,7 @@ moments = st.datetimes(min_value=NAIVE_FIRST, max_value=NAIVE_LAST, timezones=st
 
 
 @st.composite
-def rotations(draw):  # type: ignore[no-untyped-def]
+def rotations(draw):
     return Rotation(
         hand_off=draw(st.sampled_from(["daily", "weekly"])),
         # Quarter hours, so that hand-offs fall in skipped and repeated hours too.

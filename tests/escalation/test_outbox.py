@@ -21,7 +21,7 @@ from tests.incidents.factories import IncidentFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def write(subject, **fields) -> Notification:  # type: ignore[no-untyped-def]
+def write(subject, **fields) -> Notification:
     defaults = {
         "reason": "test",
         "channel": Channel.WEBHOOK,

@@ -51,7 +51,7 @@ ESCALATION_DIR = Path(__file__).resolve().parents[2] / "escalation"
 
 
 @pytest.fixture
-def chore_world():  # type: ignore[no-untyped-def]
+def chore_world():
     """A team with someone on call, a manager, and a chore owned by someone else; an SLA policy for chores only
     (15 min to acknowledge) whose escalation pages the on-call person at once, then the chore's owner, then the
     owner's manager; management hears when a chore opens; a reporting rule for chores."""
@@ -95,7 +95,7 @@ def open_chore(chore: Chore) -> None:
         event_emit(subject=locked, event="chore.opened", at=T0)
 
 
-def rows(*, reason: str, user=None) -> list[Notification]:  # type: ignore[no-untyped-def]
+def rows(*, reason: str, user=None) -> list[Notification]:
     query = Notification.objects.filter(reason=reason)
     if user is not None:
         query = query.filter(recipient=user)

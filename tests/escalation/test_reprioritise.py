@@ -19,12 +19,12 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-def paged(user) -> int:  # type: ignore[no-untyped-def]
+def paged(user) -> int:
     return Notification.objects.filter(reason="page", recipient=user).count()
 
 
 @pytest.fixture
-def p1_pager():  # type: ignore[no-untyped-def]
+def p1_pager():
     urgent = UserFactory()
     policy = EscalationPolicyFactory(name="P1")
     EscalationLevelFactory(policy=policy, users=[urgent])
@@ -32,7 +32,7 @@ def p1_pager():  # type: ignore[no-untyped-def]
     return urgent
 
 
-def create(api, impact: int, urgency: int) -> int:  # type: ignore[no-untyped-def]
+def create(api, impact: int, urgency: int) -> int:
     response = api.post(
         "/api/v1/incidents/", {"title": "x", "impact": impact, "urgency": urgency}, format="json"
     )

@@ -29,14 +29,14 @@ def clock(kind: str) -> SlaClock:
     return SlaClock.objects.get(kind=kind)
 
 
-def post(api, path: str, body: dict | None = None) -> dict:  # type: ignore[no-untyped-def]
+def post(api, path: str, body: dict | None = None) -> dict:
     response = api.post(path, body or {}, format="json")
     assert response.status_code in (200, 201), response.content
     return response.json()
 
 
 @pytest.fixture
-def p1_policy():  # type: ignore[no-untyped-def]
+def p1_policy():
     oncall = UserFactory()
     policy = EscalationPolicyFactory()
     EscalationLevelFactory(policy=policy, users=[oncall])

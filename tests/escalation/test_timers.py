@@ -140,7 +140,7 @@ def test_two_sweepers_at_once_never_fire_a_timer_twice():
     assert Timer.objects.filter(state=TimerState.FIRED).count() == 400
 
 
-def _type_id(obj) -> int:  # type: ignore[no-untyped-def]
+def _type_id(obj) -> int:
     from django.contrib.contenttypes.models import ContentType
 
     return ContentType.objects.get_for_model(obj).pk

@@ -41,7 +41,7 @@ def redis_broker() -> str:
     return url
 
 
-def pager(receiver_url: str):  # type: ignore[no-untyped-def]
+def pager(receiver_url: str):
     """A P1 policy: level 1 pages `first`, level 2 pages `second` 5 minutes later; both by webhook."""
     first, second = UserFactory(), UserFactory()
     for user in (first, second):

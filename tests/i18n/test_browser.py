@@ -16,7 +16,7 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "test-artifacts" / "screenshots"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_incident_page_in_persian_and_in_japanese(live_server):  # type: ignore[no-untyped-def]
+def test_the_incident_page_in_persian_and_in_japanese(live_server):
     agent = UserFactory(role="agents", is_staff=True, username="sara")
     agent.set_password("correct horse battery")
     agent.save()

@@ -45,7 +45,7 @@ def test_the_vendor_catalogues_are_complete_and_translate_only_the_libraries_str
     known = set()
     for mo in (Path(rest_framework.__file__).parent / "locale").glob("*/LC_MESSAGES/django.mo"):
         with mo.open("rb") as source:
-            catalogue = gettext.GNUTranslations(source)._catalog  # type: ignore[attr-defined]
+            catalogue = gettext.GNUTranslations(source)._catalog
         known |= {key if isinstance(key, str) else key[0] for key in catalogue}
     (path,) = translations.vendor_catalogues()
     with path.open("rb") as source:

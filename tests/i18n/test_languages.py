@@ -102,19 +102,19 @@ def untranslated(html: str, code: str) -> list[str]:
 
 
 @pytest.fixture
-def agent():  # type: ignore[no-untyped-def]
+def agent():
     user = UserFactory(role="agents", is_staff=True, username="alice")
     UserProfile.objects.create(user=user)
     return user
 
 
-def _speak(user, code: str, zone: str = "") -> None:  # type: ignore[no-untyped-def]
+def _speak(user, code: str, zone: str = "") -> None:
     UserProfile.objects.filter(user=user).update(language=code, time_zone=zone)
     user.refresh_from_db()  # forgets the profile it holds
 
 
 @pytest.fixture
-def incident(agent):  # type: ignore[no-untyped-def]
+def incident(agent):
     category = IncidentCategory.objects.get(code="system-outage")
     incident = incident_create(by=agent, title=TITLE, impact=1, urgency=2, category=category)
     incident_transition(incident_id=incident.pk, name="acknowledge", by=agent)
@@ -129,7 +129,7 @@ def _html_attributes(html: str) -> str:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("code", CODES)
-def test_the_incident_page_in_each_language(client: Client, agent, incident, code: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_incident_page_in_each_language(client: Client, agent, incident, code: str) -> None:
     _speak(agent, code)
     client.force_login(agent)
     response = client.get(f"/admin/incidents/incident/{incident.pk}/change/")
@@ -156,7 +156,7 @@ def test_the_incident_page_in_each_language(client: Client, agent, incident, cod
 @pytest.mark.parametrize("code", CODES)
 def test_the_incident_list_and_the_admin_index_in_each_language(
     client: Client, agent, incident, code: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _speak(agent, code)
     client.force_login(agent)
     for url in ("/admin/", "/admin/incidents/incident/", "/preferences/"):
@@ -179,7 +179,7 @@ def test_the_check_for_english_left_in_a_page_finds_it() -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("code", CODES)
-def test_an_api_error_in_the_language_of_a_token_users_profile(agent, incident, code: str) -> None:  # type: ignore[no-untyped-def]
+def test_an_api_error_in_the_language_of_a_token_users_profile(agent, incident, code: str) -> None:
     _speak(agent, code)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=agent).key}")
@@ -218,7 +218,7 @@ def test_api_errors_follow_the_browser_without_a_profile(code: str) -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("code", CODES)
-def test_a_notification_in_the_recipients_language(agent, incident, code: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_notification_in_the_recipients_language(agent, incident, code: str) -> None:
     _speak(agent, code)
     notify_user_now(
         subject=incident,
@@ -251,7 +251,7 @@ def test_a_notification_in_the_recipients_language(agent, incident, code: str) -
 @pytest.mark.parametrize("code", ["ko", "fa"])
 def test_notification_labels_and_times_in_the_recipients_language_and_zone(
     agent, incident, code: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     zone = {"ko": "Asia/Seoul", "fa": "Asia/Tehran"}[code]
     _speak(agent, code, zone)
     due = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
@@ -284,7 +284,7 @@ def test_notification_labels_and_times_in_the_recipients_language_and_zone(
 @pytest.mark.django_db
 def test_a_groups_members_hear_in_their_language_and_its_plain_addresses_in_the_default(
     agent, incident
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _speak(agent, "ja")
     group = StakeholderGroup.objects.create(
         name="Management", audience="management", addresses="boss@example.org"
@@ -317,7 +317,7 @@ def test_a_groups_members_hear_in_their_language_and_its_plain_addresses_in_the_
 
 
 @pytest.mark.django_db
-def test_the_profile_language_beats_the_switch_and_the_browser(client: Client, agent) -> None:  # type: ignore[no-untyped-def]
+def test_the_profile_language_beats_the_switch_and_the_browser(client: Client, agent) -> None:
     _speak(agent, "ja")
     client.force_login(agent)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fa"
@@ -326,7 +326,7 @@ def test_the_profile_language_beats_the_switch_and_the_browser(client: Client, a
 
 
 @pytest.mark.django_db
-def test_without_a_profile_language_the_switch_beats_the_browser(client: Client, agent) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_profile_language_the_switch_beats_the_browser(client: Client, agent) -> None:
     assert client.get("/admin/login/", HTTP_ACCEPT_LANGUAGE="ko")["Content-Language"] == "ko"
     assert client.get("/admin/login/")["Content-Language"] == "en"
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fa"
@@ -337,7 +337,7 @@ def test_without_a_profile_language_the_switch_beats_the_browser(client: Client,
 
 
 @pytest.mark.django_db
-def test_the_switch_sets_the_cookie_and_a_signed_in_users_profile(client: Client, agent) -> None:  # type: ignore[no-untyped-def]
+def test_the_switch_sets_the_cookie_and_a_signed_in_users_profile(client: Client, agent) -> None:
     response = client.post("/i18n/setlang/", {"language": "zh-hant", "next": "/admin/login/"})
     assert response.status_code == 302
     assert response["Location"] == "/admin/login/"
@@ -359,7 +359,7 @@ def test_the_switch_sets_the_cookie_and_a_signed_in_users_profile(client: Client
 
 
 @pytest.mark.django_db
-def test_a_person_sets_their_own_language_and_time_zone(client: Client, agent) -> None:  # type: ignore[no-untyped-def]
+def test_a_person_sets_their_own_language_and_time_zone(client: Client, agent) -> None:
     client.force_login(agent)
     page = client.get("/preferences/")
     assert page.status_code == 200
@@ -385,7 +385,7 @@ def test_a_person_without_a_profile_gets_one_from_the_preferences_page(client: C
 
 
 @pytest.mark.django_db
-def test_dates_in_the_locales_format_and_the_users_zone(client: Client, agent, incident) -> None:  # type: ignore[no-untyped-def]
+def test_dates_in_the_locales_format_and_the_users_zone(client: Client, agent, incident) -> None:
     reported = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     type(incident).objects.filter(pk=incident.pk).update(reported_at=reported)
     _speak(agent, "fa", "Asia/Tehran")

@@ -18,7 +18,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
 
     @factory.post_generation
-    def role(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+    def role(self, create, extracted, **kwargs):
         if create and extracted:
             self.groups.add(Group.objects.get(name=extracted))
 
@@ -61,7 +61,7 @@ class IntegrationFactory(factory.django.DjangoModelFactory):
     kind = IntegrationKind.ALERTMANAGER
 
     @classmethod
-    def _create(cls, model_class, *args, key=None, **kwargs):  # type: ignore[no-untyped-def]
+    def _create(cls, model_class, *args, key=None, **kwargs):
         key = key or key_generate()
         integration = model_class(*args, **kwargs)
         integration.set_key(key)

@@ -12,14 +12,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def agent_client(client):  # type: ignore[no-untyped-def]
+def agent_client(client):
     agent = UserFactory(role="agents", is_staff=True)
     client.force_login(agent)
     client.agent = agent
     return client
 
 
-def test_changelist_shows_the_queue_and_searches(agent_client):  # type: ignore[no-untyped-def]
+def test_changelist_shows_the_queue_and_searches(agent_client):
     a = incident_create(by=agent_client.agent, title="Disk full", impact=1, urgency=1)
     incident_create(by=agent_client.agent, title="Printer jam", impact=4, urgency=4)
     page = agent_client.get("/admin/incidents/incident/")
@@ -37,14 +37,14 @@ def test_changelist_shows_the_queue_and_searches(agent_client):  # type: ignore[
     )
 
 
-def test_change_form_has_one_button_per_allowed_transition(agent_client):  # type: ignore[no-untyped-def]
+def test_change_form_has_one_button_per_allowed_transition(agent_client):
     incident = incident_create(by=agent_client.agent, title="VPN", impact=2, urgency=2)
     page = agent_client.get(f"/admin/incidents/incident/{incident.pk}/change/").content.decode()
     buttons = sorted(part.split('"')[0] for part in page.split('data-transition="')[1:])
     assert buttons == ["acknowledge", "cancel", "resolve"]
 
 
-def test_transition_button_runs_the_service(agent_client):  # type: ignore[no-untyped-def]
+def test_transition_button_runs_the_service(agent_client):
     incident = incident_create(by=agent_client.agent, title="VPN", impact=2, urgency=2)
     response = agent_client.post(f"/admin/incidents/incident/{incident.pk}/transition/acknowledge/")
     assert response.status_code == 302
@@ -57,7 +57,7 @@ def test_transition_button_runs_the_service(agent_client):  # type: ignore[no-un
     assert b"cannot acknowledge" in again.content
 
 
-def test_transition_button_rechecks_permission(client):  # type: ignore[no-untyped-def]
+def test_transition_button_rechecks_permission(client):
     viewer = UserFactory(is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_incident"))
     client.force_login(viewer)
@@ -67,7 +67,7 @@ def test_transition_button_rechecks_permission(client):  # type: ignore[no-untyp
     assert incident.state == "new"
 
 
-def test_transition_needs_post(agent_client):  # type: ignore[no-untyped-def]
+def test_transition_needs_post(agent_client):
     incident = incident_create(by=agent_client.agent, title="x", impact=2, urgency=2)
     assert (
         agent_client.get(f"/admin/incidents/incident/{incident.pk}/transition/acknowledge/").status_code
@@ -75,7 +75,7 @@ def test_transition_needs_post(agent_client):  # type: ignore[no-untyped-def]
     )
 
 
-def test_comment_from_the_admin(agent_client):  # type: ignore[no-untyped-def]
+def test_comment_from_the_admin(agent_client):
     incident = incident_create(by=agent_client.agent, title="x", impact=2, urgency=2)
     agent_client.post(f"/admin/incidents/incident/{incident.pk}/comment/", {"body": "called the vendor"})
     agent_client.post(
@@ -85,7 +85,7 @@ def test_comment_from_the_admin(agent_client):  # type: ignore[no-untyped-def]
     assert [(c.note, c.is_public) for c in comments] == [("called the vendor", False), ("fixed soon", True)]
 
 
-def _incident_form(*, title: str, impact: int, urgency: int, timeline) -> dict:  # type: ignore[no-untyped-def]
+def _incident_form(*, title: str, impact: int, urgency: int, timeline) -> dict:
     """The admin's change form as a browser posts it: the editable fields, and the read-only timeline inline's
     management form with one entry per existing event."""
     form = {
@@ -116,7 +116,7 @@ def _incident_form(*, title: str, impact: int, urgency: int, timeline) -> dict: 
     return form
 
 
-def test_editing_impact_in_the_admin_recomputes_priority(agent_client):  # type: ignore[no-untyped-def]
+def test_editing_impact_in_the_admin_recomputes_priority(agent_client):
     incident = incident_create(by=agent_client.agent, title="x", impact=4, urgency=4)
     form = _incident_form(
         title="x", impact=1, urgency=1, timeline=TimelineEvent.objects.filter(incident=incident)
@@ -128,7 +128,7 @@ def test_editing_impact_in_the_admin_recomputes_priority(agent_client):  # type:
     assert TimelineEvent.objects.filter(incident=incident, kind="change").count() == 1
 
 
-def test_adding_in_the_admin_goes_through_the_service(agent_client):  # type: ignore[no-untyped-def]
+def test_adding_in_the_admin_goes_through_the_service(agent_client):
     form = _incident_form(title="Added by hand", impact=2, urgency=2, timeline=[])
     response = agent_client.post("/admin/incidents/incident/add/", form)
     assert response.status_code == 302, response.content[:2000]

@@ -10,7 +10,7 @@ from .factories import UserFactory
 
 
 @pytest.mark.django_db(transaction=True)
-def test_agent_acknowledges_and_comments_in_the_admin(live_server):  # type: ignore[no-untyped-def]
+def test_agent_acknowledges_and_comments_in_the_admin(live_server):
     agent = UserFactory(role="agents", is_staff=True, username="alice")
     agent.set_password("correct horse battery")
     agent.save()

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/incidents/"
 
 
-def test_create_shows_reference_priority_and_milestones(api, as_role):  # type: ignore[no-untyped-def]
+def test_create_shows_reference_priority_and_milestones(api, as_role):
     agent = as_role("agents")
     service = ServiceFactory()
     category = IncidentCategory.objects.get(code="system-outage")
@@ -46,7 +46,7 @@ def test_create_shows_reference_priority_and_milestones(api, as_role):  # type: 
     assert api.get(f"{URL}{body['id']}/").json()["title"] == "Checkout 502"
 
 
-def test_transition_via_api_and_timeline(api, as_role):  # type: ignore[no-untyped-def]
+def test_transition_via_api_and_timeline(api, as_role):
     as_role("agents")
     incident_id = api.post(URL, {"title": "x", "impact": 2, "urgency": 2}, format="json").json()["id"]
     assert api.post(f"{URL}{incident_id}/acknowledge/", {"note": "on it"}, format="json").status_code == 200
@@ -70,7 +70,7 @@ def test_transition_via_api_and_timeline(api, as_role):  # type: ignore[no-untyp
     assert timeline[1]["note"] == "on it"
 
 
-def test_409_names_state_and_allowed(api, as_role):  # type: ignore[no-untyped-def]
+def test_409_names_state_and_allowed(api, as_role):
     as_role("agents")
     incident_id = api.post(URL, {"title": "x", "impact": 2, "urgency": 2}, format="json").json()["id"]
     response = api.post(f"{URL}{incident_id}/close/", {}, format="json")
@@ -83,7 +83,7 @@ def test_409_names_state_and_allowed(api, as_role):  # type: ignore[no-untyped-d
     }
 
 
-def test_resolution_fields_only_apply_to_resolve(api, as_role):  # type: ignore[no-untyped-def]
+def test_resolution_fields_only_apply_to_resolve(api, as_role):
     as_role("agents")
     incident_id = api.post(URL, {"title": "x", "impact": 2, "urgency": 2}, format="json").json()["id"]
     response = api.post(f"{URL}{incident_id}/acknowledge/", {"resolution_code": "fixed"}, format="json")
@@ -91,7 +91,7 @@ def test_resolution_fields_only_apply_to_resolve(api, as_role):  # type: ignore[
     assert "resolution_code" in response.json()["fields"]
 
 
-def test_patch_recomputes_priority_and_rejects_state(api, as_role):  # type: ignore[no-untyped-def]
+def test_patch_recomputes_priority_and_rejects_state(api, as_role):
     as_role("agents")
     incident_id = api.post(URL, {"title": "x", "impact": 4, "urgency": 4}, format="json").json()["id"]
     patched = api.patch(f"{URL}{incident_id}/", {"urgency": 1, "impact": 1}, format="json")
@@ -103,7 +103,7 @@ def test_patch_recomputes_priority_and_rejects_state(api, as_role):  # type: ign
     assert api.get(f"{URL}{incident_id}/").json()["state"] == "new"
 
 
-def test_put_needs_the_required_fields(api, as_role):  # type: ignore[no-untyped-def]
+def test_put_needs_the_required_fields(api, as_role):
     as_role("agents")
     incident_id = api.post(URL, {"title": "x", "impact": 4, "urgency": 4}, format="json").json()["id"]
     assert api.put(f"{URL}{incident_id}/", {"title": "y"}, format="json").status_code == 400
@@ -112,7 +112,7 @@ def test_put_needs_the_required_fields(api, as_role):  # type: ignore[no-untyped
     assert (full.json()["title"], full.json()["priority"]) == ("y", 2)
 
 
-def test_filters(api, as_role):  # type: ignore[no-untyped-def]
+def test_filters(api, as_role):
     agent = as_role("agents")
     team, service = TeamFactory(), ServiceFactory()
     t0 = datetime(2026, 1, 10, tzinfo=UTC)
@@ -137,7 +137,7 @@ def test_filters(api, as_role):  # type: ignore[no-untyped-def]
     assert api.get(URL + "?reported_after=yesterday").status_code == 400
 
 
-def test_search_by_words_and_reference(api, as_role):  # type: ignore[no-untyped-def]
+def test_search_by_words_and_reference(api, as_role):
     as_role("agents")
     disk = IncidentFactory(title="Disk full on db-1", description="postgres stopped writing")
     IncidentFactory(title="Printer jam", description="tray 2")
@@ -153,7 +153,7 @@ def test_search_by_words_and_reference(api, as_role):  # type: ignore[no-untyped
     assert ids("nothing-like-this") == set()
 
 
-def test_pagination_and_page_size_cap(api, as_role):  # type: ignore[no-untyped-def]
+def test_pagination_and_page_size_cap(api, as_role):
     as_role("agents")
     IncidentFactory.create_batch(7)
     page = api.get(URL, {"page_size": 3}).json()
@@ -163,7 +163,7 @@ def test_pagination_and_page_size_cap(api, as_role):  # type: ignore[no-untyped-
     assert api.get(URL, {"page": 99}).status_code == 404
 
 
-def test_list_query_count_does_not_grow_with_rows(api, as_role, django_assert_max_num_queries):  # type: ignore[no-untyped-def]
+def test_list_query_count_does_not_grow_with_rows(api, as_role, django_assert_max_num_queries):
     as_role("agents")
     service, team = ServiceFactory(), TeamFactory()
     IncidentFactory.create_batch(40, service=service, team=team, assignee=UserFactory())
@@ -173,7 +173,7 @@ def test_list_query_count_does_not_grow_with_rows(api, as_role, django_assert_ma
     assert len(response.json()["results"]) == 40
 
 
-def test_unknown_transition_name_is_404(api, as_role):  # type: ignore[no-untyped-def]
+def test_unknown_transition_name_is_404(api, as_role):
     agent = as_role("agents")
     incident = incident_create(by=agent, title="x", impact=3, urgency=3)
     assert api.post(f"{URL}{incident.pk}/explode/", {}, format="json").status_code == 404

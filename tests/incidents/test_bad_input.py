@@ -9,12 +9,12 @@ URL = "/api/v1/incidents/"
 
 
 @pytest.fixture
-def agent_api(api, as_role):  # type: ignore[no-untyped-def]
+def agent_api(api, as_role):
     as_role("agents")
     return api
 
 
-def test_malformed_json(agent_api):  # type: ignore[no-untyped-def]
+def test_malformed_json(agent_api):
     response = agent_api.post(URL, '{"title": "x", ', content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"
@@ -38,7 +38,7 @@ def test_malformed_json(agent_api):  # type: ignore[no-untyped-def]
         ({"title": "x", "description": "nul \x00 inside", "impact": 2, "urgency": 2}, "description"),
     ],
 )
-def test_invalid_fields_are_named(agent_api, body, field):  # type: ignore[no-untyped-def]
+def test_invalid_fields_are_named(agent_api, body, field):
     response = agent_api.post(URL, body, format="json")
     assert response.status_code == 400, response.content
     payload = response.json()
@@ -47,13 +47,13 @@ def test_invalid_fields_are_named(agent_api, body, field):  # type: ignore[no-un
     assert payload["detail"].startswith(field)
 
 
-def test_body_not_an_object(agent_api):  # type: ignore[no-untyped-def]
+def test_body_not_an_object(agent_api):
     response = agent_api.post(URL, [1, 2, 3], format="json")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
 
 
-def test_unknown_ids_are_404(agent_api):  # type: ignore[no-untyped-def]
+def test_unknown_ids_are_404(agent_api):
     for method, path in [
         ("get", f"{URL}999999/"),
         ("patch", f"{URL}999999/"),
@@ -68,7 +68,7 @@ def test_unknown_ids_are_404(agent_api):  # type: ignore[no-untyped-def]
         assert response.json()["code"] == "not_found"
 
 
-def test_body_over_the_limit_is_413(agent_api, settings):  # type: ignore[no-untyped-def]
+def test_body_over_the_limit_is_413(agent_api, settings):
     settings.VIGIL_MAX_BODY_BYTES = 1024
     response = agent_api.post(
         URL, {"title": "x", "description": "y" * 2000, "impact": 2, "urgency": 2}, format="json"
@@ -78,7 +78,7 @@ def test_body_over_the_limit_is_413(agent_api, settings):  # type: ignore[no-unt
     assert response.json()["limit_bytes"] == 1024
 
 
-def test_default_limit_is_one_mebibyte(agent_api):  # type: ignore[no-untyped-def]
+def test_default_limit_is_one_mebibyte(agent_api):
     big = agent_api.post(
         URL, {"title": "x", "description": "y" * (1024 * 1024), "impact": 2, "urgency": 2}, format="json"
     )
@@ -89,14 +89,14 @@ def test_default_limit_is_one_mebibyte(agent_api):  # type: ignore[no-untyped-de
     assert fits.status_code == 201
 
 
-def test_wrong_method_is_405_json(agent_api):  # type: ignore[no-untyped-def]
+def test_wrong_method_is_405_json(agent_api):
     incident = IncidentFactory()
     response = agent_api.get(f"{URL}{incident.pk}/acknowledge/")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
 
 
-def test_non_json_content_type_is_415(agent_api):  # type: ignore[no-untyped-def]
+def test_non_json_content_type_is_415(agent_api):
     response = agent_api.post(URL, "title=x", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"

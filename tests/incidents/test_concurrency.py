@@ -34,7 +34,7 @@ def _post(url: str, token: str) -> int:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_concurrent_acknowledges_one_wins(live_server):  # type: ignore[no-untyped-def]
+def test_twenty_concurrent_acknowledges_one_wins(live_server):
     require_postgres()
     agent = UserFactory(role="agents")
     token = Token.objects.create(user=agent).key

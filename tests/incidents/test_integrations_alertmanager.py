@@ -15,17 +15,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def am():  # type: ignore[no-untyped-def]
+def am():
     return IntegrationFactory(kind="alertmanager")
 
 
-def replay(api, key, order):  # type: ignore[no-untyped-def]
+def replay(api, key, order):
     response = post_raw(api, am_url(key), capture(order)["body_raw"])
     assert response.status_code == 200, response.content
     return response.json()
 
 
-def test_whole_series_firing_partial_full_resolve_repeat_refire(api, am):  # type: ignore[no-untyped-def]
+def test_whole_series_firing_partial_full_resolve_repeat_refire(api, am):
     checkout = ServiceFactory(name="checkout")
     payments = ServiceFactory(name="payments")
 
@@ -89,7 +89,7 @@ def test_whole_series_firing_partial_full_resolve_repeat_refire(api, am):  # typ
     assert not AlertGroup.objects.filter(is_open=True).exists()
 
 
-def test_labels_annotations_and_raw_body_are_kept(api, am):  # type: ignore[no-untyped-def]
+def test_labels_annotations_and_raw_body_are_kept(api, am):
     raw = capture(1)["body_raw"]
     replay(api, am.key, 1)
     payload = AlertPayload.objects.get()
@@ -104,19 +104,19 @@ def test_labels_annotations_and_raw_body_are_kept(api, am):  # type: ignore[no-u
     assert "instance=checkout-1:8080" in alert.labels_text
 
 
-def test_dedup_key_is_the_sha256_of_the_group_key(api, am):  # type: ignore[no-untyped-def]
+def test_dedup_key_is_the_sha256_of_the_group_key(api, am):
     replay(api, am.key, 1)
     assert AlertGroup.objects.get().dedup_key == capture(1)["capture"]["groupKey_sha256"]
 
 
-def test_unknown_service_label_falls_back_to_the_integration_service(api):  # type: ignore[no-untyped-def]
+def test_unknown_service_label_falls_back_to_the_integration_service(api):
     service = ServiceFactory(name="shop")
     integration = IntegrationFactory(kind="alertmanager", service=service)
     body = replay(api, integration.key, 1)
     assert Incident.objects.get(pk=body["incident"]["id"]).service == service
 
 
-def test_a_person_resolving_then_a_repeat_opens_a_new_incident(api, am):  # type: ignore[no-untyped-def]
+def test_a_person_resolving_then_a_repeat_opens_a_new_incident(api, am):
     first = replay(api, am.key, 7)
     incident_transition(incident_id=first["incident"]["id"], name="resolve", by=None)
     again = replay(api, am.key, 9)
@@ -124,7 +124,7 @@ def test_a_person_resolving_then_a_repeat_opens_a_new_incident(api, am):  # type
     assert AlertGroup.objects.filter(is_open=True).count() == 1
 
 
-def test_a_late_retry_of_a_resolved_firing_does_not_reopen_the_fingerprint(api, am):  # type: ignore[no-untyped-def]
+def test_a_late_retry_of_a_resolved_firing_does_not_reopen_the_fingerprint(api, am):
     replay(api, am.key, 1)
     replay(api, am.key, 3)  # checkout-1 resolved
     # Alertmanager retries the first message late (same startsAt): checkout-1 stays resolved.
@@ -133,7 +133,7 @@ def test_a_late_retry_of_a_resolved_firing_does_not_reopen_the_fingerprint(api, 
     assert group.firing_fingerprints == ["1ef79b4d069e9d64"]
 
 
-def test_reopen_window_reopens_the_resolved_incident(api):  # type: ignore[no-untyped-def]
+def test_reopen_window_reopens_the_resolved_incident(api):
     integration = IntegrationFactory(kind="alertmanager", reopen_window_minutes=30)
     first = replay(api, integration.key, 1)
     replay(api, integration.key, 3)
@@ -145,7 +145,7 @@ def test_reopen_window_reopens_the_resolved_incident(api):  # type: ignore[no-un
     assert TimelineEvent.objects.filter(incident=incident, transition="reopen").count() == 1
 
 
-def test_status_resolved_closes_fingerprints_that_were_never_reported_resolved(api, am):  # type: ignore[no-untyped-def]
+def test_status_resolved_closes_fingerprints_that_were_never_reported_resolved(api, am):
     replay(api, am.key, 1)
     body = capture(5)["body"]  # top-level "resolved", lists only checkout-2
     response = post_raw(api, am_url(am.key), json.dumps(body))
@@ -153,7 +153,7 @@ def test_status_resolved_closes_fingerprints_that_were_never_reported_resolved(a
     assert Incident.objects.get().state == IncidentState.RESOLVED
 
 
-def test_ingestion_query_count_is_bounded(api, am, django_assert_max_num_queries):  # type: ignore[no-untyped-def]
+def test_ingestion_query_count_is_bounded(api, am, django_assert_max_num_queries):
     replay(api, am.key, 7)
     raw = capture(9)["body_raw"]
     # A repeat on PostgreSQL: the integration, then one statement (incidents/integrations/one_statement.py).

@@ -21,7 +21,7 @@ from .integration_support import PD_URL, am_url, capture, post_raw
 pytestmark = pytest.mark.django_db
 
 
-def test_create_answers_the_key_once_and_stores_only_its_digest(api, as_role):  # type: ignore[no-untyped-def]
+def test_create_answers_the_key_once_and_stores_only_its_digest(api, as_role):
     as_role("managers")
     response = api.post("/api/v1/integrations/", {"name": "prom", "kind": "alertmanager"}, format="json")
     assert response.status_code == 201, response.content
@@ -42,7 +42,7 @@ def test_create_answers_the_key_once_and_stores_only_its_digest(api, as_role):  
         assert shown["key_hint"] == key[:4]
 
 
-def test_rotate_key_answers_a_new_key_and_the_old_one_stops_working(api, as_role):  # type: ignore[no-untyped-def]
+def test_rotate_key_answers_a_new_key_and_the_old_one_stops_working(api, as_role):
     as_role("managers")
     created = api.post(
         "/api/v1/integrations/", {"name": "pd", "kind": "pagerduty-events"}, format="json"
@@ -62,7 +62,7 @@ def test_rotate_key_answers_a_new_key_and_the_old_one_stops_working(api, as_role
     assert post_raw(api, PD_URL, json.dumps({**event, "routing_key": new})).status_code == 202
 
 
-def test_update_settings_and_validate_the_severity_map(api, as_role):  # type: ignore[no-untyped-def]
+def test_update_settings_and_validate_the_severity_map(api, as_role):
     as_role("managers")
     integration = IntegrationFactory(kind="generic")
     url = f"/api/v1/integrations/{integration.pk}/"
@@ -83,7 +83,7 @@ def test_update_settings_and_validate_the_severity_map(api, as_role):  # type: i
         assert response.status_code == 400, bad
 
 
-def test_hmac_secret_is_write_only(api, as_role):  # type: ignore[no-untyped-def]
+def test_hmac_secret_is_write_only(api, as_role):
     as_role("managers")
     body = api.post(
         "/api/v1/integrations/", {"name": "crm", "kind": "generic", "hmac_secret": "s3cret"}, format="json"
@@ -93,7 +93,7 @@ def test_hmac_secret_is_write_only(api, as_role):  # type: ignore[no-untyped-def
 
 
 @pytest.mark.parametrize(("role", "may_read"), [(None, False), ("reporters", False), ("agents", True)])
-def test_only_managers_manage_integrations(api, as_role, role, may_read):  # type: ignore[no-untyped-def]
+def test_only_managers_manage_integrations(api, as_role, role, may_read):
     as_role(role)
     assert api.get("/api/v1/integrations/").status_code == (200 if may_read else 403)
     assert (
@@ -101,11 +101,11 @@ def test_only_managers_manage_integrations(api, as_role, role, may_read):  # typ
     )
 
 
-def test_anonymous_is_refused(api):  # type: ignore[no-untyped-def]
+def test_anonymous_is_refused(api):
     assert api.get("/api/v1/integrations/").status_code in (401, 403)
 
 
-def test_alerts_api_and_search_by_label(api, as_role):  # type: ignore[no-untyped-def]
+def test_alerts_api_and_search_by_label(api, as_role):
     integration = IntegrationFactory(kind="alertmanager")
     incident_id = post_raw(api, am_url(integration.key), capture(1)["body_raw"]).json()["incident"]["id"]
     post_raw(api, am_url(integration.key), capture(7)["body_raw"])
@@ -119,7 +119,7 @@ def test_alerts_api_and_search_by_label(api, as_role):  # type: ignore[no-untype
     assert len(both) == len({i["id"] for i in both}) == 2
 
 
-def test_admin_pages(api):  # type: ignore[no-untyped-def]
+def test_admin_pages(api):
     admin_user = UserFactory(is_staff=True, is_superuser=True)
     integration = IntegrationFactory(kind="alertmanager")
     post_raw(api, am_url(integration.key), capture(1)["body_raw"])
@@ -158,7 +158,7 @@ def test_admin_pages(api):  # type: ignore[no-untyped-def]
     assert Group.objects.filter(name="managers").exists()
 
 
-def test_invalid_settings_from_a_direct_caller_are_a_400_not_a_500():  # type: ignore[no-untyped-def]
+def test_invalid_settings_from_a_direct_caller_are_a_400_not_a_500():
     IntegrationFactory(name="taken")
     with pytest.raises(InvalidInput) as raised:
         integration_create(by=None, name="taken", kind="generic")
@@ -167,7 +167,7 @@ def test_invalid_settings_from_a_direct_caller_are_a_400_not_a_500():  # type: i
         integration_create(by=None, name="new", kind="generic", severity_map={"x": 1})
 
 
-def test_duplicate_name_over_the_api_is_a_400(api, as_role):  # type: ignore[no-untyped-def]
+def test_duplicate_name_over_the_api_is_a_400(api, as_role):
     as_role("managers")
     IntegrationFactory(name="taken")
     response = api.post("/api/v1/integrations/", {"name": "taken", "kind": "generic"}, format="json")
@@ -175,7 +175,7 @@ def test_duplicate_name_over_the_api_is_a_400(api, as_role):  # type: ignore[no-
     assert "name" in response.json()["fields"]
 
 
-def test_admin_rotates_keys_and_dismisses_flags(api):  # type: ignore[no-untyped-def]
+def test_admin_rotates_keys_and_dismisses_flags(api):
     admin_user = UserFactory(is_staff=True, is_superuser=True)
     integration = IntegrationFactory(kind="generic")
     old_hash = integration.key_hash
@@ -203,7 +203,7 @@ def test_admin_rotates_keys_and_dismisses_flags(api):  # type: ignore[no-untyped
     assert flag.decided_by == admin_user
 
 
-def test_admin_adds_an_integration_through_the_service_and_shows_its_key_once(api):  # type: ignore[no-untyped-def]
+def test_admin_adds_an_integration_through_the_service_and_shows_its_key_once(api):
     admin_user = UserFactory(is_staff=True, is_superuser=True)
     browser = Client()
     browser.force_login(admin_user)
@@ -229,7 +229,7 @@ def test_admin_adds_an_integration_through_the_service_and_shows_its_key_once(ap
     assert integration.key_rotated_at is not None
 
 
-def test_deciding_a_flag_records_who_and_writes_the_timeline():  # type: ignore[no-untyped-def]
+def test_deciding_a_flag_records_who_and_writes_the_timeline():
     from incidents.models import TimelineEvent
     from incidents.services import incident_create
     from incidents.spikes import flag_decide

@@ -20,29 +20,29 @@ LIMIT = 512 * 1024
 
 
 @pytest.fixture(autouse=True)
-def _fresh_counters():  # type: ignore[no-untyped-def]
+def _fresh_counters():
     cache.clear()
 
 
 @pytest.fixture
-def am():  # type: ignore[no-untyped-def]
+def am():
     return IntegrationFactory(kind="alertmanager")
 
 
 @pytest.fixture
-def generic():  # type: ignore[no-untyped-def]
+def generic():
     return IntegrationFactory(kind="generic")
 
 
 @pytest.mark.parametrize("key", ["0" * 32, "not-a-key", "A" * 32, "x" * 500])
-def test_unknown_key_answers_404_json(api, key):  # type: ignore[no-untyped-def]
+def test_unknown_key_answers_404_json(api, key):
     for url in (am_url(key), generic_url(key), f"/api/v1/integrations/{key}/heartbeat/"):
         response = post_raw(api, url, capture(1)["body_raw"])
         assert response.status_code == 404
         assert response.json()["code"] in ("integration_not_found", "not_found")
 
 
-def test_disabled_integration_answers_401(api):  # type: ignore[no-untyped-def]
+def test_disabled_integration_answers_401(api):
     integration = IntegrationFactory(kind="alertmanager", enabled=False)
     response = post_raw(api, am_url(integration.key), capture(1)["body_raw"])
     assert response.status_code == 401
@@ -50,25 +50,25 @@ def test_disabled_integration_answers_401(api):  # type: ignore[no-untyped-def]
     assert not Alert.objects.exists()
 
 
-def test_key_of_another_kind_answers_400(api, generic):  # type: ignore[no-untyped-def]
+def test_key_of_another_kind_answers_400(api, generic):
     response = post_raw(api, am_url(generic.key), capture(1)["body_raw"])
     assert response.status_code == 400
     assert response.json()["code"] == "wrong_endpoint"
 
 
-def test_uppercase_key_is_the_same_key(api, am):  # type: ignore[no-untyped-def]
+def test_uppercase_key_is_the_same_key(api, am):
     assert post_raw(api, am_url(am.key.upper()), capture(1)["body_raw"]).status_code == 200
 
 
 @pytest.mark.parametrize("url_of", [am_url, generic_url, lambda key: PD_URL])
-def test_body_over_512_kib_answers_413(api, am, url_of):  # type: ignore[no-untyped-def]
+def test_body_over_512_kib_answers_413(api, am, url_of):
     response = post_raw(api, url_of(am.key), b"{" + b" " * LIMIT + b"}")
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
     assert response.json()["limit_bytes"] == LIMIT
 
 
-def test_body_of_exactly_512_kib_is_read(api, generic):  # type: ignore[no-untyped-def]
+def test_body_of_exactly_512_kib_is_read(api, generic):
     body = json.dumps({"title": "big", "details": {"pad": ""}})
     body = body.replace('"pad": ""', '"pad": "' + "x" * (LIMIT - len(body)) + '"')
     assert len(body) == LIMIT
@@ -89,7 +89,7 @@ def test_body_of_exactly_512_kib_is_read(api, generic):  # type: ignore[no-untyp
         ('{"title": "x", "details": ' + "[" * 40 + "]" * 40 + "}").encode(),
     ],
 )
-def test_broken_json_answers_400(api, generic, raw):  # type: ignore[no-untyped-def]
+def test_broken_json_answers_400(api, generic, raw):
     response = post_raw(api, generic_url(generic.key), raw)
     assert response.status_code == 400
     assert response.json()["code"] in ("invalid_json", "invalid_payload")
@@ -111,7 +111,7 @@ def test_broken_json_answers_400(api, generic, raw):  # type: ignore[no-untyped-
         {"description": "no title"},
     ],
 )
-def test_generic_wrong_fields_answer_400(api, generic, body):  # type: ignore[no-untyped-def]
+def test_generic_wrong_fields_answer_400(api, generic, body):
     response = post_raw(api, generic_url(generic.key), json.dumps(body))
     assert response.status_code == 400
     answer = response.json()
@@ -134,7 +134,7 @@ def test_generic_wrong_fields_answer_400(api, generic, body):  # type: ignore[no
         lambda b: b["alerts"][0].update(fingerprint="f" * 300),
     ],
 )
-def test_alertmanager_wrong_fields_answer_400(api, am, mutate):  # type: ignore[no-untyped-def]
+def test_alertmanager_wrong_fields_answer_400(api, am, mutate):
     body = capture(1)["body"]
     mutate(body)
     response = post_raw(api, am_url(am.key), json.dumps(body))
@@ -143,7 +143,7 @@ def test_alertmanager_wrong_fields_answer_400(api, am, mutate):  # type: ignore[
     assert not Alert.objects.exists()
 
 
-def test_nul_bytes_and_lone_surrogates_are_stored_safely(api, am):  # type: ignore[no-untyped-def]
+def test_nul_bytes_and_lone_surrogates_are_stored_safely(api, am):
     body = capture(1)["body"]
     body["alerts"][0]["labels"]["instance"] = "evil\u0000host"
     body["alerts"][0]["annotations"]["summary"] = "bad \ud800 half"
@@ -159,7 +159,7 @@ def test_nul_bytes_and_lone_surrogates_are_stored_safely(api, am):  # type: igno
     assert AlertPayload.objects.get().raw_body == raw
 
 
-def test_nul_in_a_generic_title_does_not_500(api, generic):  # type: ignore[no-untyped-def]
+def test_nul_in_a_generic_title_does_not_500(api, generic):
     raw = (
         '{"title": "\\u0000\\u0000", "description": "<script>alert(1)</script>\\u0000", "service": "\\u0000"}'
     )
@@ -168,12 +168,12 @@ def test_nul_in_a_generic_title_does_not_500(api, generic):  # type: ignore[no-u
     assert Incident.objects.get().description.endswith("\ufffd")
 
 
-def test_utf16_json_is_refused(api, generic):  # type: ignore[no-untyped-def]
+def test_utf16_json_is_refused(api, generic):
     response = post_raw(api, generic_url(generic.key), json.dumps({"title": "x"}).encode("utf-16"))
     assert response.status_code == 400
 
 
-def test_hard_cap_answers_429_with_retry_after_and_names_the_limit(api):  # type: ignore[no-untyped-def]
+def test_hard_cap_answers_429_with_retry_after_and_names_the_limit(api):
     integration = IntegrationFactory(kind="generic", name="crm", hard_cap_per_minute=3)
     statuses = [
         post_raw(api, generic_url(integration.key), json.dumps({"title": f"t{i}"})).status_code
@@ -190,7 +190,7 @@ def test_hard_cap_answers_429_with_retry_after_and_names_the_limit(api):  # type
     assert Alert.objects.count() == 3
 
 
-def test_pagerduty_hard_cap_answers_429_in_pagerduty_shape(api):  # type: ignore[no-untyped-def]
+def test_pagerduty_hard_cap_answers_429_in_pagerduty_shape(api):
     integration = IntegrationFactory(kind="pagerduty-events", name="pd", hard_cap_per_minute=1)
     body = {
         "routing_key": integration.key,
@@ -206,7 +206,7 @@ def test_pagerduty_hard_cap_answers_429_in_pagerduty_shape(api):  # type: ignore
     assert refused.json()["status"] == "rate_limited"
 
 
-def test_alertmanager_is_never_answered_429(api):  # type: ignore[no-untyped-def]
+def test_alertmanager_is_never_answered_429(api):
     integration = IntegrationFactory(kind="alertmanager", hard_cap_per_minute=1)
     for _ in range(3):
         assert post_raw(api, am_url(integration.key), capture(1)["body_raw"]).status_code == 200
@@ -220,7 +220,7 @@ def _signed(secret: str, raw: str, timestamp: int | None = None) -> dict[str, st
     }
 
 
-def test_hmac_signature_required_when_a_secret_is_set(api):  # type: ignore[no-untyped-def]
+def test_hmac_signature_required_when_a_secret_is_set(api):
     integration = IntegrationFactory(kind="generic", hmac_secret="s3cret")
     raw = json.dumps({"title": "signed"})
     assert post_raw(api, generic_url(integration.key), raw).status_code == 401
@@ -236,14 +236,14 @@ def test_hmac_signature_required_when_a_secret_is_set(api):  # type: ignore[no-u
     assert post_raw(api, generic_url(integration.key), raw, **good).status_code == 202
 
 
-def test_get_answers_405_json(api, am):  # type: ignore[no-untyped-def]
+def test_get_answers_405_json(api, am):
     response = api.get(am_url(am.key))
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
 
 
 @pytest.fixture
-def two_per_minute(monkeypatch):  # type: ignore[no-untyped-def]
+def two_per_minute(monkeypatch):
     # The rate of the `integrations` scope, as THROTTLE_INTEGRATIONS would set it.
     monkeypatch.setattr(IngestRateThrottle, "THROTTLE_RATES", {"integrations": "2/minute"})
 
@@ -251,7 +251,7 @@ def two_per_minute(monkeypatch):  # type: ignore[no-untyped-def]
 UNKNOWN_KEY = "0" * 32
 
 
-def test_per_address_throttle_answers_alertmanager_503_never_429(api, am, two_per_minute):  # type: ignore[no-untyped-def]
+def test_per_address_throttle_answers_alertmanager_503_never_429(api, am, two_per_minute):
     # Refused keys count towards the address's limit; the third refusal within the minute is throttled.
     for _ in range(2):
         assert post_raw(api, am_url(UNKNOWN_KEY), capture(1)["body_raw"]).status_code == 404
@@ -261,7 +261,7 @@ def test_per_address_throttle_answers_alertmanager_503_never_429(api, am, two_pe
     assert int(refused["Retry-After"]) >= 1
 
 
-def test_per_address_throttle_answers_generic_429(api, generic, two_per_minute):  # type: ignore[no-untyped-def]
+def test_per_address_throttle_answers_generic_429(api, generic, two_per_minute):
     for _ in range(2):
         assert post_raw(api, generic_url(UNKNOWN_KEY), json.dumps({"title": "x"})).status_code == 404
     refused = post_raw(api, generic_url(UNKNOWN_KEY), json.dumps({"title": "x"}))
@@ -269,7 +269,7 @@ def test_per_address_throttle_answers_generic_429(api, generic, two_per_minute):
     assert refused["Retry-After"]
 
 
-def test_per_address_throttle_counts_bad_signatures(api, two_per_minute):  # type: ignore[no-untyped-def]
+def test_per_address_throttle_counts_bad_signatures(api, two_per_minute):
     integration = IntegrationFactory(kind="generic", hmac_secret="s3cret")
     statuses = [
         post_raw(api, generic_url(integration.key), json.dumps({"title": "x"})).status_code for _ in range(3)
@@ -277,7 +277,7 @@ def test_per_address_throttle_counts_bad_signatures(api, two_per_minute):  # typ
     assert statuses == [401, 401, 429]
 
 
-def test_per_address_throttle_never_counts_accepted_alerts(api, generic, am, two_per_minute):  # type: ignore[no-untyped-def]
+def test_per_address_throttle_never_counts_accepted_alerts(api, generic, am, two_per_minute):
     for i in range(5):
         assert (
             post_raw(
@@ -289,13 +289,13 @@ def test_per_address_throttle_never_counts_accepted_alerts(api, generic, am, two
 
 
 @pytest.mark.parametrize("remote_addr", ["", "unix:/run/gunicorn.sock", "not-an-ip"])
-def test_odd_remote_addresses_are_stored_as_none(api, generic, remote_addr):  # type: ignore[no-untyped-def]
+def test_odd_remote_addresses_are_stored_as_none(api, generic, remote_addr):
     response = post_raw(api, generic_url(generic.key), json.dumps({"title": "x"}), REMOTE_ADDR=remote_addr)
     assert response.status_code == 202
     assert AlertPayload.objects.get().remote_addr is None
 
 
-def test_a_change_from_another_process_takes_effect_within_the_cache_time(api, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_change_from_another_process_takes_effect_within_the_cache_time(api, monkeypatch):
     from incidents.integrations import selectors
 
     now = [1000.0]
@@ -311,7 +311,7 @@ def test_a_change_from_another_process_takes_effect_within_the_cache_time(api, m
     assert post_raw(api, generic_url(integration.key), body).status_code == 401
 
 
-def test_a_change_in_this_process_takes_effect_at_once(api):  # type: ignore[no-untyped-def]
+def test_a_change_in_this_process_takes_effect_at_once(api):
     from incidents.integrations.services import integration_update
 
     integration = IntegrationFactory(kind="generic")

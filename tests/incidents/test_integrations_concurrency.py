@@ -50,7 +50,7 @@ def _together(url: str, bodies: list[bytes]) -> list[int]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_pagerduty_triggers_on_one_key_open_one_incident(live_server):  # type: ignore[no-untyped-def]
+def test_concurrent_pagerduty_triggers_on_one_key_open_one_incident(live_server):
     require_postgres()
     integration = IntegrationFactory(kind="pagerduty-events")
     body = {
@@ -69,7 +69,7 @@ def test_concurrent_pagerduty_triggers_on_one_key_open_one_incident(live_server)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_alertmanager_messages_of_one_group_open_one_incident(live_server):  # type: ignore[no-untyped-def]
+def test_concurrent_alertmanager_messages_of_one_group_open_one_incident(live_server):
     require_postgres()
     integration = IntegrationFactory(kind="alertmanager")
     raw = capture(1)["body_raw"].encode()
@@ -82,7 +82,7 @@ def test_concurrent_alertmanager_messages_of_one_group_open_one_incident(live_se
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_trigger_and_resolve_leave_a_consistent_state(live_server):  # type: ignore[no-untyped-def]
+def test_concurrent_trigger_and_resolve_leave_a_consistent_state(live_server):
     require_postgres()
     integration = IntegrationFactory(kind="pagerduty-events")
     url = f"{live_server.url}/api/v1/events/v2/enqueue"
@@ -105,7 +105,7 @@ def test_concurrent_trigger_and_resolve_leave_a_consistent_state(live_server):  
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(VIGIL_SPIKE_INCIDENTS=1)
-def test_a_concurrent_storm_opens_one_storm_incident_and_one_pending_flag_each(live_server):  # type: ignore[no-untyped-def]
+def test_a_concurrent_storm_opens_one_storm_incident_and_one_pending_flag_each(live_server):
     require_postgres()
     billing = ServiceFactory(name="billing")
     integration = IntegrationFactory(kind="generic", storm_rate_per_minute=2)

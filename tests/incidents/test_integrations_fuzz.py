@@ -67,7 +67,7 @@ def _post(url: str, body: object) -> int:
     ),
     extra=st.dictionaries(st.sampled_from(["links", "images", "client", "client_url"]), json_values),
 )
-def test_pagerduty_never_500(action, dedup_key, payload, extra):  # type: ignore[no-untyped-def]
+def test_pagerduty_never_500(action, dedup_key, payload, extra):
     integration = IntegrationFactory(kind="pagerduty-events")
     body = {"routing_key": integration.key, "event_action": action, "payload": payload, **extra}
     if dedup_key is not None:
@@ -84,7 +84,7 @@ def test_pagerduty_never_500(action, dedup_key, payload, extra):  # type: ignore
     value=json_values,
     label=hostile_text,
 )
-def test_alertmanager_never_500(field, alert_field, value, label):  # type: ignore[no-untyped-def]
+def test_alertmanager_never_500(field, alert_field, value, label):
     integration = IntegrationFactory(kind="alertmanager")
     top = capture(1)["body"]
     top[field] = value
@@ -105,6 +105,6 @@ def test_alertmanager_never_500(field, alert_field, value, label):  # type: igno
         json_values,
     )
 )
-def test_generic_never_500(body):  # type: ignore[no-untyped-def]
+def test_generic_never_500(body):
     integration = IntegrationFactory(kind="generic")
     assert _post(generic_url(integration.key), body) in ACCEPTED

@@ -12,11 +12,11 @@ from .integration_support import generic_url, post_raw
 pytestmark = pytest.mark.django_db
 
 
-def send(api, key, **body):  # type: ignore[no-untyped-def]
+def send(api, key, **body):
     return post_raw(api, generic_url(key), json.dumps(body))
 
 
-def test_documented_body_fills_the_incident_and_resolves_it(api):  # type: ignore[no-untyped-def]
+def test_documented_body_fills_the_incident_and_resolves_it(api):
     payments = ServiceFactory(name="payments")
     integration = IntegrationFactory(kind="generic", name="crm")
     response = send(
@@ -53,7 +53,7 @@ def test_documented_body_fills_the_incident_and_resolves_it(api):  # type: ignor
     assert incident.resolution_code == "source_recovered"
 
 
-def test_severity_map_of_the_integration_decides_the_priority(api):  # type: ignore[no-untyped-def]
+def test_severity_map_of_the_integration_decides_the_priority(api):
     integration = IntegrationFactory(
         kind="generic",
         severity_map={"sev1": {"impact": 1, "urgency": 1}, "default": {"impact": 4, "urgency": 4}},
@@ -64,14 +64,14 @@ def test_severity_map_of_the_integration_decides_the_priority(api):  # type: ign
     assert Incident.objects.get(pk=other).priority == 4
 
 
-def test_a_long_title_is_cut_for_the_incident_and_kept_on_the_alert(api):  # type: ignore[no-untyped-def]
+def test_a_long_title_is_cut_for_the_incident_and_kept_on_the_alert(api):
     integration = IntegrationFactory(kind="generic")
     send(api, integration.key, title="x" * 1000)
     assert len(Incident.objects.get().title) == 200
     assert len(Alert.objects.get().summary) == 1000
 
 
-def test_resolved_for_an_unknown_key_is_stored_and_opens_nothing(api):  # type: ignore[no-untyped-def]
+def test_resolved_for_an_unknown_key_is_stored_and_opens_nothing(api):
     integration = IntegrationFactory(kind="generic")
     response = send(api, integration.key, status="resolved", dedup_key="never")
     assert response.status_code == 202

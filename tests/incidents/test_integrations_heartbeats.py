@@ -18,11 +18,11 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
-def check_in(api, key):  # type: ignore[no-untyped-def]
+def check_in(api, key):
     return api.post(f"/api/v1/integrations/{key}/heartbeat/", b"", content_type="application/json")
 
 
-def test_missed_check_in_opens_one_incident_and_the_next_check_in_resolves_it(api):  # type: ignore[no-untyped-def]
+def test_missed_check_in_opens_one_incident_and_the_next_check_in_resolves_it(api):
     integration = IntegrationFactory(kind="generic", name="backup-job", heartbeat_interval_minutes=10)
     with time_machine.travel(T0, tick=False):
         assert heartbeat_sweep() == []  # not armed before the first check-in
@@ -49,7 +49,7 @@ def test_missed_check_in_opens_one_incident_and_the_next_check_in_resolves_it(ap
     assert integration.heartbeat_due_at == T0 + timedelta(minutes=30)
 
 
-def test_check_ins_in_time_never_open_anything(api):  # type: ignore[no-untyped-def]
+def test_check_ins_in_time_never_open_anything(api):
     integration = IntegrationFactory(kind="generic", heartbeat_interval_minutes=5)
     for minute in range(0, 60, 4):
         with time_machine.travel(T0 + timedelta(minutes=minute), tick=False):
@@ -58,7 +58,7 @@ def test_check_ins_in_time_never_open_anything(api):  # type: ignore[no-untyped-
     assert not Incident.objects.exists()
 
 
-def test_disabled_integrations_are_not_swept(api):  # type: ignore[no-untyped-def]
+def test_disabled_integrations_are_not_swept(api):
     integration = IntegrationFactory(kind="generic", heartbeat_interval_minutes=5)
     with time_machine.travel(T0, tick=False):
         check_in(api, integration.key)
@@ -67,13 +67,13 @@ def test_disabled_integrations_are_not_swept(api):  # type: ignore[no-untyped-de
         assert heartbeat_sweep() == []
 
 
-def test_heartbeat_without_interval_answers_409(api):  # type: ignore[no-untyped-def]
+def test_heartbeat_without_interval_answers_409(api):
     integration = IntegrationFactory(kind="generic")
     response = check_in(api, integration.key)
     assert response.status_code == 409
     assert response.json()["code"] == "heartbeat_disabled"
 
 
-def test_the_sweep_is_scheduled_with_celery_beat():  # type: ignore[no-untyped-def]
+def test_the_sweep_is_scheduled_with_celery_beat():
     entry = settings.CELERY_BEAT_SCHEDULE["integrations-heartbeat-sweep"]
     assert entry["task"] == heartbeat_sweep_task.name

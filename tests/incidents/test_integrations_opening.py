@@ -57,12 +57,12 @@ from .integration_support import capture, fire_generic
 pytestmark = pytest.mark.django_db
 
 
-def fire(api, key, dedup_key, **fields):  # type: ignore[no-untyped-def]
+def fire(api, key, dedup_key, **fields):
     """A critical alert (P1 by default): the id of the incident it opened or joined."""
     return fire_generic(api, key, dedup_key, severity="critical", **fields)["incident"]["id"]
 
 
-def fire_counting(api, key, dedup_key, **fields):  # type: ignore[no-untyped-def]
+def fire_counting(api, key, dedup_key, **fields):
     """Fires and answers (incident id, the number of queries that went through Django's cursor)."""
     with CaptureQueriesContext(connection) as queries:
         incident_id = fire(api, key, dedup_key, **fields)
@@ -164,7 +164,7 @@ def test_both_paths_write_the_same_rows(kind: str, storm_rate: int) -> None:
         IntegrationFactory(kind=kind, service=platform, storm_rate_per_minute=storm_rate) for _ in range(2)
     )
 
-    def ingest(path, integration):  # type: ignore[no-untyped-def]
+    def ingest(path, integration):
         parsed, text = body_decode(body().encode())
         return path(Received(integration, parse(parsed), text, "10.0.0.7", "Alertmanager/0.25.0", NOW))
 
@@ -188,7 +188,7 @@ def test_both_paths_write_the_same_rows(kind: str, storm_rate: int) -> None:
     assert fast["timeline"][0]["data"]["priority"] == 2
 
 
-def test_an_active_silence_sends_a_new_key_down_the_general_path(api):  # type: ignore[no-untyped-def]
+def test_an_active_silence_sends_a_new_key_down_the_general_path(api):
     require_postgres()
     integration = IntegrationFactory(kind="generic", storm_rate_per_minute=0)
     fast_id, fast_queries = fire_counting(api, integration.key, "fast")
@@ -208,7 +208,7 @@ def test_an_active_silence_sends_a_new_key_down_the_general_path(api):  # type: 
     assert Incident.objects.get(pk=general_id).engaged_at is None
 
 
-def test_an_alert_opened_incident_engages_in_the_sweep(api):  # type: ignore[no-untyped-def]
+def test_an_alert_opened_incident_engages_in_the_sweep(api):
     oncall = UserFactory()
     policy = EscalationPolicyFactory()
     EscalationLevelFactory(policy=policy, users=[oncall])
@@ -237,7 +237,7 @@ def test_an_alert_opened_incident_engages_in_the_sweep(api):  # type: ignore[no-
     assert Notification.objects.filter(subscription=hook).count() == 1
 
 
-def test_acknowledged_before_the_sweep_is_engaged_first_and_never_paged(api):  # type: ignore[no-untyped-def]
+def test_acknowledged_before_the_sweep_is_engaged_first_and_never_paged(api):
     oncall = UserFactory()
     policy = EscalationPolicyFactory()
     EscalationLevelFactory(policy=policy, users=[oncall])
@@ -255,7 +255,7 @@ def test_acknowledged_before_the_sweep_is_engaged_first_and_never_paged(api):  #
     assert Timer.objects.get(kind=ENGAGE_TIMER).state == TimerState.FIRED
 
 
-def test_without_storm_folding_one_statement_repeats_or_opens(api):  # type: ignore[no-untyped-def]
+def test_without_storm_folding_one_statement_repeats_or_opens(api):
     require_postgres()
     integration = IntegrationFactory(kind="generic", storm_rate_per_minute=0)
     first, _ = fire_counting(api, integration.key, "disk")

@@ -15,15 +15,15 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def pd():  # type: ignore[no-untyped-def]
+def pd():
     return IntegrationFactory(kind="pagerduty-events")
 
 
-def send(api, body):  # type: ignore[no-untyped-def]
+def send(api, body):
     return post_raw(api, PD_URL, json.dumps(body))
 
 
-def trigger(key, dedup_key=None, **payload):  # type: ignore[no-untyped-def]
+def trigger(key, dedup_key=None, **payload):
     body = {
         "routing_key": key,
         "event_action": "trigger",
@@ -34,7 +34,7 @@ def trigger(key, dedup_key=None, **payload):  # type: ignore[no-untyped-def]
     return body
 
 
-def test_whole_alertmanager_pagerduty_series(api, pd):  # type: ignore[no-untyped-def]
+def test_whole_alertmanager_pagerduty_series(api, pd):
     answers = []
     for item in pagerduty_captures():
         response = post_raw(api, PD_URL, pd_body(item, pd.key))
@@ -57,14 +57,14 @@ def test_whole_alertmanager_pagerduty_series(api, pd):  # type: ignore[no-untype
     assert Alert.objects.count() == len(answers) == 8
 
 
-def test_repeated_triggers_join_the_open_incident(api, pd):  # type: ignore[no-untyped-def]
+def test_repeated_triggers_join_the_open_incident(api, pd):
     send(api, trigger(pd.key, "db-1/disk"))
     send(api, trigger(pd.key, "db-1/disk", summary="Disk still full"))
     assert Incident.objects.count() == 1
     assert AlertGroup.objects.get().alert_count == 2
 
 
-def test_trigger_without_dedup_key_gets_a_generated_one(api, pd):  # type: ignore[no-untyped-def]
+def test_trigger_without_dedup_key_gets_a_generated_one(api, pd):
     response = send(api, trigger(pd.key))
     assert response.status_code == 202
     dedup_key = response.json()["dedup_key"]
@@ -75,7 +75,7 @@ def test_trigger_without_dedup_key_gets_a_generated_one(api, pd):  # type: ignor
     assert Incident.objects.get().state == IncidentState.RESOLVED
 
 
-def test_acknowledge_then_resolve_then_new_trigger_opens_a_new_incident(api, pd):  # type: ignore[no-untyped-def]
+def test_acknowledge_then_resolve_then_new_trigger_opens_a_new_incident(api, pd):
     send(api, trigger(pd.key, "k1"))
     incident = Incident.objects.get()
     send(api, {"routing_key": pd.key, "event_action": "acknowledge", "dedup_key": "k1"})
@@ -94,21 +94,21 @@ def test_acknowledge_then_resolve_then_new_trigger_opens_a_new_incident(api, pd)
     assert Incident.objects.exclude(pk=incident.pk).get().state == IncidentState.NEW
 
 
-def test_resolve_of_an_unknown_key_is_stored_and_changes_nothing(api, pd):  # type: ignore[no-untyped-def]
+def test_resolve_of_an_unknown_key_is_stored_and_changes_nothing(api, pd):
     response = send(api, {"routing_key": pd.key, "event_action": "resolve", "dedup_key": "never-seen"})
     assert response.status_code == 202
     assert not Incident.objects.exists()
     assert Alert.objects.get().status == "resolved"
 
 
-def test_empty_severity_from_a_mixed_group_uses_the_default(api, pd):  # type: ignore[no-untyped-def]
+def test_empty_severity_from_a_mixed_group_uses_the_default(api, pd):
     body = trigger(pd.key, "mixed")
     body["payload"]["severity"] = ""
     assert send(api, body).status_code == 202
     assert Incident.objects.get().priority == 3
 
 
-def test_the_openapi_example_event_is_accepted(api, pd):  # type: ignore[no-untyped-def]
+def test_the_openapi_example_event_is_accepted(api, pd):
     spec = json.loads((LOCAL / "pagerduty-events-v2.openapi.json").read_text())
     example = spec["paths"]["/enqueue"]["post"]["requestBody"]["content"]["application/json"]["examples"]
     body = dict(example["event"]["value"], routing_key=pd.key)
@@ -159,7 +159,7 @@ def test_the_openapi_example_event_is_accepted(api, pd):  # type: ignore[no-unty
         ),
     ],
 )
-def test_invalid_events_answer_400_like_pagerduty(api, pd, body, fragment):  # type: ignore[no-untyped-def]
+def test_invalid_events_answer_400_like_pagerduty(api, pd, body, fragment):
     response = send(api, {"routing_key": pd.key, **body})
     assert response.status_code == 400
     answer = response.json()
@@ -169,14 +169,14 @@ def test_invalid_events_answer_400_like_pagerduty(api, pd, body, fragment):  # t
     assert not Alert.objects.exists()
 
 
-def test_smoke_check_shape(api, pd):  # type: ignore[no-untyped-def]
+def test_smoke_check_shape(api, pd):
     response = send(api, {"routing_key": pd.key, "event_action": "nope"})
     assert response.status_code == 400
     assert response.json()["status"] == "invalid event"
     assert "errors" in response.json()
 
 
-def test_unparseable_body_answers_pagerdutys_unrecognized_object(api, pd):  # type: ignore[no-untyped-def]
+def test_unparseable_body_answers_pagerdutys_unrecognized_object(api, pd):
     response = post_raw(api, PD_URL, b'{"routing_key": ')
     assert response.status_code == 400
     assert response.json()["status"] == "Unrecognized object"
@@ -184,24 +184,24 @@ def test_unparseable_body_answers_pagerdutys_unrecognized_object(api, pd):  # ty
 
 
 @pytest.mark.parametrize("routing_key", ["0" * 32, "short", "", None, 12])
-def test_unknown_or_missing_routing_key(api, routing_key):  # type: ignore[no-untyped-def]
+def test_unknown_or_missing_routing_key(api, routing_key):
     response = send(api, {"routing_key": routing_key, "event_action": "trigger"})
     assert response.status_code in (400, 404)
     assert response.json()["status"] in ("invalid routing key", "invalid event")
 
 
-def test_key_of_another_kind_is_refused(api):  # type: ignore[no-untyped-def]
+def test_key_of_another_kind_is_refused(api):
     other = IntegrationFactory(kind="generic")
     response = send(api, trigger(other.key, "k"))
     assert response.status_code == 400
     assert response.json()["status"] == "invalid routing key"
 
 
-def test_the_captured_routing_key_is_32_hex_like_ours(pd):  # type: ignore[no-untyped-def]
+def test_the_captured_routing_key_is_32_hex_like_ours(pd):
     assert len(capture(2)["body"]["routing_key"]) == len(pd.key) == 32
 
 
-def test_repeats_with_a_new_timestamp_each_take_the_one_statement_path(  # type: ignore[no-untyped-def]
+def test_repeats_with_a_new_timestamp_each_take_the_one_statement_path(
     api, pd, django_assert_max_num_queries
 ):
     send(api, trigger(pd.key, "k", timestamp="2026-11-22T08:00:00Z"))

@@ -16,7 +16,7 @@ from .integration_support import am_url, capture, generic_url, post_raw
 pytestmark = pytest.mark.django_db
 
 
-def window(**fields):  # type: ignore[no-untyped-def]
+def window(**fields):
     now = timezone.now()
     return Silence.objects.create(
         name=fields.pop("name", "maintenance"),
@@ -26,7 +26,7 @@ def window(**fields):  # type: ignore[no-untyped-def]
     )
 
 
-def test_silenced_service_stores_the_alert_and_opens_nothing(api):  # type: ignore[no-untyped-def]
+def test_silenced_service_stores_the_alert_and_opens_nothing(api):
     checkout = ServiceFactory(name="checkout")
     silence = window(service=checkout)
     integration = IntegrationFactory(kind="alertmanager")
@@ -50,7 +50,7 @@ def test_silenced_service_stores_the_alert_and_opens_nothing(api):  # type: igno
         ([{"name": "alertname", "value": "Other"}], False),
     ],
 )
-def test_label_matchers(api, matchers, silenced):  # type: ignore[no-untyped-def]
+def test_label_matchers(api, matchers, silenced):
     window(matchers=matchers)
     integration = IntegrationFactory(kind="alertmanager")
     response = post_raw(api, am_url(integration.key), capture(1)["body_raw"])
@@ -58,7 +58,7 @@ def test_label_matchers(api, matchers, silenced):  # type: ignore[no-untyped-def
     assert Incident.objects.exists() is not silenced
 
 
-def test_expired_and_future_silences_do_not_apply(api):  # type: ignore[no-untyped-def]
+def test_expired_and_future_silences_do_not_apply(api):
     now = timezone.now()
     window(
         matchers=[{"name": "alertname", "value": "HighLatency"}],
@@ -70,7 +70,7 @@ def test_expired_and_future_silences_do_not_apply(api):  # type: ignore[no-untyp
     assert post_raw(api, am_url(integration.key), capture(1)["body_raw"]).json()["silenced"] is False
 
 
-def test_a_silence_scoped_to_another_integration_does_not_apply(api):  # type: ignore[no-untyped-def]
+def test_a_silence_scoped_to_another_integration_does_not_apply(api):
     other = IntegrationFactory(kind="generic")
     window(integration=other)
     integration = IntegrationFactory(kind="generic")
@@ -79,7 +79,7 @@ def test_a_silence_scoped_to_another_integration_does_not_apply(api):  # type: i
     assert post_raw(api, generic_url(other.key), body).json()["silenced"] is True
 
 
-def test_an_incident_open_before_the_silence_keeps_receiving_its_alerts(api):  # type: ignore[no-untyped-def]
+def test_an_incident_open_before_the_silence_keeps_receiving_its_alerts(api):
     integration = IntegrationFactory(kind="alertmanager")
     first = post_raw(api, am_url(integration.key), capture(1)["body_raw"]).json()
     window(matchers=[{"name": "alertname", "value": "HighLatency"}])
@@ -88,7 +88,7 @@ def test_an_incident_open_before_the_silence_keeps_receiving_its_alerts(api):  #
     assert Incident.objects.get(pk=first["incident"]["id"]).state == "resolved"
 
 
-def test_silences_api_lists_the_ones_about_to_expire(api, as_role):  # type: ignore[no-untyped-def]
+def test_silences_api_lists_the_ones_about_to_expire(api, as_role):
     as_role("managers")
     now = timezone.now()
     soon = window(name="soon", ends_at=now + timedelta(minutes=20), matchers=[{"name": "a", "value": "b"}])
@@ -107,7 +107,7 @@ def test_silences_api_lists_the_ones_about_to_expire(api, as_role):  # type: ign
     assert {s["name"] for s in active} == {"soon", "later"}
 
 
-def test_silences_api_create_and_validate(api, as_role):  # type: ignore[no-untyped-def]
+def test_silences_api_create_and_validate(api, as_role):
     manager = as_role("managers")
     now = timezone.now()
     body = {
@@ -134,7 +134,7 @@ def test_silences_api_create_and_validate(api, as_role):  # type: ignore[no-unty
 
 
 @pytest.mark.parametrize(("role", "may"), [("reporters", False), ("agents", True)])
-def test_agents_put_services_into_maintenance_reporters_do_not(api, as_role, role, may):  # type: ignore[no-untyped-def]
+def test_agents_put_services_into_maintenance_reporters_do_not(api, as_role, role, may):
     as_role(role)
     assert api.get("/api/v1/silences/").status_code == (200 if may else 403)
     start = timezone.now()

@@ -19,7 +19,7 @@ from .integration_support import fire_generic, generic_url, post_raw
 pytestmark = pytest.mark.django_db
 
 
-def test_above_the_rate_new_alerts_fold_into_one_storm_incident(api):  # type: ignore[no-untyped-def]
+def test_above_the_rate_new_alerts_fold_into_one_storm_incident(api):
     integration = IntegrationFactory(kind="generic", name="crm", storm_rate_per_minute=3)
     own = [fire_generic(api, integration.key, f"k{i}")["incident"]["id"] for i in range(3)]
     assert len(set(own)) == 3
@@ -43,7 +43,7 @@ def test_above_the_rate_new_alerts_fold_into_one_storm_incident(api):  # type: i
     assert fire_generic(api, integration.key, "k5")["incident"]["id"] == storm.pk
 
 
-def test_the_storm_resolves_when_every_folded_alert_has_resolved(api):  # type: ignore[no-untyped-def]
+def test_the_storm_resolves_when_every_folded_alert_has_resolved(api):
     integration = IntegrationFactory(kind="generic", storm_rate_per_minute=1)
     fire_generic(api, integration.key, "first")
     storm_id = fire_generic(api, integration.key, "a")["incident"]["id"]
@@ -54,7 +54,7 @@ def test_the_storm_resolves_when_every_folded_alert_has_resolved(api):  # type: 
     assert Incident.objects.get(pk=storm_id).state == IncidentState.RESOLVED
 
 
-def test_a_storm_resolved_by_hand_starts_a_new_storm(api):  # type: ignore[no-untyped-def]
+def test_a_storm_resolved_by_hand_starts_a_new_storm(api):
     integration = IntegrationFactory(kind="generic", storm_rate_per_minute=1)
     fire_generic(api, integration.key, "first")
     storm_id = fire_generic(api, integration.key, "a")["incident"]["id"]
@@ -62,14 +62,14 @@ def test_a_storm_resolved_by_hand_starts_a_new_storm(api):  # type: ignore[no-un
     assert fire_generic(api, integration.key, "b")["incident"]["id"] != storm_id
 
 
-def test_storm_folding_off_with_rate_zero(api):  # type: ignore[no-untyped-def]
+def test_storm_folding_off_with_rate_zero(api):
     integration = IntegrationFactory(kind="generic", storm_rate_per_minute=0)
     ids = {fire_generic(api, integration.key, f"k{i}")["incident"]["id"] for i in range(30)}
     assert len(ids) == 30
 
 
 @override_settings(VIGIL_SPIKE_INCIDENTS=3, VIGIL_SPIKE_WINDOW_MINUTES=10)
-def test_ticket_spike_flags_a_possible_major_incident_and_pages_on_call(api):  # type: ignore[no-untyped-def]
+def test_ticket_spike_flags_a_possible_major_incident_and_pages_on_call(api):
     service = ServiceFactory(name="billing")
     commander = UserFactory(role="agents")
     schedule = Schedule.objects.create(name="commanders", team=service.owning_team)
@@ -100,7 +100,7 @@ def test_ticket_spike_flags_a_possible_major_incident_and_pages_on_call(api):  #
 
 
 @override_settings(VIGIL_SPIKE_INCIDENTS=2)
-def test_spikes_are_per_service(api):  # type: ignore[no-untyped-def]
+def test_spikes_are_per_service(api):
     ServiceFactory(name="one")
     ServiceFactory(name="two")
     integration = IntegrationFactory(kind="generic")

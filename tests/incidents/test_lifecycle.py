@@ -45,11 +45,11 @@ PATHS = {
 
 
 @pytest.fixture
-def agent():  # type: ignore[no-untyped-def]
+def agent():
     return UserFactory(role="agents")
 
 
-def _incident_in(state: str, agent) -> Incident:  # type: ignore[no-untyped-def]
+def _incident_in(state: str, agent) -> Incident:
     incident = incident_create(by=agent, title="Printer on fire", impact=3, urgency=3)
     for name in PATHS[state]:
         incident = incident_transition(incident_id=incident.pk, name=name, by=agent)
@@ -59,7 +59,7 @@ def _incident_in(state: str, agent) -> Incident:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("state", list(PATHS))
 @pytest.mark.parametrize("name", Incident.TRANSITIONS)
-def test_every_transition_from_every_state(state, name, agent):  # type: ignore[no-untyped-def]
+def test_every_transition_from_every_state(state, name, agent):
     incident = _incident_in(state, agent)
     events_before = TimelineEvent.objects.filter(incident=incident).count()
     expected = ALLOWED.get((state, name))
@@ -83,7 +83,7 @@ def test_every_transition_from_every_state(state, name, agent):  # type: ignore[
         )
 
 
-def test_milestones_and_time_on_hold(agent):  # type: ignore[no-untyped-def]
+def test_milestones_and_time_on_hold(agent):
     with time_machine.travel(T0, tick=False) as clock:
         incident = incident_create(by=agent, title="VPN down", impact=2, urgency=1)
         clock.move_to(T0 + timedelta(minutes=4))
@@ -117,7 +117,7 @@ def test_milestones_and_time_on_hold(agent):  # type: ignore[no-untyped-def]
     assert (incident.resolution_code, incident.resolution_notes) == ("fixed", "rebooted")
 
 
-def test_reopen_clears_the_resolution(agent):  # type: ignore[no-untyped-def]
+def test_reopen_clears_the_resolution(agent):
     incident = _incident_in("resolved", agent)
     incident = incident_transition(incident_id=incident.pk, name="reopen", by=agent, note="came back")
     assert incident.state == IncidentState.IN_PROGRESS
@@ -125,7 +125,7 @@ def test_reopen_clears_the_resolution(agent):  # type: ignore[no-untyped-def]
     assert incident.resolution_code == ""
 
 
-def test_priority_follows_impact_and_urgency_and_the_timeline_says_so(agent):  # type: ignore[no-untyped-def]
+def test_priority_follows_impact_and_urgency_and_the_timeline_says_so(agent):
     incident = incident_create(by=agent, title="Slow", impact=4, urgency=4)
     assert incident.priority == 4
     incident = incident_update(incident_id=incident.pk, by=agent, changes={"impact": 1, "urgency": 2})
@@ -135,20 +135,20 @@ def test_priority_follows_impact_and_urgency_and_the_timeline_says_so(agent):  #
     assert "P4 -> P1" in change.note
 
 
-def test_the_edited_matrix_is_used(agent):  # type: ignore[no-untyped-def]
+def test_the_edited_matrix_is_used(agent):
     from incidents.models import PriorityMatrixCell
 
     PriorityMatrixCell.objects.filter(impact=4, urgency=4).update(priority=2)
     assert incident_create(by=agent, title="x", impact=4, urgency=4).priority == 2
 
 
-def test_an_update_that_changes_nothing_writes_no_event(agent):  # type: ignore[no-untyped-def]
+def test_an_update_that_changes_nothing_writes_no_event(agent):
     incident = incident_create(by=agent, title="Same", impact=3, urgency=3)
     incident_update(incident_id=incident.pk, by=agent, changes={"title": "Same", "impact": 3})
     assert not TimelineEvent.objects.filter(incident=incident, kind="change").exists()
 
 
-def test_reporter_cannot_transition(agent):  # type: ignore[no-untyped-def]
+def test_reporter_cannot_transition(agent):
     reporter = UserFactory(role="reporters")
     incident = incident_create(by=reporter, title="My laptop", impact=4, urgency=4)
     with pytest.raises(PermissionDenied):
@@ -157,7 +157,7 @@ def test_reporter_cannot_transition(agent):  # type: ignore[no-untyped-def]
     assert incident.state == "new"
 
 
-def test_state_cannot_be_assigned_directly(agent):  # type: ignore[no-untyped-def]
+def test_state_cannot_be_assigned_directly(agent):
     incident = incident_create(by=agent, title="x", impact=3, urgency=3)
     with pytest.raises(AttributeError):
         incident.state = "closed"

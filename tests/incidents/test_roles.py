@@ -12,13 +12,13 @@ ROLES = ["anonymous", "no_role", "reporters", "agents", "managers"]
 
 
 @pytest.fixture
-def world():  # type: ignore[no-untyped-def]
+def world():
     """Two incidents: one reported by the client user (set per test), one by somebody else."""
     other = UserFactory(role="reporters")
     return {"other": incident_create(by=other, title="Someone else's", impact=3, urgency=3)}
 
 
-def _client_as(role, api):  # type: ignore[no-untyped-def]
+def _client_as(role, api):
     if role == "anonymous":
         return None
     user = UserFactory(role=None if role == "no_role" else role)
@@ -26,7 +26,7 @@ def _client_as(role, api):  # type: ignore[no-untyped-def]
     return user
 
 
-def _own_incident(user):  # type: ignore[no-untyped-def]
+def _own_incident(user):
     reporter = UserFactory(role="reporters")
     incident = incident_create(by=reporter, title="Mine", impact=3, urgency=3)
     # Make the client user the reporter without giving them a permission they would not have.
@@ -38,7 +38,7 @@ def _own_incident(user):  # type: ignore[no-untyped-def]
     ("role", "expected"),
     [("anonymous", 401), ("no_role", 403), ("reporters", 201), ("agents", 201), ("managers", 201)],
 )
-def test_create(role, expected, api):  # type: ignore[no-untyped-def]
+def test_create(role, expected, api):
     _client_as(role, api)
     assert api.post(URL, {"title": "t", "impact": 3, "urgency": 3}, format="json").status_code == expected
 
@@ -53,7 +53,7 @@ def test_create(role, expected, api):  # type: ignore[no-untyped-def]
         ("managers", 200, True),
     ],
 )
-def test_list_and_retrieve_others(role, list_status, sees_other, api, world):  # type: ignore[no-untyped-def]
+def test_list_and_retrieve_others(role, list_status, sees_other, api, world):
     _client_as(role, api)
     response = api.get(URL)
     assert response.status_code == list_status
@@ -65,7 +65,7 @@ def test_list_and_retrieve_others(role, list_status, sees_other, api, world):  #
 
 
 @pytest.mark.parametrize(("role", "expected"), [("reporters", 403), ("agents", 200), ("managers", 200)])
-def test_update_and_transition_own(role, expected, api):  # type: ignore[no-untyped-def]
+def test_update_and_transition_own(role, expected, api):
     user = _client_as(role, api)
     incident = _own_incident(user)
     assert api.get(f"{URL}{incident.pk}/").status_code == 200
@@ -77,14 +77,14 @@ def test_update_and_transition_own(role, expected, api):  # type: ignore[no-unty
     ("role", "public", "expected"),
     [("reporters", True, 201), ("reporters", False, 403), ("agents", False, 201), ("managers", False, 201)],
 )
-def test_comments(role, public, expected, api):  # type: ignore[no-untyped-def]
+def test_comments(role, public, expected, api):
     user = _client_as(role, api)
     incident = _own_incident(user)
     response = api.post(f"{URL}{incident.pk}/comments/", {"body": "hello", "public": public}, format="json")
     assert response.status_code == expected
 
 
-def test_reporter_sees_public_replies_but_not_work_notes(api):  # type: ignore[no-untyped-def]
+def test_reporter_sees_public_replies_but_not_work_notes(api):
     reporter = _client_as("reporters", api)
     incident = _own_incident(reporter)
     agent = UserFactory(role="agents")
@@ -98,13 +98,13 @@ def test_reporter_sees_public_replies_but_not_work_notes(api):  # type: ignore[n
     assert notes == ["We are on it"]
 
 
-def test_others_timeline_is_404_for_reporters(api, world):  # type: ignore[no-untyped-def]
+def test_others_timeline_is_404_for_reporters(api, world):
     _client_as("reporters", api)
     assert api.get(f"{URL}{world['other'].pk}/timeline/").status_code == 404
 
 
 @pytest.mark.parametrize(("role", "can_edit"), [("agents", False), ("managers", True)])
-def test_only_managers_configure_the_priority_matrix(role, can_edit, client):  # type: ignore[no-untyped-def]
+def test_only_managers_configure_the_priority_matrix(role, can_edit, client):
     from incidents.models import PriorityMatrixCell
 
     user = UserFactory(role=role, is_staff=True)
@@ -130,6 +130,6 @@ def test_only_managers_configure_the_priority_matrix(role, can_edit, client):  #
         ("/admin/incidents/integration/add/", 403),
     ],
 )
-def test_agents_read_alerts_and_the_engine_but_do_not_configure_it(path, expected, client):  # type: ignore[no-untyped-def]
+def test_agents_read_alerts_and_the_engine_but_do_not_configure_it(path, expected, client):
     client.force_login(UserFactory(role="agents", is_staff=True))
     assert client.get(path).status_code == expected

@@ -9,7 +9,7 @@ from tests.incidents.factories import IncidentFactory, ServiceFactory
 pytestmark = pytest.mark.django_db
 
 
-def resolved(title: str, **fields) -> Incident:  # type: ignore[no-untyped-def]
+def resolved(title: str, **fields) -> Incident:
     incident = IncidentFactory(title=title, **fields)
     Incident.objects.filter(pk=incident.pk).update(state="resolved", resolution_notes=f"fixed {title}")
     return incident
@@ -25,7 +25,7 @@ def resolved(title: str, **fields) -> Incident:  # type: ignore[no-untyped-def]
         ("سرور از کار افتاد", "سرور کار نمی کند", "چاپگر کاغذ ندارد"),
     ],
 )
-def test_the_most_similar_resolved_incident_of_the_service_comes_first(new, same, other):  # type: ignore[no-untyped-def]
+def test_the_most_similar_resolved_incident_of_the_service_comes_first(new, same, other):
     service = ServiceFactory()
     match = resolved(same, service=service)
     resolved(other, service=service)
@@ -39,13 +39,13 @@ def test_the_most_similar_resolved_incident_of_the_service_comes_first(new, same
     assert all(row["id"] != incident.pk for row in found)
 
 
-def test_bigram_similarity_bounds():  # type: ignore[no-untyped-def]
+def test_bigram_similarity_bounds():
     assert bigram_similarity("abc", "abc") == 1.0
     assert bigram_similarity("abc", "xyz") == 0.0
     assert 0 < bigram_similarity("결제 서버 장애", "결제 서버") < 1
 
 
-def test_the_api_answers_similar_incidents(api, as_role):  # type: ignore[no-untyped-def]
+def test_the_api_answers_similar_incidents(api, as_role):
     as_role("agents")
     service = ServiceFactory()
     match = resolved("Disk full on db-1", service=service)

@@ -34,19 +34,19 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return MON + timedelta(days=day, hours=hour, minutes=minute)
 
 
-def step(when: datetime, name: str, incident: Incident, **params) -> None:  # type: ignore[no-untyped-def]
+def step(when: datetime, name: str, incident: Incident, **params) -> None:
     with time_machine.travel(when, tick=False):
         incident_transition(incident_id=incident.pk, name=name, by=None, **params)
 
 
-def report(when: datetime, title: str, priority: int, **fields) -> Incident:  # type: ignore[no-untyped-def]
+def report(when: datetime, title: str, priority: int, **fields) -> Incident:
     impact, urgency = {1: (1, 1), 3: (2, 3)}[priority]
     with time_machine.travel(when, tick=False):
         return incident_create(by=None, title=title, impact=impact, urgency=urgency, **fields)
 
 
 @pytest.fixture
-def world():  # type: ignore[no-untyped-def]
+def world():
     """Office hours 09:00-17:00 UTC on weekdays (the reporting calendar); P1 SLA 20 min / 4 h, 24x7.
 
     A (P1): reported Mon 10:00, acknowledged 10:10, resolved 13:00: 600 s and 10 800 s, business alike; both
@@ -97,7 +97,7 @@ def expected_overall() -> dict:
 
 
 @override_settings(VIGIL_REPORTING_CALENDAR="Office")
-def test_every_figure_by_hand_in_wall_clock_and_business_time(world):  # type: ignore[no-untyped-def]
+def test_every_figure_by_hand_in_wall_clock_and_business_time(world):
     rollups_refresh()
     summary = metrics_summary(WEEK)
     for name, value in expected_overall().items():
@@ -123,7 +123,7 @@ def test_every_figure_by_hand_in_wall_clock_and_business_time(world):  # type: i
 
 
 @override_settings(VIGIL_REPORTING_CALENDAR="")
-def test_without_a_reporting_calendar_business_time_is_wall_clock_time(world):  # type: ignore[no-untyped-def]
+def test_without_a_reporting_calendar_business_time_is_wall_clock_time(world):
     rollups_refresh()
     summary = metrics_summary(WEEK)
     assert summary["mtta_business_seconds"] == summary["mtta_seconds"] == (600 + 1800 + 86400) / 3
@@ -132,7 +132,7 @@ def test_without_a_reporting_calendar_business_time_is_wall_clock_time(world):  
 
 
 @override_settings(VIGIL_REPORTING_CALENDAR="Office")
-def test_rollups_facts_and_direct_computation_agree(world):  # type: ignore[no-untyped-def]
+def test_rollups_facts_and_direct_computation_agree(world):
     rollups_recompute()
     from_rollups = metrics_summary(WEEK)
     # A filter on two groups at once can only be answered from the per-incident facts.
@@ -159,7 +159,7 @@ def test_rollups_facts_and_direct_computation_agree(world):  # type: ignore[no-u
     assert from_facts["mttr_seconds"] == 10800
 
 
-def test_sums_in_python_and_in_sql_are_the_same_definition(world):  # type: ignore[no-untyped-def]
+def test_sums_in_python_and_in_sql_are_the_same_definition(world):
     rollups_recompute()
     totals = sums_empty()
     for figures in incidents_figures(incident_rows()):
@@ -172,7 +172,7 @@ def test_sums_in_python_and_in_sql_are_the_same_definition(world):  # type: igno
 
 
 @override_settings(VIGIL_REPORTING_CALENDAR="Office")
-def test_a_late_edit_recomputes_only_the_days_it_touches(world):  # type: ignore[no-untyped-def]
+def test_a_late_edit_recomputes_only_the_days_it_touches(world):
     e = report(at(3, 10), "E", 3)  # Thursday
     rollups_refresh()
     thursday = set(MetricRollup.objects.filter(day=at(3, 0).date()).values_list("pk", flat=True))
@@ -199,7 +199,7 @@ def test_a_late_edit_recomputes_only_the_days_it_touches(world):  # type: ignore
     assert [point["incident_count"] for point in series] == [3, 0, 0, 1, 0, 0, 0]
 
 
-def test_a_reopened_incident_leaves_the_day_it_was_resolved_on(world):  # type: ignore[no-untyped-def]
+def test_a_reopened_incident_leaves_the_day_it_was_resolved_on(world):
     rollups_refresh()
     tuesday = MetricsQuery(since=at(1, 0), until=at(2, 0))
     assert metrics_summary(tuesday)["resolved_on_day_count"] == 1  # B
@@ -209,7 +209,7 @@ def test_a_reopened_incident_leaves_the_day_it_was_resolved_on(world):  # type: 
     assert metrics_summary(WEEK)["backlog"] == 2
 
 
-def test_a_new_reporting_calendar_recomputes_everything(world):  # type: ignore[no-untyped-def]
+def test_a_new_reporting_calendar_recomputes_everything(world):
     with override_settings(VIGIL_REPORTING_CALENDAR=""):
         rollups_refresh()
         assert metrics_summary(WEEK)["mttr_business_seconds"] == 37800
@@ -218,7 +218,7 @@ def test_a_new_reporting_calendar_recomputes_everything(world):  # type: ignore[
         assert metrics_summary(WEEK)["mttr_business_seconds"] == 9000
 
 
-def test_cancelled_incidents_count_nowhere(world):  # type: ignore[no-untyped-def]
+def test_cancelled_incidents_count_nowhere(world):
     rollups_refresh()
     assert not MetricFact.objects.filter(pk=world["d"].pk).exists()
     assert MetricFact.objects.count() == 3

@@ -15,7 +15,7 @@ T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def two_incidents():  # type: ignore[no-untyped-def]
+def two_incidents():
     for minutes, impact in ((10, 1), (30, 2)):
         with time_machine.travel(T0, tick=False):
             incident = incident_create(by=None, title="x", impact=impact, urgency=impact)
@@ -27,7 +27,7 @@ def two_incidents():  # type: ignore[no-untyped-def]
 SUMMARY = "/api/v1/metrics/summary/?since=2026-03-01T00:00:00Z&until=2026-04-01T00:00:00Z"
 
 
-def test_the_summary_answers_the_pinned_figures_overall_and_per_group(api, as_role, two_incidents):  # type: ignore[no-untyped-def]
+def test_the_summary_answers_the_pinned_figures_overall_and_per_group(api, as_role, two_incidents):
     as_role("managers")
     body = api.get(SUMMARY + "&group_by=priority").json()
     for name in ("mtta_seconds", "mttr_seconds", "incident_count", "major_incident_count"):
@@ -45,7 +45,7 @@ def test_the_summary_answers_the_pinned_figures_overall_and_per_group(api, as_ro
     assert filtered["mtta_seconds"] == 1800
 
 
-def test_csv_of_the_summary_and_of_the_time_series(api, as_role, two_incidents):  # type: ignore[no-untyped-def]
+def test_csv_of_the_summary_and_of_the_time_series(api, as_role, two_incidents):
     as_role("managers")
     response = api.get(SUMMARY + "&group_by=priority&format=csv")
     assert response["Content-Type"].startswith("text/csv")
@@ -72,7 +72,7 @@ def test_csv_of_the_summary_and_of_the_time_series(api, as_role, two_incidents):
         ("service=abc", "service"),
     ],
 )
-def test_bad_input_answers_400_naming_the_field(api, as_role, query, field):  # type: ignore[no-untyped-def]
+def test_bad_input_answers_400_naming_the_field(api, as_role, query, field):
     as_role("managers")
     response = api.get(f"/api/v1/metrics/summary/?{query}")
     assert response.status_code == 400
@@ -83,7 +83,7 @@ def test_bad_input_answers_400_naming_the_field(api, as_role, query, field):  # 
     assert csv_response.json()["fields"][field]
 
 
-def test_bad_interval_answers_400(api, as_role):  # type: ignore[no-untyped-def]
+def test_bad_interval_answers_400(api, as_role):
     as_role("managers")
     response = api.get("/api/v1/metrics/timeseries/?interval=fortnight")
     assert response.status_code == 400
@@ -91,12 +91,12 @@ def test_bad_interval_answers_400(api, as_role):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(("role", "status"), [("managers", 200), ("agents", 403), ("reporters", 403)])
-def test_the_figures_are_the_managers(api, as_role, role, status):  # type: ignore[no-untyped-def]
+def test_the_figures_are_the_managers(api, as_role, role, status):
     as_role(role)
     assert api.get("/api/v1/metrics/summary/").status_code == status
 
 
-def test_prometheus_needs_the_token_or_an_allowed_network(client, two_incidents):  # type: ignore[no-untyped-def]
+def test_prometheus_needs_the_token_or_an_allowed_network(client, two_incidents):
     with override_settings(VIGIL_METRICS_TOKEN="", VIGIL_METRICS_ALLOWED_NETWORKS=[]):
         assert client.get("/metrics").status_code == 403
     with override_settings(VIGIL_METRICS_TOKEN="s3cret", VIGIL_METRICS_ALLOWED_NETWORKS=[]):

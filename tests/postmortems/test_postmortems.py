@@ -20,7 +20,7 @@ T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def incident():  # type: ignore[no-untyped-def]
+def incident():
     with time_machine.travel(T0, tick=False):
         found = incident_create(by=None, title="Checkout returns 502", impact=1, urgency=1)
     with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
@@ -30,13 +30,13 @@ def incident():  # type: ignore[no-untyped-def]
     return found
 
 
-def post(api, path, body=None, status=200):  # type: ignore[no-untyped-def]
+def post(api, path, body=None, status=200):
     response = api.post(path, body or {}, format="json")
     assert response.status_code == status, response.content
     return response.json()
 
 
-def test_an_agent_opens_the_post_mortem_of_an_incident_filled_from_it(api, as_role, incident):  # type: ignore[no-untyped-def]
+def test_an_agent_opens_the_post_mortem_of_an_incident_filled_from_it(api, as_role, incident):
     agent = as_role("agents")
     body = post(api, "/api/v1/postmortems/", {"incident": incident.pk}, status=201)
     assert body["state"] == "draft"
@@ -52,13 +52,13 @@ def test_an_agent_opens_the_post_mortem_of_an_incident_filled_from_it(api, as_ro
     assert again["id"] == body["id"]
 
 
-def test_reporters_cannot_open_post_mortems(api, as_role, incident):  # type: ignore[no-untyped-def]
+def test_reporters_cannot_open_post_mortems(api, as_role, incident):
     as_role("reporters")
     response = api.post("/api/v1/postmortems/", {"incident": incident.pk}, format="json")
     assert response.status_code == 403
 
 
-def test_publishing_needs_approvals_and_owned_dated_action_items(api, as_role, incident):  # type: ignore[no-untyped-def]
+def test_publishing_needs_approvals_and_owned_dated_action_items(api, as_role, incident):
     author = as_role("agents")
     reviewer = UserFactory(role="managers")
     audience = UserFactory(email="cto@example.org")
@@ -113,7 +113,7 @@ def test_publishing_needs_approvals_and_owned_dated_action_items(api, as_role, i
     assert "| Time to acknowledge | 5 min 0 s |" in text
 
 
-def test_revise_clears_the_approvals(api, as_role, incident):  # type: ignore[no-untyped-def]
+def test_revise_clears_the_approvals(api, as_role, incident):
     author = as_role("agents")
     pm = post(api, "/api/v1/postmortems/", {"incident": incident.pk}, status=201)
     post(api, f"/api/v1/postmortems/{pm['id']}/reviewers/", {"reviewer": author.pk}, status=201)
@@ -125,7 +125,7 @@ def test_revise_clears_the_approvals(api, as_role, incident):  # type: ignore[no
     assert body["reviewers"][0]["approved_at"] is None
 
 
-def test_a_major_incident_resolving_opens_its_post_mortem(incident):  # type: ignore[no-untyped-def]
+def test_a_major_incident_resolving_opens_its_post_mortem(incident):
     """The listener registered for `major_incident.resolved` opens it once (called here with an incident: the
     major incidents' model arrives with issue #9)."""
     on_record_resolved(subject=incident, event="major_incident.resolved", at=T0, by=None, data={}, info=None)
@@ -133,7 +133,7 @@ def test_a_major_incident_resolving_opens_its_post_mortem(incident):  # type: ig
     assert Postmortem.objects.filter(subject_id=incident.pk).count() == 1
 
 
-def test_an_overdue_action_item_reminds_its_owner_then_their_manager(api, as_role, incident):  # type: ignore[no-untyped-def]
+def test_an_overdue_action_item_reminds_its_owner_then_their_manager(api, as_role, incident):
     author = as_role("agents")
     owner = UserFactory(email="owner@example.org")
     manager = UserFactory(email="manager@example.org")
@@ -171,7 +171,7 @@ def test_an_overdue_action_item_reminds_its_owner_then_their_manager(api, as_rol
     assert listed["count"] == 0
 
 
-def test_a_moved_due_date_moves_the_reminder(api, as_role, incident):  # type: ignore[no-untyped-def]
+def test_a_moved_due_date_moves_the_reminder(api, as_role, incident):
     owner = as_role("agents")
     pm = post(api, "/api/v1/postmortems/", {"incident": incident.pk}, status=201)
     item = post(
@@ -186,7 +186,7 @@ def test_a_moved_due_date_moves_the_reminder(api, as_role, incident):  # type: i
     assert not Notification.objects.filter(reason="reminder").exists()
 
 
-def test_links_accept_the_listed_kinds_only(api, as_role, incident):  # type: ignore[no-untyped-def]
+def test_links_accept_the_listed_kinds_only(api, as_role, incident):
     as_role("agents")
     pm = post(api, "/api/v1/postmortems/", {"incident": incident.pk}, status=201)
     link = post(

@@ -31,7 +31,7 @@ def incidents(now: datetime) -> None:
 @pytest.mark.parametrize(
     "path", ["/reports/", "/reports/sla/", "/reports/major-incidents/", "/reports/action-items/"]
 )
-def test_pages_are_for_managers(client, path):  # type: ignore[no-untyped-def]
+def test_pages_are_for_managers(client, path):
     assert client.get(path).status_code == 302  # to the login
     client.force_login(UserFactory(role="agents"))
     assert client.get(path).status_code == 403
@@ -41,7 +41,7 @@ def test_pages_are_for_managers(client, path):  # type: ignore[no-untyped-def]
     assert b"<script" not in response.content
 
 
-def test_the_dashboard_shows_figures_and_a_bad_filter_is_named(client):  # type: ignore[no-untyped-def]
+def test_the_dashboard_shows_figures_and_a_bad_filter_is_named(client):
     incidents(datetime.now(UTC))
     client.force_login(UserFactory(role="managers"))
     page = client.get("/reports/").content.decode()
@@ -53,7 +53,7 @@ def test_the_dashboard_shows_figures_and_a_bad_filter_is_named(client):  # type:
     assert 'class="errors"' in page
 
 
-def test_the_weekly_digest_goes_once_a_week_to_managers(client):  # type: ignore[no-untyped-def]
+def test_the_weekly_digest_goes_once_a_week_to_managers(client):
     manager = UserFactory(role="managers", email="boss@example.org")
     UserFactory(role="agents", email="agent@example.org")
     incidents(T0 - timedelta(days=3))  # the Thursday before
@@ -70,7 +70,7 @@ def test_the_weekly_digest_goes_once_a_week_to_managers(client):  # type: ignore
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_dashboard_in_a_browser_changes_with_a_filter(live_server):  # type: ignore[no-untyped-def]
+def test_the_dashboard_in_a_browser_changes_with_a_filter(live_server):
     manager = UserFactory(role="managers", is_staff=True, username="maria")
     manager.set_password("correct horse battery")
     manager.save()

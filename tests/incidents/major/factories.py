@@ -31,13 +31,13 @@ def commander_on_call(*, since, users: list[AbstractBaseUser] | None = None) -> 
     return {"commander": commander, "schedule": schedule, "policy": policy, "config": config}
 
 
-def declare(by: AbstractBaseUser | None = None, **kwargs) -> MajorIncident:  # type: ignore[no-untyped-def]
+def declare(by: AbstractBaseUser | None = None, **kwargs) -> MajorIncident:
     kwargs.setdefault("title", "Checkout is down")
     kwargs.setdefault("severity", 1)
     return major_incident_declare(by=by, **kwargs)
 
 
-def outside_person(**kwargs) -> OutsidePerson:  # type: ignore[no-untyped-def]
+def outside_person(**kwargs) -> OutsidePerson:
     kwargs.setdefault("name", "Dana Vendor")
     kwargs.setdefault("organisation", "Acme Hosting")
     kwargs.setdefault("email", "dana@acme.example")

@@ -19,7 +19,7 @@ from tests.incidents.factories import ServiceFactory, UserFactory
 from .factories import commander_on_call, declare, webhook_contact
 
 
-def tab_to(page, element_id: str, *, tag: str = "") -> None:  # type: ignore[no-untyped-def]
+def tab_to(page, element_id: str, *, tag: str = "") -> None:
     """Press Tab until the element has the focus (a date field holds several stops in Chromium)."""
     for _ in range(40):
         page.keyboard.press("Tab")
@@ -29,7 +29,7 @@ def tab_to(page, element_id: str, *, tag: str = "") -> None:  # type: ignore[no-
     raise AssertionError(f"the keyboard never reached {element_id or tag}")
 
 
-def _sign_in(page, base: str) -> None:  # type: ignore[no-untyped-def]
+def _sign_in(page, base: str) -> None:
     page.goto(f"{base}/declare/")
     assert "/login/" in page.url, "anonymous visitors are sent to sign in"
     page.fill("#id_username", "rob")

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-def go(major, name, by=None, **params):  # type: ignore[no-untyped-def]
+def go(major, name, by=None, **params):
     return major_incident_transition(major_incident_id=major.pk, name=name, by=by, **params)
 
 
@@ -79,7 +79,7 @@ def test_the_commander_role_is_handed_over_never_emptied_once_under_way():
     ).exists()
 
 
-def _under_way(major):  # type: ignore[no-untyped-def]
+def _under_way(major):
     role_assign(major_incident_id=major.pk, role="commander", user=UserFactory(), by=None)
     go(major, "investigate")
     go(major, "identify")
@@ -113,7 +113,7 @@ def test_a_registered_root_cause_check_lets_it_resolve_without_a_reason():
 def test_resolving_resolves_the_linked_incidents_stops_paging_and_tells_post_mortems():
     heard = []
 
-    def listener(*, subject, event, at, by, data, info):  # type: ignore[no-untyped-def]
+    def listener(*, subject, event, at, by, data, info):
         heard.append(data)
 
     event_listener_register("major_incident.resolved", listener)

@@ -21,13 +21,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _fresh_limits():  # type: ignore[no-untyped-def]
+def _fresh_limits():
     cache.clear()
     yield
     cache.clear()
 
 
-def form(**changes):  # type: ignore[no-untyped-def]
+def form(**changes):
     data = {
         "title": "Nobody can pay",
         "affected": "everyone",
@@ -122,7 +122,7 @@ def test_someone_without_the_permission_is_told_so(client):
     assert client.post("/declare/", form()).status_code == 403
 
 
-def _rate_limited(client):  # type: ignore[no-untyped-def]
+def _rate_limited(client):
     client.force_login(UserFactory(role="reporters"))
     for n in range(2):
         assert client.post("/declare/", form(title=f"Outage {n} at site {n}", new="1")).status_code == 302

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-def reminders(user=None):  # type: ignore[no-untyped-def]
+def reminders(user=None):
     rows = Notification.objects.filter(reason="reminder").order_by("id")
     return list(rows.filter(recipient=user) if user else rows)
 
@@ -99,7 +99,7 @@ def test_an_overdue_task_reminds_its_owner_then_the_commander_and_stops_when_don
 
 
 @pytest.fixture
-def plan():  # type: ignore[no-untyped-def]
+def plan():
     """Management wants an update every 30 minutes on a SEV1; the technical team hears every update."""
     boss, engineer = UserFactory(username="boss"), UserFactory(username="engineer")
     StakeholderGroup.objects.create(name="Board", audience=Audience.MANAGEMENT).users.add(boss)
