@@ -4,8 +4,13 @@ socket, never a thread; `RequestBodyGuard` reads the whole body before Django se
 deadline and a size limit, whether it comes with a Content-Length or chunked."""
 
 import os
+import warnings
 
 from django.core.asgi import get_asgi_application
+
+# WhiteNoise serves static files with a file iterator, which Django's ASGI handler reads in a thread and warns
+# about on every file; for files of a few KiB that costs nothing worth a log line.
+warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 

@@ -209,7 +209,9 @@ class AlertmanagerWebhookView(_InboundView):
             _("Too many requests from this address; retry shortly."), retry_after_seconds=int(wait or 1)
         )
 
-    @extend_schema(request=dict, responses={200: dict, 400: dict, 401: dict, 404: dict, 413: dict})
+    @extend_schema(
+        request=dict, responses={200: dict, 400: dict, 401: dict, 404: dict, 413: dict, 415: dict, 503: dict}
+    )
     def post(self, request: Request, key: str) -> Response:
         batch, result = self.receive(request, key, alertmanager_parse)
         return Response(
@@ -228,7 +230,10 @@ class GenericWebhookView(_InboundView):
 
     kind = IntegrationKind.GENERIC
 
-    @extend_schema(request=dict, responses={202: dict, 400: dict, 401: dict, 404: dict, 413: dict, 429: dict})
+    @extend_schema(
+        request=dict,
+        responses={202: dict, 400: dict, 401: dict, 404: dict, 413: dict, 415: dict, 429: dict, 503: dict},
+    )
     def post(self, request: Request, key: str) -> Response:
         batch, result = self.receive(request, key, generic_parse)
         return Response(
@@ -283,7 +288,9 @@ class PagerDutyEventsView(_InboundView):
             400: OpenApiResponse(
                 dict, description='{"status": "invalid event", "message": ..., "errors": [...]}'
             ),
+            415: dict,
             429: dict,
+            503: dict,
         },
     )
     def post(self, request: Request) -> Response:

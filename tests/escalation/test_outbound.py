@@ -182,3 +182,14 @@ def test_the_admin_form_refuses_an_internal_address(settings):
     method = ContactMethodFactory.build(channel=Channel.WEBHOOK, address="http://192.168.1.1/")
     with pytest.raises(Exception, match="not a public address"):
         method.full_clean()
+
+
+def test_a_webhook_subscription_is_checked_by_the_admins_form_too(settings):
+    from escalation.models import WebhookSubscription
+
+    settings.VIGIL_OUTBOUND_ALLOW = []
+    subscription = WebhookSubscription(name="probe", url="http://10.0.0.8/hook")
+    with pytest.raises(Exception, match="not a public address"):
+        subscription.full_clean()
+    settings.VIGIL_OUTBOUND_ALLOW = ["10.0.0.0/24"]
+    subscription.full_clean()
