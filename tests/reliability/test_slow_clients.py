@@ -112,3 +112,20 @@ def test_a_chunked_alert_is_read_and_a_chunked_body_over_the_limit_is_413(settin
         assert reply.startswith(b"HTTP/1.1 413"), reply
         assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["code"] == "payload_too_large"
     assert Incident.objects.count() == 1
+
+
+def test_a_chunked_alert_is_read_under_a_wsgi_server_too():
+    """config/wsgi.py still serves (gunicorn's sync worker here): the body middleware reads the dechunked
+    `wsgi.input` to its end, which Django alone would read as empty."""
+    require_postgres()
+    integration = IntegrationFactory(kind="generic")
+    path = f"/api/v1/integrations/{integration.key}/generic/"
+    wsgi = ("--worker-class", "sync", "config.wsgi:application")
+    with web_server(workers=1, extra=wsgi, VIGIL_INTEGRATION_MAX_BODY_BYTES=2000) as server:
+        reply = _chunked(
+            path, json.dumps({"title": "Chunked WSGI", "dedup_key": "w-1"}).encode(), server.port
+        )
+        assert reply.startswith(b"HTTP/1.1 202"), reply
+        reply = _chunked(path, json.dumps({"title": "x" * 5000}).encode(), server.port)
+        assert reply.startswith(b"HTTP/1.1 413"), reply
+    assert Incident.objects.get().title == "Chunked WSGI"

@@ -65,7 +65,8 @@ class Server:
 
 
 @contextmanager
-def web_server(workers: int = 1, **environment: Any) -> Iterator[Server]:
+def web_server(workers: int = 1, extra: tuple[str, ...] = (), **environment: Any) -> Iterator[Server]:
+    """`extra`: more gunicorn arguments (they override the configuration's, e.g. a WSGI worker)."""
     port = free_port()
     log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
     env = {
@@ -84,6 +85,7 @@ def web_server(workers: int = 1, **environment: Any) -> Iterator[Server]:
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
+            *extra,
         ],
         cwd=ROOT,
         env=env,
