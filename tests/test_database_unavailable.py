@@ -25,7 +25,7 @@ def _terminate_own_backend() -> None:
         killer.execute("SELECT pg_terminate_backend(%s)", [pid])
 
 
-def _assert_unavailable(response) -> None:  # type: ignore[no-untyped-def]
+def _assert_unavailable(response) -> None:
     assert response.status_code == 503, response.content[:300]
     assert response["Retry-After"] == "5"
     assert response["Content-Type"] == "application/json"
@@ -33,7 +33,7 @@ def _assert_unavailable(response) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def cut(settings):  # type: ignore[no-untyped-def]
+def cut(settings):
     """Terminates this test's backend right before the request (with DEBUG on, as under `make run`)."""
     require_postgres()
     settings.DEBUG = True
@@ -47,13 +47,13 @@ def cut(settings):  # type: ignore[no-untyped-def]
     connection.close()
 
 
-def test_api_view(client, cut):  # type: ignore[no-untyped-def]
+def test_api_view(client, cut):
     token = Token.objects.create(user=UserFactory(role="agents")).key
     cut()
     _assert_unavailable(client.get("/api/v1/incidents/", HTTP_AUTHORIZATION=f"Token {token}"))
 
 
-def test_alert_endpoint_prepared_statement_path(client, cut):  # type: ignore[no-untyped-def]
+def test_alert_endpoint_prepared_statement_path(client, cut):
     integration = IntegrationFactory(kind="generic")
     url = f"/api/v1/integrations/{integration.key}/generic/"
     body = json.dumps({"title": "Disk", "dedup_key": "a"})
@@ -64,13 +64,13 @@ def test_alert_endpoint_prepared_statement_path(client, cut):  # type: ignore[no
     )
 
 
-def test_admin_page(client, cut, admin_user):  # type: ignore[no-untyped-def]
+def test_admin_page(client, cut, admin_user):
     client.force_login(admin_user)
     cut()
     _assert_unavailable(client.get("/admin/incidents/incident/"))
 
 
-def test_session_lost_in_a_middleware(cut, admin_user):  # type: ignore[no-untyped-def]
+def test_session_lost_in_a_middleware(cut, admin_user):
     """The session's user is loaded before any view: answered 503 there, whatever the page."""
     client = Client(raise_request_exception=False)
     client.force_login(admin_user)
@@ -78,7 +78,7 @@ def test_session_lost_in_a_middleware(cut, admin_user):  # type: ignore[no-untyp
     _assert_unavailable(client.get("/status/"))
 
 
-def test_any_other_error_in_a_middleware_reaches_the_500_handler_as_a_503(rf, settings):  # type: ignore[no-untyped-def]
+def test_any_other_error_in_a_middleware_reaches_the_500_handler_as_a_503(rf, settings):
     """Errors that escape to Django's 500 machinery (a session saved after the view) are 503s there."""
     request = rf.get("/api/v1/incidents/")
     try:

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
     "path",
     ["/healthz", "/admin/login/", "/status/", "/declare/", "/api/v1/incidents/", "/api/docs/", "/nope/"],
 )
-def test_every_answer_carries_the_security_headers(client, path):  # type: ignore[no-untyped-def]
+def test_every_answer_carries_the_security_headers(client, path):
     response = client.get(path)
     policy = response["Content-Security-Policy"]
     assert "script-src 'self'" in policy
@@ -24,7 +24,7 @@ def test_every_answer_carries_the_security_headers(client, path):  # type: ignor
 
 
 @pytest.mark.parametrize("path", ["/admin/login/", "/status/", "/declare/", "/api/docs/"])
-def test_pages_have_no_inline_script_or_style(client, path):  # type: ignore[no-untyped-def]
+def test_pages_have_no_inline_script_or_style(client, path):
     content = client.get(path).content.decode()
     assert "<script>" not in content
     assert "<style" not in content
@@ -32,7 +32,7 @@ def test_pages_have_no_inline_script_or_style(client, path):  # type: ignore[no-
     assert " onclick=" not in content
 
 
-def test_errors_under_api_are_json_whatever_produced_them(client, settings):  # type: ignore[no-untyped-def]
+def test_errors_under_api_are_json_whatever_produced_them(client, settings):
     settings.DEBUG = True  # Django's debug 404 page would be HTML
     odd_key = client.post("/api/v1/integrations/not-a-key!/generic/", "{}", content_type="application/json")
     assert odd_key.status_code == 404
@@ -47,7 +47,7 @@ def test_errors_under_api_are_json_whatever_produced_them(client, settings):  # 
     assert bad_host.json()["code"] == "bad_request"
 
 
-def test_json_errors_keep_allow_and_retry_after():  # type: ignore[no-untyped-def]
+def test_json_errors_keep_allow_and_retry_after():
     from django.http import HttpResponseNotAllowed
 
     from config.security import _as_json
@@ -58,7 +58,7 @@ def test_json_errors_keep_allow_and_retry_after():  # type: ignore[no-untyped-de
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
-def test_alert_endpoints_refuse_a_body_that_is_not_json_with_415(api, content_type):  # type: ignore[no-untyped-def]
+def test_alert_endpoints_refuse_a_body_that_is_not_json_with_415(api, content_type):
     integration = IntegrationFactory(kind="generic")
     response = api.generic(
         "POST",
@@ -70,7 +70,7 @@ def test_alert_endpoints_refuse_a_body_that_is_not_json_with_415(api, content_ty
     assert response.json()["code"] == "unsupported_media_type"
 
 
-def test_alert_endpoints_take_json_with_a_charset_or_a_json_subtype(api):  # type: ignore[no-untyped-def]
+def test_alert_endpoints_take_json_with_a_charset_or_a_json_subtype(api):
     integration = IntegrationFactory(kind="generic")
     url = f"/api/v1/integrations/{integration.key}/generic/"
     for content_type in ("application/json; charset=utf-8", "application/vnd.vigil+json"):

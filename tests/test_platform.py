@@ -39,7 +39,7 @@ def test_readyz_names_the_broker_when_it_is_down(client, broker_down):
     assert "127.0.0.1" not in response.content.decode()
 
 
-def test_readyz_shows_the_errors_to_signed_in_staff(client, broker_down, admin_user):  # type: ignore[no-untyped-def]
+def test_readyz_shows_the_errors_to_signed_in_staff(client, broker_down, admin_user):
     client.force_login(admin_user)
     body = client.get("/readyz").json()
     assert "broker" in body["errors"]

@@ -113,6 +113,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database host that stops answering (a partition drops packets) fails a connection attempt in seconds,
+    # answered 503, instead of hanging the request for the operating system's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("VIGIL_DB_CONNECT_TIMEOUT", default=5)
+    )
     if env.bool("VIGIL_DB_POOL", default=False):
         # Served over ASGI (config/gunicorn_conf.py turns this on), each request runs in a thread of its own:
         # connections come from psycopg's pool (checked before use, so one the server dropped is replaced)
@@ -210,6 +215,10 @@ REST_FRAMEWORK: dict[str, Any] = {
         "refused_tokens": env.str("THROTTLE_REFUSED_TOKENS", default="30/minute"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # The client address throttles count by: REMOTE_ADDR, unless proxies in front append to X-Forwarded-For
+    # (VIGIL_PROXY_COUNT of them). DRF's default (None) believes any X-Forwarded-For a client sends, which
+    # would let it dodge every per-address throttle by making one up.
+    "NUM_PROXIES": env.int("VIGIL_PROXY_COUNT", default=0),
 }
 
 # The API docs page (Swagger UI) loads its script and styles from here; its Content-Security-Policy allows it.

@@ -21,7 +21,7 @@ from tests.incidents.factories import IncidentFactory
 pytestmark = pytest.mark.django_db
 
 
-def write(address: str, channel: str = Channel.WEBHOOK, **fields) -> Notification:  # type: ignore[no-untyped-def]
+def write(address: str, channel: str = Channel.WEBHOOK, **fields) -> Notification:
     notification = notification_write(
         subject=IncidentFactory(),
         reason="test",
