@@ -5,6 +5,8 @@ anonymous request: the language of its profile is activated here, before the vie
 
 from typing import Any
 
+from axes.backends import AxesStandaloneBackend
+from django.http import HttpRequest
 from rest_framework import authentication, exceptions, throttling
 from rest_framework.request import Request
 
@@ -36,3 +38,21 @@ class TokenAuthentication(authentication.TokenAuthentication):
             if code is not None:
                 language_activate(request, code)
         return result
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """django-axes' lockout check for every sign-in that comes with a request (the admin's and the reporting
+    form's login pages, DRF's session login). A call without one (`authenticate(username=..., password=...)`
+    from code, the test client's `login()`) has no client address to lock out, and is left to the next
+    backend instead of failing: django-axes would raise."""
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if request is None:
+            return None
+        return super().authenticate(request, username, password, **kwargs)

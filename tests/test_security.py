@@ -152,3 +152,9 @@ def test_make_run_shows_the_debug_page_on_the_machine_itself(client):
     client.raise_request_exception = False
     error = client.get("/boom/", REMOTE_ADDR="127.0.0.1")
     assert b"a secret in a traceback" in error.content
+
+
+def test_signing_in_from_code_without_a_request_still_works(client, admin):
+    """The test client's login() (and code calling authenticate() without a request) is not locked out by
+    django-axes, which needs a client address: the lockout applies to sign-in pages."""
+    assert client.login(username="boss", password=PASSWORD)

@@ -66,7 +66,7 @@ MIDDLEWARE = [
 # (429) for AXES_COOLOFF_TIME; a right password resets the count. Per pair, so nobody locks a colleague out
 # from elsewhere during an incident. Attempts are rows in the database, visible in the admin.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "config.authentication.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
