@@ -26,8 +26,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
 
 async def _json_error(
     send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]
@@ -57,7 +55,8 @@ class RequestBodyGuard:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") not in BODY_METHODS:
+        # Every method: Django's ASGI handler reads a body, if one is sent, before any view, even for a GET.
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         limit = body_limit_for(scope.get("path", ""))

@@ -54,7 +54,7 @@ def test_terminated_connections_give_503s_then_recover():
         database = served_database_url().rsplit("/", 1)[1]
         ours = connection.connection.info.backend_pid  # the test's own connection stays
         with psycopg.connect(served_database_url(), autocommit=True) as killer:
-            for _ in range(10):
+            for _ in range(6):
                 killer.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                     " WHERE datname = %s AND pid <> pg_backend_pid() AND pid <> %s",
