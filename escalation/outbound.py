@@ -135,19 +135,33 @@ _hook_lock = threading.Lock()
 _hook_installed = False
 
 
+# Connections (TCP, and UDP sockets that connect first) and datagrams sent to an address (Apprise's syslog-like
+# plugins send UDP without connecting).
+_GUARDED_EVENTS = frozenset({"socket.connect", "socket.sendto"})
+
+
 def _audit(event: str, args: tuple) -> None:
-    if event != "socket.connect":
+    if event not in _GUARDED_EVENTS:
         return
     guard = _current.get()
     if guard is None:
         return
-    sock, address = args
-    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+    sock, address = args[0], args[1]
+    if not isinstance(address, tuple) or sock.family not in (socket.AF_INET, socket.AF_INET6):
         return  # Unix sockets (a local syslog, say) are no network probe
+    host = str(address[0])
     try:
-        ip = ipaddress.ip_address(str(address[0]).split("%", 1)[0])
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:
-        return
+        # A name handed to connect() is resolved inside the call, after any check we could make here: a name
+        # that answers differently each time (DNS rebinding) would slip through. The libraries we use resolve
+        # first and connect to addresses; a name is refused unless the operator allowed it by name.
+        if host_allowed_by_name(host, guard.allowed):
+            return
+        guard.refused.append(host)
+        raise OutboundRefused(
+            f"refused to connect to {host} by name: only checked addresses are reached"
+        ) from None
     if not guard.check(ip):
         guard.refused.append(str(ip))
         raise OutboundRefused(f"refused to connect to {ip}: not a public address")

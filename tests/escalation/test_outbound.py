@@ -193,3 +193,27 @@ def test_a_webhook_subscription_is_checked_by_the_admins_form_too(settings):
         subscription.full_clean()
     settings.VIGIL_OUTBOUND_ALLOW = ["10.0.0.0/24"]
     subscription.full_clean()
+
+
+def test_the_guard_refuses_datagrams_and_connections_alike(settings):
+    """Under the guard, every socket of the thread is checked: a UDP datagram to loopback too (Apprise has
+    plugins that send UDP), while outside it nothing is checked."""
+    import socket
+
+    from escalation.outbound import OutboundRefused, outbound_guard
+
+    settings.VIGIL_OUTBOUND_ALLOW = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        with outbound_guard() as guard, pytest.raises(OutboundRefused):
+            udp.sendto(b"probe", ("127.0.0.1", 9))
+        assert guard.refused == ["127.0.0.1"]
+        udp.sendto(b"not guarded", ("127.0.0.1", 9))
+    with socket.socket() as tcp, outbound_guard(), pytest.raises(OutboundRefused):
+        tcp.connect(("169.254.169.254", 80))
+    # A name given to connect() itself is resolved after any check: refused, whatever it resolves to.
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp,
+        outbound_guard(),
+        pytest.raises(OutboundRefused),
+    ):
+        udp.sendto(b"probe", ("localhost", 9))
