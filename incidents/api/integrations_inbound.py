@@ -28,7 +28,14 @@ from ..integrations.alertmanager import alertmanager_parse
 from ..integrations.generic import generic_parse
 from ..integrations.heartbeats import heartbeat_check_in
 from ..integrations.ingest import IngestResult, alerts_ingest
-from ..integrations.limits import IngestRateThrottle, InvalidSignature, integration_cap_check, signature_check
+from ..integrations.limits import (
+    IngestRateThrottle,
+    InvalidSignature,
+    integration_cap_check,
+    signature_check,
+    signature_claim,
+    signature_release,
+)
 from ..integrations.pagerduty import pagerduty_parse, routing_key_of
 from ..integrations.payloads import AlertBatch, InvalidJSON, InvalidPayload, body_decode, storable_text
 from ..integrations.selectors import integration_by_key
@@ -151,10 +158,14 @@ class _InboundView(APIView):
         raise error
 
     def admit(self, request: Request, integration: Integration, raw: bytes) -> None:
-        """The signature (when the integration has a secret) and the hard cap."""
+        """The signature (when the integration has a secret) and the hard cap. A signed request that was
+        already accepted is a replay: refused like a bad signature (`signature_claim`)."""
         if integration.hmac_secret:
             try:
                 signature_check(secret=integration.hmac_secret, headers=request.headers, body=raw)
+                self.signature_claimed = signature_claim(
+                    integration_id=integration.pk, headers=request.headers
+                )
             except InvalidSignature as error:
                 self.refuse(error)
         if self.hard_cap:
@@ -181,6 +192,14 @@ class _InboundView(APIView):
             remote_addr=_remote_addr(request),
             user_agent=request.headers.get("User-Agent", ""),
         )
+
+    signature_claimed: str | None = None
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        # Only an accepted request uses up its signature: a sender may resend one that failed (a 503) as it was.
+        if self.signature_claimed and not 200 <= response.status_code < 300:
+            signature_release(self.signature_claimed)
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def handle_exception(self, exc: Exception) -> Response:
         if database_unavailable(exc):
