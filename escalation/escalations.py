@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.db import models
 
 from .calendars import business_add, running_calendar_snapshot
+from .events import ESCALATION_LEVEL, event_emit
 from .models import Escalation, EscalationPolicy, EscalationState, Team, Timer
 from .notify import PAGE_TIMER, notify_user_now, page_users
 from .outbox import notifications_cancel
@@ -139,6 +140,13 @@ def _page_level(
     levels = snapshot["levels"]
     level = levels[index]
     users = level_users(level=level, info=info, at=now, subject=subject)
+    step = {
+        "level": index + 1,
+        "cycle": cycle,
+        "policy": snapshot["name"],
+        "users": [user.get_username() for user in users],
+    }
+    subject_record(subject, what="escalated", at=now, data=step)
     page_users(
         subject=subject,
         info=info,
@@ -154,17 +162,10 @@ def _page_level(
         },
         at=now,
     )
-    subject_record(
-        subject,
-        what="escalated",
-        at=now,
-        data={
-            "level": index + 1,
-            "cycle": cycle,
-            "policy": snapshot["name"],
-            "users": [user.get_username() for user in users],
-        },
-    )
+    if index or cycle:
+        # A step past the first level (the first is the escalation's start, told by the subject's own
+        # "created" event): webhooks and the communication plan hear of it.
+        event_emit(subject=subject, event=ESCALATION_LEVEL, at=now, data=step, info=info)
     escalation.level = index + 1
     escalation.cycle = cycle
     escalation.last_paged_at = now
@@ -248,6 +249,7 @@ def on_page_timer(timer: Timer, now: datetime) -> None:
         template=timer.data["template"],
         context=timer.data.get("context", {}),
         at=now,
+        actions=True,  # only pages are delayed (page_users): the links are signed now, so they last
     )
 
 
@@ -271,7 +273,12 @@ def _end(*, subject: models.Model, state: str, at: datetime, by: User | None = N
             subject,
             what="acknowledged",
             at=at,
-            data={"by": by.get_username() if by is not None else None, "level": escalation.level},
+            data={
+                "by": by.get_username() if by is not None else None,
+                "by_id": by.pk if by is not None else None,
+                "level": escalation.level,
+                "policy": escalation.snapshot.get("name", ""),
+            },
         )
     escalation.save(update_fields=["state", "stopped_at", "acknowledged_at", "acknowledged_by"])
     return escalation

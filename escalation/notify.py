@@ -17,6 +17,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils import timezone, translation
 
+from .actions import action_links
 from .models import Channel, ContactMethod, NotificationRule, StakeholderGroup
 from .models.stakeholder import plain_address_channel
 from .outbox import notification_write
@@ -128,11 +129,18 @@ def notify_user_now(
     context: dict[str, Any],
     at: datetime,
     deadline_at: datetime | None = None,
+    actions: bool = False,
 ) -> None:
-    """One outbox row for one user over one contact method (None: the account's e-mail)."""
+    """One outbox row for one user over one contact method (None: the account's e-mail). A page (`actions`)
+    carries the signed links its subject type offers, in the text (`actions` in the templates) and in a
+    webhook's payload (`data.actions`, by name)."""
     channel = method.channel if method else Channel.EMAIL
     address = method.address if method else user.email
-    full = {**context, "subject": info, "recipient": user, "reason": reason}
+    links = action_links(subject=subject, user=user, at=at) if actions else []
+    data = context.get("data", {})
+    if links:
+        data = {**data, "actions": {link.name: link.url for link in links}}
+    full = {**context, "subject": info, "recipient": user, "reason": reason, "actions": links}
     title, body = message_render(template=template, context=full, subject=subject, **_preferences(user))
     notification_write(
         subject=subject,
@@ -142,7 +150,7 @@ def notify_user_now(
         idempotency_key=_key(key, "u", user.pk, "m", method.pk if method else "account"),
         title=title,
         body=body,
-        payload=payload_for(subject=subject, info=info, reason=reason, at=at, data=context.get("data", {})),
+        payload=payload_for(subject=subject, info=info, reason=reason, at=at, data=data),
         recipient=user,
         contact_method_id=method.pk if method else None,
         deadline_at=deadline_at,
@@ -151,7 +159,13 @@ def notify_user_now(
         subject,
         what="notified",
         at=at,
-        data={"reason": reason, "user_id": user.pk, "username": user.get_username(), "channel": channel},
+        data={
+            "reason": reason,
+            "user_id": user.pk,
+            "username": user.get_username(),
+            "channel": channel,
+            "level": context.get("level"),
+        },
     )
 
 
@@ -167,7 +181,7 @@ def page_users(
     at: datetime,
 ) -> None:
     """Page people by their personal rules: immediate rules write outbox rows now, delayed ones schedule a
-    timer (cancelled when the subject is acknowledged)."""
+    timer (cancelled when the subject is acknowledged). Every page carries the subject's action links."""
     for user in users:
         for method, delay in user_channels(user=user, priority=info.priority):
             if delay <= timedelta(0):
@@ -181,6 +195,7 @@ def page_users(
                     template=template,
                     context=context,
                     at=at,
+                    actions=True,
                 )
                 continue
             timer_schedule(
@@ -252,8 +267,10 @@ def notify_group(
     deadline_at: datetime | None = None,
 ) -> None:
     """Tell a stakeholder group: users over their immediate contact methods (or only those of `channel`),
-    plain addresses as e-mail when they hold an @, else as Apprise URLs."""
+    plain addresses as e-mail when they hold an @, else as Apprise URLs. Every row names the group's audience
+    (`data.audience`): the subject's page lists what each audience was told."""
     users, addresses = group_recipients(group)
+    context = {**context, "data": {**context.get("data", {}), "audience": group.audience}}
     for user in users:
         notify_user_at_once(
             subject=subject,

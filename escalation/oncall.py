@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.db import models
 from django.db.models import DateTimeField, Prefetch, QuerySet, Value
 
 from .calendars import local_instant
@@ -183,3 +184,121 @@ def team_oncall_shifts(*, team: Team, at: dt.datetime) -> list[OnCallShift]:
 def team_oncall(*, team: Team, at: dt.datetime) -> list["User"]:
     """The people on call for the team at `at`: the union over its schedules, in the documented order."""
     return [shift.user for shift in team_oncall_shifts(team=team, at=at)]
+
+
+# --- over a span of time: the calendar feed, and who comes next ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OnCallSegment:
+    """One person on call for one schedule from `start` to `end` (a rotation's turn or an override)."""
+
+    user: "User"
+    schedule: Schedule
+    rotation: Rotation | None
+    override: Override | None
+    start: dt.datetime
+    end: dt.datetime
+
+
+def _next_change(schedule: Schedule, shifts: list[OnCallShift], at: dt.datetime) -> dt.datetime | None:
+    """The first instant after `at` at which the answer for the schedule can change: a hand-off, an override
+    starting or ending, a rotation starting."""
+    candidates = [shift.until for shift in shifts if shift.until is not None and shift.until > at]
+    for override in schedule.oncall_overrides:  # type: ignore[attr-defined]
+        candidates += [instant for instant in (override.start, override.end) if instant > at]
+    for rotation in schedule.oncall_rotations:  # type: ignore[attr-defined]
+        if rotation.starts_at > at:
+            candidates.append(rotation.starts_at)
+    return min(candidates, default=None)
+
+
+def schedule_segments(
+    *, schedule: Schedule, start: dt.datetime, end: dt.datetime, user: "User | None" = None
+) -> list[OnCallSegment]:
+    """Who is on call for the schedule between `start` and `end`, as segments (only `user`'s when given);
+    a person's consecutive segments for the same reason are one. Three queries."""
+    if not _loaded(schedule, start):
+        schedule = schedules_for_oncall(Schedule.objects.filter(pk=schedule.pk), at=start).get()
+    open_segments: dict[tuple[int, int | None, int | None], OnCallSegment] = {}
+    done: list[OnCallSegment] = []
+    at = start
+    while at < end:
+        every = _schedule_shifts(schedule, at)
+        # From every shift, before a person on call twice is listed once: the turn left out may end first.
+        following = _next_change(schedule, every, at)
+        shifts = _first_per_user(every)
+        until = min(following, end) if following is not None else end
+        current: set[tuple[int, int | None, int | None]] = set()
+        for shift in shifts:
+            if user is not None and shift.user.pk != user.pk:
+                continue
+            key = (
+                shift.user.pk,
+                shift.rotation.pk if shift.rotation else None,
+                shift.override.pk if shift.override else None,
+            )
+            current.add(key)
+            segment = open_segments.get(key)
+            open_segments[key] = OnCallSegment(
+                user=shift.user,
+                schedule=schedule,
+                rotation=shift.rotation,
+                override=shift.override,
+                start=segment.start if segment is not None else at,
+                end=until,
+            )
+        for key in list(open_segments):
+            if key not in current:
+                done.append(open_segments.pop(key))
+        at = until
+    done.extend(open_segments.values())
+    return sorted(done, key=lambda segment: (segment.start, segment.user.pk))
+
+
+def user_oncall_segments(*, user: "User", start: dt.datetime, end: dt.datetime) -> list[OnCallSegment]:
+    """A person's on-call segments over every schedule they are in (a rotation's member or an override)."""
+    schedules = schedules_for_oncall(
+        Schedule.objects.filter(models.Q(rotations__members__user=user) | models.Q(overrides__user=user))
+        .distinct()
+        .order_by("name", "id"),
+        at=start,
+    )
+    segments = [
+        segment
+        for schedule in schedules
+        for segment in schedule_segments(schedule=schedule, start=start, end=end, user=user)
+    ]
+    return sorted(segments, key=lambda segment: (segment.start, segment.schedule.pk))
+
+
+@dataclass(frozen=True, slots=True)
+class OnCallNowNext:
+    """Who is on call for a team now, and who is from the next change on (`next_at`; None: nobody changes)."""
+
+    now: list[OnCallShift]
+    next_at: dt.datetime | None
+    next: list[OnCallShift]
+
+
+def team_oncall_now_next(*, team: Team, at: dt.datetime) -> OnCallNowNext:
+    """The team's answer at `at`, and at the first instant after it at which any of its schedules changes."""
+    if _loaded(team, at):
+        schedules = team.oncall_schedules  # type: ignore[attr-defined]
+    else:
+        schedules = list(
+            schedules_for_oncall(Schedule.objects.filter(team=team).order_by("name", "id"), at=at)
+        )
+    now = _first_per_user(shift for schedule in schedules for shift in _schedule_shifts(schedule, at))
+    changes = [
+        change
+        for schedule in schedules
+        if (change := _next_change(schedule, _schedule_shifts(schedule, at), at)) is not None
+    ]
+    next_at = min(changes, default=None)
+    following = (
+        _first_per_user(shift for schedule in schedules for shift in _schedule_shifts(schedule, next_at))
+        if next_at is not None
+        else []
+    )
+    return OnCallNowNext(now=now, next_at=next_at, next=following)

@@ -64,6 +64,29 @@ def breached_subject_ids(*, model: type[models.Model]) -> QuerySet:
     ).values("subject_id")
 
 
+def paused_subject_ids(*, model: type[models.Model]) -> QuerySet:
+    """Ids of subjects of `model` with a paused SLA clock (on hold), for a list's SLA column."""
+    from django.contrib.contenttypes.models import ContentType
+
+    return SlaClock.objects.filter(
+        subject_type=ContentType.objects.get_for_model(model), state=SlaClockState.PAUSED
+    ).values("subject_id")
+
+
+def running_clock_due_at(*, model: type[models.Model]) -> QuerySet:
+    """Due instants of the running SLA clocks of subjects of `model`, soonest first, for a list's "time left"
+    (filter on `subject_id` and take the first)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    return (
+        SlaClock.objects.filter(
+            subject_type=ContentType.objects.get_for_model(model), state=SlaClockState.RUNNING
+        )
+        .order_by("due_at")
+        .values("due_at")
+    )
+
+
 def escalation_simulate(
     *, policy: EscalationPolicy, start: datetime, priority: int, cycles_limit: int = 10
 ) -> list[dict[str, Any]]:

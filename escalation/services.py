@@ -1,17 +1,28 @@
-"""What the apps above tell the engine about their subjects. Each function runs in the caller's transaction
-(which must hold the subject's row lock) and only writes rows: timers, clocks, escalations, outbox rows.
-Delivery starts after that transaction commits."""
+"""What the apps above tell the engine about their subjects. Each `subject_*` function runs in the caller's
+transaction (which must hold the subject's row lock) and only writes rows: timers, clocks, escalations, outbox
+rows. Delivery starts after that transaction commits. The people-facing writes below them (a contact method's
+test, a person's calendar feed) own their transaction."""
 
+import secrets
 import uuid
 from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .escalations import escalation_acknowledge, escalation_start, escalation_stop, escalation_switch
 from .events import reporting_rules_apply
-from .models import ContactMethod, EscalationPolicy, Notification, SlaClockKind
+from .models import (
+    ContactMethod,
+    Escalation,
+    EscalationPolicy,
+    EscalationState,
+    Notification,
+    OnCallFeed,
+    SlaClockKind,
+)
 from .outbox import notification_write
 from .selectors import escalation_policy_for
 from .sla import (
@@ -23,7 +34,7 @@ from .sla import (
     sla_clocks_stop,
     sla_policy_of,
 )
-from .subjects import subject_describe
+from .subjects import subject_describe, subject_filter
 
 
 def subject_engage(*, subject: models.Model, at: datetime, policy: EscalationPolicy | None = None) -> None:
@@ -69,9 +80,25 @@ def subject_reprioritise(*, subject: models.Model, at: datetime) -> None:
     escalation_switch(subject=subject, policy=escalation_policy_for(sla_policy=sla_policy), at=at, info=info)
 
 
-def subject_reopen(*, subject: models.Model, at: datetime) -> None:
-    """A resolved subject is open again: its resolve clock runs again if it had been met."""
+def subject_reopen(*, subject: models.Model, at: datetime, page: bool = False) -> None:
+    """A resolved subject is open again: its resolve clock runs again if it had been met. With `page`, it is
+    paged again from the first level of the policy now in force (a fresh escalation; the one that ended with
+    the resolution stays in the history): the app must then offer a way to answer that page
+    (`subject_acknowledge`) although the subject is past its own acknowledgement."""
     sla_clocks_reopen(subject=subject, at=at)
+    if not page:
+        return
+    info = subject_describe(subject)
+    policy = escalation_policy_for(sla_policy=sla_policy_of(subject=subject, info=info))
+    if policy is not None and info.is_open:
+        escalation_start(subject=subject, policy=policy, at=at, info=info)
+
+
+def subject_paging(*, subject: models.Model) -> bool:
+    """Whether an escalation is paging people about the subject (active, or exhausted and not answered)."""
+    return Escalation.objects.filter(
+        **subject_filter(subject), state__in=[EscalationState.ACTIVE, EscalationState.EXHAUSTED]
+    ).exists()
 
 
 def contact_method_test(*, method: ContactMethod, by: User) -> Notification:
@@ -92,3 +119,22 @@ def contact_method_test(*, method: ContactMethod, by: User) -> Notification:
             contact_method_id=method.pk,
         )
     return Notification.objects.get(idempotency_key=key)
+
+
+def oncall_feed_create(*, user: User) -> str:
+    """Make (or replace) the person's private on-call calendar feed; answers its URL, which holds the secret
+    and is shown only now (only its hash is kept). A replaced URL stops working at once."""
+    from .feeds import feed_token_hash, feed_url
+
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        OnCallFeed.objects.update_or_create(
+            user=user, defaults={"token_hash": feed_token_hash(token), "created_at": timezone.now()}
+        )
+    return feed_url(token)
+
+
+def oncall_feed_revoke(*, user: User) -> bool:
+    """Revoke the person's feed URL; False when they had none."""
+    deleted, _rows = OnCallFeed.objects.filter(user=user).delete()
+    return bool(deleted)

@@ -89,6 +89,11 @@ def _elapsed(clock: SlaClock, at: datetime) -> timedelta:
     )
 
 
+def sla_clock_elapsed(clock: SlaClock, at: datetime) -> timedelta:
+    """Business time the clock has run up to `at`, for pages that show the time left."""
+    return _elapsed(clock, at)
+
+
 def _close_segment(clock: SlaClock, at: datetime) -> None:
     if clock.running_since is None:
         return
@@ -196,11 +201,36 @@ def sla_clocks_reprioritise(*, subject: models.Model, at: datetime, info: Subjec
     info = info or subject_describe(subject)
     policy = sla_policy_of(subject=subject, info=info)
     if policy is None:
+        # No policy for the new priority (say P4 has none): the old targets no longer apply, so the open
+        # clocks stop without an outcome and their timers go (no phantom warning or breach).
+        for clock in _open_clocks(subject, [SlaClockKind.ACKNOWLEDGE, SlaClockKind.RESOLVE]):
+            _close_segment(clock, at)
+            clock.state = SlaClockState.CANCELLED
+            clock.stopped_at = at
+            _reschedule(clock, subject)
+            clock.save()
         return
     if not SlaClock.objects.filter(**subject_filter(subject)).exists():
         # No policy applied before (say P4 had none): the clocks start now, on the new one.
         sla_clocks_start(subject=subject, at=at, info=info)
         return
+    if info.is_open:
+        # Clocks a priority without policy stopped run again, with the time they had run before: the
+        # acknowledge clock only while nobody has acknowledged.
+        stopped = SlaClock.objects.select_for_update().filter(
+            **subject_filter(subject), state=SlaClockState.CANCELLED
+        )
+        for clock in stopped:
+            if clock.kind == SlaClockKind.ACKNOWLEDGE and info.acknowledged:
+                continue
+            _apply_policy(clock, policy)
+            clock.stopped_at = None
+            if info.paused and clock.kind == SlaClockKind.RESOLVE:
+                clock.state = SlaClockState.PAUSED
+            else:
+                clock.state, clock.running_since = SlaClockState.RUNNING, at
+            _reschedule(clock, subject)
+            clock.save()
     for clock in _open_clocks(subject, [SlaClockKind.ACKNOWLEDGE, SlaClockKind.RESOLVE]):
         running = clock.state == SlaClockState.RUNNING
         _close_segment(clock, at)  # the elapsed time so far counts on the old calendar

@@ -64,6 +64,9 @@ class SubjectType:
     # Roles a person can hold on a subject of this type, by name: escalation levels and reminders name them
     # and `people` answers who holds them. "owner" and "owner_manager" are the usual ones.
     roles: ClassVar[dict[str, str | Promise]] = {}
+    # What a paged person may do from the message itself, by name (each page carries one signed link per
+    # action: escalation/actions.py); the type performs them in `action_perform`. None by default.
+    actions: ClassVar[dict[str, str | Promise]] = {}
 
     def describe(self, obj: Any) -> SubjectInfo:
         """Reference, title, priority, link, team, service, and where it is in its lifecycle."""
@@ -81,11 +84,23 @@ class SubjectType:
         return []
 
     def record(self, obj: Any, *, what: str, at: datetime, data: dict[str, Any]) -> None:
-        """The engine did something about the subject: `what` is `paged` (someone was paged: `user`,
-        `channel`, `level`), `escalated` (a level fired: `level`, `cycle`, `users`), `notified` (a
-        stakeholder notice or reminder: `reason`, `recipients`), `acknowledged` (`by`). Runs in the engine's
-        transaction with the subject locked by the caller or the sweep; apps write their own history here
-        (the incident timeline). The default keeps nothing."""
+        """The engine did something about the subject: `what` is `escalated` (a level fired: `level`, `cycle`,
+        `policy`, `users`), `notified` (one message to one person or address: `reason` (`page` for a page,
+        with its `level`; `sla.warning`, `sla.breach`, `comms:<event>`, `report`, reminders), `user_id` and
+        `username` or `address`, `channel`), `acknowledged` (paging stopped: `by`, `by_id`, `level`,
+        `policy`). Runs in the engine's transaction with the subject locked by the caller or the sweep; apps
+        write their own history here (the incident timeline). The default keeps nothing."""
+
+    def action_offered(self, obj: Any, action: str) -> bool:
+        """Whether `action` can still be taken on the subject now (the link's page says so before the button
+        is pressed; the service decides when it is)."""
+        return self.describe(obj).is_open
+
+    def action_perform(self, pk: int, *, action: str, by: User) -> models.Model:
+        """Do `action` on the subject `pk` as `by`, through the app's own service (the one the admin's button
+        calls): its transaction, lock, permission check and history. Raise `config.errors` errors (409 when
+        it is too late)."""
+        raise NotImplementedError
 
     def still_due(self, obj: Any, *, kind: str, data: dict[str, Any]) -> bool:
         """Whether a reminder (`kind` is its key) still applies when it fires: by default while the subject is

@@ -6,20 +6,23 @@ as the API does."""
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.timesince import timesince
+from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
 
 from config.errors import VigilError
 from config.permissions import acting_user
-from escalation.selectors import breached_subject_ids
+from escalation.models import SlaClockState
+from escalation.selectors import breached_subject_ids, paused_subject_ids, running_clock_due_at
+from escalation.services import subject_paging
 
 from .models import (
     Incident,
@@ -30,13 +33,15 @@ from .models import (
     Source,
     TimelineEvent,
 )
-from .models.incident import transition_label
+from .models.incident import TRANSITION_PERMISSION, transition_label
+from .overview import incident_overview
 from .selectors import incident_list, incident_search
 from .services import (
     EDITABLE_FIELDS,
     allowed_transitions,
     incident_comment,
     incident_create,
+    incident_page_acknowledge,
     incident_transition,
     incident_update,
 )
@@ -181,19 +186,34 @@ class IncidentAdmin(admin.ModelAdmin):
         return incidents_declare_action(self, request, queryset)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Incident]:
-        # One EXISTS per row in the same query: the list shows SLA breaches without a query per incident.
+        # One EXISTS and one subquery per row in the same query: the list shows SLA breaches and the next
+        # running clock's due instant without a query per incident.
         return incident_list(user=request.user).annotate(
-            sla_breached=Exists(breached_subject_ids(model=Incident).filter(subject_id=OuterRef("pk")))
+            sla_breached=Exists(breached_subject_ids(model=Incident).filter(subject_id=OuterRef("pk"))),
+            sla_due_at=Subquery(running_clock_due_at(model=Incident).filter(subject_id=OuterRef("pk"))[:1]),
+            sla_paused=Exists(paused_subject_ids(model=Incident).filter(subject_id=OuterRef("pk"))),
         )
 
-    @admin.display(description=_("SLA"), boolean=False, ordering="sla_breached")
+    @admin.display(description=_("SLA"), boolean=False, ordering="sla_due_at")
     def sla_badge(self, obj: Incident) -> str:
         if getattr(obj, "sla_breached", False):
             return format_html(
                 '<span style="background:#b00020;color:#fff;padding:1px 6px;border-radius:3px">{}</span>',
                 _("breached"),
             )
-        return "-"
+        due_at = getattr(obj, "sla_due_at", None)
+        if due_at is None:
+            # No running clock: a paused one (on hold), or no SLA policy applies.
+            return str(SlaClockState.PAUSED.label) if getattr(obj, "sla_paused", False) else "-"
+        now = timezone.now()
+        if due_at <= now:
+            return format_html('<strong style="color:#b00020">{}</strong>', _("overdue"))
+        return format_html(
+            '<time datetime="{}" title="{}">{}</time>',
+            due_at.isoformat(),
+            date_format(timezone.localtime(due_at), "DATETIME_FORMAT"),
+            _("%(time)s left") % {"time": timeuntil(due_at, now)},
+        )
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Incident], search_term: str
@@ -245,6 +265,11 @@ class IncidentAdmin(admin.ModelAdmin):
                 name="incidents_incident_transition",
             ),
             path(
+                "<int:pk>/acknowledge-page/",
+                self.admin_site.admin_view(require_POST(self.acknowledge_page_view)),
+                name="incidents_incident_acknowledge_page",
+            ),
+            path(
                 "<int:pk>/comment/",
                 self.admin_site.admin_view(require_POST(self.comment_view)),
                 name="incidents_incident_comment",
@@ -264,6 +289,14 @@ class IncidentAdmin(admin.ModelAdmin):
                 if has_transition_perm(getattr(incident, name), request.user)
             ]
             extra_context["can_comment"] = request.user.has_perm("incidents.change_incident")
+            if request.user.has_perm("incidents.view_incident"):
+                extra_context["overview"] = incident_overview(incident)
+            # A reopened incident is paged again although it is past `new`: its page is answered here.
+            extra_context["can_acknowledge_page"] = (
+                incident.state != IncidentState.NEW
+                and request.user.has_perm(TRANSITION_PERMISSION)
+                and subject_paging(subject=incident)
+            )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _back(self, pk: int) -> HttpResponseRedirect:
@@ -290,6 +323,16 @@ class IncidentAdmin(admin.ModelAdmin):
                     "state": IncidentState(incident.state).label,
                 },
             )
+        return self._back(pk)
+
+    def acknowledge_page_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        get_object_or_404(self.get_queryset(request), pk=pk)
+        try:
+            incident = incident_page_acknowledge(incident_id=pk, by=acting_user(request))
+        except VigilError as error:
+            self._report(request, error)
+        else:
+            messages.success(request, _("Paging about %(ref)s stopped.") % {"ref": incident.reference})
         return self._back(pk)
 
     def comment_view(self, request: HttpRequest, pk: int) -> HttpResponse:

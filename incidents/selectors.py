@@ -74,8 +74,14 @@ def incident_search(qs: QuerySet[Incident], term: str) -> QuerySet[Incident]:
 
 
 def incident_timeline(*, incident: Incident, user: User | AnonymousUser) -> QuerySet[TimelineEvent]:
-    """The incident's history; a reporter who cannot see all incidents sees only the public part of it."""
+    """The incident's history; a reporter who cannot see all incidents sees only the public part of it: not
+    the work notes, nor the engine's lines (who was paged, how, the stakeholders' addresses)."""
     qs = TimelineEvent.objects.filter(incident=incident).select_related("actor")
     if not user_sees_all_incidents(user):
-        qs = qs.filter(Q(is_public=True) | ~Q(kind=TimelineEvent.Kind.COMMENT))
+        internal = [
+            TimelineEvent.Kind.COMMENT,
+            TimelineEvent.Kind.ESCALATION,
+            TimelineEvent.Kind.NOTIFICATION,
+        ]
+        qs = qs.filter(Q(is_public=True) | ~Q(kind__in=internal))
     return qs

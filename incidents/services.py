@@ -18,7 +18,7 @@ from escalation.timers import timer_schedule
 from .creation import created_line, engage_timer
 from .events import IncidentEvent
 from .models import Incident, Source, TimelineEvent
-from .models.incident import state_label, transition_label
+from .models.incident import TRANSITION_PERMISSION, IncidentState, state_label, transition_label
 from .selectors import priority_for
 from .spikes import spike_check
 
@@ -274,10 +274,35 @@ def _tell_engine(incident: Incident, *, name: str, by: User | None, at: Any) -> 
     elif name in ("resolve", "cancel"):
         engine.subject_finish(subject=incident, at=at, cancelled=name == "cancel")
     elif name == "reopen":
-        engine.subject_reopen(subject=incident, at=at)
+        # Paged again from the first level; answered with incident_page_acknowledge (it is past `new`).
+        engine.subject_reopen(subject=incident, at=at, page=True)
     event = TRANSITION_EVENTS.get(name)
     if event:
         event_emit(subject=incident, event=event, at=at, by=by)
+
+
+def incident_page_acknowledge(*, incident_id: int, by: User | None, note: str = "") -> Incident:
+    """Answer the page about an incident: a new one is acknowledged (the transition); one past `new` that is
+    paged all the same (reopened) stops being paged, and the timeline says by whom. Nobody paging about it:
+    409 with the state, as for a transition that is not allowed."""
+    with transaction.atomic():
+        incident = _lock(incident_id)
+        if incident.state == IncidentState.NEW:
+            return incident_transition(incident_id=incident_id, name="acknowledge", by=by, note=note)
+        check_can_see(incident=incident, by=by)
+        if not engine.subject_paging(subject=incident):
+            raise TransitionNotAllowed(
+                _("An incident in state %(state)s cannot %(name)s.")
+                % {"state": state_label(incident.state), "name": transition_label("acknowledge")},
+                state=incident.state,
+                allowed=allowed_transitions(incident),
+            )
+        if by is not None and not by.has_perm(TRANSITION_PERMISSION):
+            raise PermissionDenied(
+                _("You may not %(name)s incidents.") % {"name": transition_label("acknowledge")}
+            )
+        engine.subject_acknowledge(subject=incident, by=by, at=timezone.now())
+    return incident
 
 
 def incident_comment(*, incident_id: int, by: User, body: str, public: bool = False) -> TimelineEvent:

@@ -241,6 +241,9 @@ SPECTACULAR_SETTINGS = {
         "CommandRoleEnum": "incidents.models.command.CommandRole",
         "TaskPriorityEnum": "incidents.models.command.TaskPriority",
         "ResourceRequestKindEnum": "incidents.models.major_logistics.ResourceRequest.Kind",
+        # The incident's detail (issue #13) is a second component with these choice sets.
+        "IncidentStateEnum": "incidents.models.incident.IncidentState",
+        "IncidentPriorityEnum": "incidents.models.catalog.Priority",
     },
 }
 
@@ -308,6 +311,10 @@ VIGIL_OUTBOX_BACKOFF_MAX = env.int("VIGIL_OUTBOX_BACKOFF_MAX", default=1800)
 VIGIL_OUTBOUND_ALLOW = env.list("VIGIL_OUTBOUND_ALLOW", default=[])
 VIGIL_WEBHOOK_CONNECT_TIMEOUT = env.float("VIGIL_WEBHOOK_CONNECT_TIMEOUT", default=5.0)
 VIGIL_WEBHOOK_READ_TIMEOUT = env.float("VIGIL_WEBHOOK_READ_TIMEOUT", default=10.0)
+# How long the acknowledge and resolve links in a page work (escalation/actions.py): a night and a day.
+VIGIL_ACTION_LINK_MAX_AGE = env.int("VIGIL_ACTION_LINK_MAX_AGE", default=24 * 3600)
+# How far ahead a person's on-call calendar feed reaches (escalation/feeds.py).
+VIGIL_ONCALL_FEED_DAYS = env.int("VIGIL_ONCALL_FEED_DAYS", default=60)
 CELERY_BEAT_SCHEDULE["escalation-timer-sweep"] = {
     "task": "escalation.timer_sweep",
     "schedule": VIGIL_SWEEP_INTERVAL,

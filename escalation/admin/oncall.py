@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..models import Override, Rotation, RotationMember, Schedule
+from ..models import OnCallFeed, Override, Rotation, RotationMember, Schedule
 from ..oncall import OnCallShift, oncall_shifts, schedules_for_oncall
 
 
@@ -71,3 +71,20 @@ class RotationAdmin(admin.ModelAdmin):
     search_fields = ("name", "schedule__name")
     list_select_related = ("schedule",)
     inlines = [RotationMemberInline]
+
+
+@admin.register(OnCallFeed)
+class OnCallFeedAdmin(admin.ModelAdmin):
+    """Who has a private on-call calendar feed. Deleting a row revokes its URL; the URL itself is never shown
+    (only its hash is kept): its owner makes it at /api/v1/oncall-feed/ or on their preferences page."""
+
+    list_display = ("user", "created_at")
+    search_fields = ("user__username",)
+    fields = ("user", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

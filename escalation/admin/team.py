@@ -7,13 +7,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Team, UserProfile
-from ..oncall import team_oncall_shifts, teams_for_oncall
+from ..oncall import team_oncall_now_next, team_oncall_shifts, teams_for_oncall
 from .oncall import oncall_text
 
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("name", "manager", "oncall_now")
+    list_display = ("name", "manager", "oncall_now", "oncall_next")
     search_fields = ("name", "description")
     filter_horizontal = ("members",)
 
@@ -24,6 +24,14 @@ class TeamAdmin(admin.ModelAdmin):
     @admin.display(description=_("on call now"))
     def oncall_now(self, team: Team) -> str:
         return oncall_text(team_oncall_shifts(team=team, at=timezone.now()))
+
+    @admin.display(description=_("on call next"))
+    def oncall_next(self, team: Team) -> str:
+        answer = team_oncall_now_next(team=team, at=timezone.now())
+        if answer.next_at is None:
+            return "-"
+        since = timezone.localtime(answer.next_at).strftime("%Y-%m-%d %H:%M")
+        return _("from %(when)s: %(who)s") % {"when": since, "who": oncall_text(answer.next)}
 
 
 @admin.register(UserProfile)

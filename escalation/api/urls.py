@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .views import calendar, contact, oncall, outbox, policy, sla, stakeholder, team, webhook
@@ -18,4 +19,7 @@ router.register("notifications", outbox.NotificationViewSet, basename="notificat
 router.register("sla-clocks", sla.SlaClockViewSet, basename="sla-clock")
 router.register("escalations", policy.EscalationViewSet, basename="escalation")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("oncall-feed/", oncall.OnCallFeedView.as_view(), name="oncall-feed"),
+]

@@ -2,7 +2,7 @@
 
 from .calendar import BusinessCalendar, Holiday, Weekday, WorkingInterval
 from .contact import ContactMethod, NotificationRule
-from .oncall import HandOff, Override, Rotation, RotationMember, Schedule
+from .oncall import HandOff, OnCallFeed, Override, Rotation, RotationMember, Schedule
 from .outbox import Channel, DeliveryAttempt, Notification, NotificationState
 from .policy import Escalation, EscalationLevel, EscalationPolicy, EscalationState
 from .sla import SLA_CLOCK_OPEN, SlaClock, SlaClockKind, SlaClockState, SlaPolicy
@@ -15,6 +15,7 @@ __all__ = [
     "BusinessCalendar",
     "HandOff",
     "Holiday",
+    "OnCallFeed",
     "Override",
     "Rotation",
     "RotationMember",

@@ -154,3 +154,22 @@ class Override(models.Model):
         # The database constraint guards the data; this says it in words on the admin form.
         if self.start and self.end and self.end <= self.start:
             raise ValidationError({"end": _("An override must end after it starts.")})
+
+
+class OnCallFeed(models.Model):
+    """A person's private calendar feed of their on-call shifts (iCalendar, escalation/feeds.py), reached by a
+    secret URL. Only the SHA-256 of the secret is kept: the URL is shown once, when the feed is made; making
+    it again replaces the secret, deleting the row revokes it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="oncall_feed"
+    )
+    token_hash = models.CharField(_("secret (SHA-256)"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("on-call calendar feed")
+        verbose_name_plural = _("on-call calendar feeds")
+
+    def __str__(self) -> str:
+        return str(_("On-call feed of %(user)s") % {"user": self.user})

@@ -29,3 +29,17 @@ def sla_clock_label(code: str) -> str:
         return str(SlaClockKind(code).label)
     except ValueError:
         return code
+
+
+@register.filter
+def seconds_text(seconds: int | None) -> str:
+    """3900 -> "1 hour, 5 minutes" in the reader's language (Django's own wording); "" for None."""
+    if seconds is None:
+        return ""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django.utils.timesince import timesince
+
+    now = timezone.now()
+    return timesince(now - timedelta(seconds=abs(int(seconds))), now)

@@ -20,6 +20,7 @@ from ..models import Incident, TimelineEvent
 from ..selectors import incident_list, incident_timeline
 from ..services import incident_comment, incident_create, incident_transition, incident_update
 from .filters import IncidentFilter
+from .overview import IncidentDetailSerializer
 from .serializers import (
     CommentSerializer,
     IncidentCreateSerializer,
@@ -51,6 +52,12 @@ class IncidentViewSet(
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
             return Incident.objects.none()
         return incident_list(user=acting_user(self.request))
+
+    @extend_schema(responses={200: IncidentDetailSerializer})
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """One incident with everything on it: SLA clocks, escalations, alerts, notifications."""
+        incident = self.get_object()
+        return Response(IncidentDetailSerializer(incident, context=self.get_serializer_context()).data)
 
     @extend_schema(request=IncidentCreateSerializer, responses={201: IncidentSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -356,12 +356,21 @@ def major_incident_unlink(*, major_incident_id: int, incident_id: int, by: User 
         )
 
 
-def major_incident_acknowledge(*, major_incident_id: int, by: User | None) -> MajorIncident:
-    """The page is answered: paging stops and the acknowledge clock is met. Acknowledging again does nothing."""
+def major_incident_acknowledge(
+    *, major_incident_id: int, by: User | None, strict: bool = False
+) -> MajorIncident:
+    """The page is answered: paging stops and the acknowledge clock is met. Acknowledging again does nothing,
+    unless `strict` (the link in a page: someone answered already, or it ended), which answers 409."""
     with transaction.atomic():
         major_incident = lock(major_incident_id)
         check_can_see(major_incident=major_incident, by=by)
         require(by, "incidents.transition_majorincident", _("You may not acknowledge major incidents."))
+        if strict and (major_incident.acknowledged_at is not None or not major_incident.is_active):
+            raise Conflict(
+                _("%(ref)s was acknowledged already or has ended (%(state)s).")
+                % {"ref": major_incident.reference, "state": major_incident.get_state_display()},
+                state=major_incident.state,
+            )
         if major_incident.acknowledged_at is None:
             _acknowledge(major_incident, by=by, at=timezone.now())
     return major_incident

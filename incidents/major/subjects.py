@@ -58,6 +58,8 @@ class MajorIncidentSubject(SubjectType):
                 "bridge_url": obj.bridge_url,
                 "war_room": obj.war_room,
                 "state": obj.get_state_display(),
+                # What the page of an action link shows (escalation/views.py), as for incidents.
+                "state_label": obj.get_state_display(),
             },
         )
 
@@ -76,6 +78,18 @@ class MajorIncidentSubject(SubjectType):
         return _holder(obj, role) or (
             _holder(obj, CommandRole.COMMANDER) if role != CommandRole.COMMANDER else []
         )
+
+    # The commander's page carries a link to acknowledge it (escalation/actions.py); resolving a major
+    # incident has conditions (a problem record or a reason) that a one-button page cannot meet.
+    actions = {"acknowledge": _("acknowledge")}
+
+    def action_offered(self, obj: Any, action: str) -> bool:
+        return obj.is_active and obj.acknowledged_at is None
+
+    def action_perform(self, pk: int, *, action: str, by: User) -> MajorIncident:
+        from .services import major_incident_acknowledge
+
+        return major_incident_acknowledge(major_incident_id=pk, by=by, strict=True)
 
     def record(self, obj: Any, *, what: str, at: datetime, data: dict[str, Any]) -> None:
         if what == "escalated":

@@ -17,6 +17,7 @@ class TimelineEvent(models.Model):
         COMMENT = "comment", _("comment")
         NOTIFICATION = "notification", _("notification")
         ALERT = "alert", _("alert")
+        ESCALATION = "escalation", _("escalation")
 
     incident = models.ForeignKey(
         "incidents.Incident",

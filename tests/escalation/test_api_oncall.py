@@ -44,6 +44,11 @@ def test_oncall_at_an_instant(api, as_role, team_on_call):
         "oncall": [
             {"id": ann.pk, "username": "ann", "schedule": schedule.pk, "until": "2026-01-12T08:00:00Z"}
         ],
+        # Who is next: Bob, from the hand-off on (issue #13).
+        "next_at": "2026-01-12T08:00:00Z",
+        "next": [
+            {"id": _bob.pk, "username": "bob", "schedule": schedule.pk, "until": "2026-01-19T08:00:00Z"}
+        ],
     }
 
 

@@ -95,3 +95,16 @@ class TeamOnCallSerializer(serializers.Serializer):
     team = serializers.IntegerField()
     at = serializers.DateTimeField()
     oncall = OnCallEntrySerializer(many=True)
+    next_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="The next instant at which anyone's turn changes (null: nothing is planned).",
+    )
+    next = OnCallEntrySerializer(many=True, help_text="Who is on call from `next_at` on.")
+
+
+class OnCallFeedSerializer(serializers.Serializer):
+    """The caller's private on-call calendar feed: `url` (with its secret) only in the answer that made it."""
+
+    active = serializers.BooleanField()
+    created_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.CharField(allow_null=True)

@@ -17,7 +17,7 @@ from config.errors import InvalidInput
 from config.permissions import ModelPermissionsWithView
 
 from ...models import Team
-from ...oncall import team_oncall_shifts
+from ...oncall import team_oncall_now_next
 from ..serializers.oncall import TeamOnCallSerializer
 from ..serializers.team import TeamSerializer
 
@@ -47,11 +47,22 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"])
     def oncall(self, request: Request, pk: str | None = None) -> Response:
-        """Who is on call for the team at `at` (default now): the same answer as the admin and the engine."""
+        """Who is on call for the team at `at` (default now), the same answer as the admin and the engine, and
+        who is next: on call from the next instant at which anyone's turn changes."""
         team = self.get_object()
         at = parse_instant(request.query_params.get("at"))
-        shifts = team_oncall_shifts(team=team, at=at)
-        return Response(TeamOnCallSerializer({"team": team.pk, "at": at, "oncall": shifts}).data)
+        answer = team_oncall_now_next(team=team, at=at)
+        return Response(
+            TeamOnCallSerializer(
+                {
+                    "team": team.pk,
+                    "at": at,
+                    "oncall": answer.now,
+                    "next_at": answer.next_at,
+                    "next": answer.next,
+                }
+            ).data
+        )
 
 
 def parse_instant(value: str | None) -> dt.datetime:
