@@ -76,3 +76,16 @@ def test_alert_endpoints_take_json_with_a_charset_or_a_json_subtype(api):
     for content_type in ("application/json; charset=utf-8", "application/vnd.vigil+json"):
         response = api.generic("POST", url, b'{"title": "x", "dedup_key": "d"}', content_type=content_type)
         assert response.status_code == 202, response.content
+
+
+def test_the_admins_incident_pages_have_no_inline_style(admin_client, admin_user):
+    """The priority and SLA badges, the transition buttons: classes of static/vigil/vigil.css."""
+    from incidents.services import incident_create
+
+    incident = incident_create(by=admin_user, title="Disk full", impact=1, urgency=1)
+    for path in ("/admin/incidents/incident/", f"/admin/incidents/incident/{incident.pk}/change/"):
+        response = admin_client.get(path)
+        assert response.status_code == 200
+        content = response.content.decode()
+        assert " style=" not in content, path
+        assert "<script>" not in content, path
