@@ -353,7 +353,9 @@ class IncidentAdmin(admin.ModelAdmin):
 
 
 # Integrations, alerts, silences and possible major incidents (issue 4, inbound): registered by importing.
+from .changes import admin as changes_admin  # noqa: E402, F401
 from .integrations import admin as integrations_admin  # noqa: E402, F401
 
 # Major incidents (issue 9): registered by importing; agents declare one from selected incidents.
 from .major import admin as major_admin  # noqa: E402, F401
+from .problems import admin as problems_admin  # noqa: E402, F401

@@ -11,8 +11,12 @@ def _sync_roles(sender: AppConfig, **kwargs: Any) -> None:
     roles_sync(kwargs.get("apps") or apps)
 
 
+def _major_incident_has_problem(major_incident: Any) -> bool:
+    return bool(major_incident.problems.exists())
+
+
 class IncidentsConfig(AppConfig):
-    """Services, incidents and their timeline; later alerts, major incidents, problems and changes."""
+    """Services, incidents and their timeline, alerts, major incidents, problems and changes."""
 
     name = "incidents"
     verbose_name = _("Incidents")
@@ -36,5 +40,19 @@ class IncidentsConfig(AppConfig):
         subject_type_register(TaskSubject())
         events_register()
         timer_handler_register(ENGAGE_TIMER, on_engage_timer)
+        # Problems and changes (incidents/problems/, incidents/changes/): approval and review reminders are the
+        # engine's reminders (escalation.reminders), so they need no timer handler of their own.
+        from .changes.events import change_events_register
+        from .changes.subjects import ChangeSubject
+        from .major.conditions import root_cause_check_register
+        from .problems.events import problem_events_register
+        from .problems.subjects import ProblemSubject
+
+        subject_type_register(ProblemSubject())
+        subject_type_register(ChangeSubject())
+        problem_events_register()
+        change_events_register()
+        # Resolving a major incident needs its root cause recorded: a linked problem does.
+        root_cause_check_register(_major_incident_has_problem)
         # Connects the signals that keep this process's integration cache true.
         from .integrations import selectors  # noqa: F401

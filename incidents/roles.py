@@ -69,6 +69,23 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "incidents.view_actionplantemplate",
         "incidents.view_actionplanstep",
         "incidents.view_statuspageservice",
+        # Problems and changes (docs/problems-changes.md): agents open and work problems, request changes and
+        # approve other people's; managers also edit the approval rules and the configuration.
+        "incidents.view_problem",
+        "incidents.add_problem",
+        "incidents.change_problem",
+        "incidents.transition_problem",
+        "incidents.view_problemincident",
+        "incidents.view_problemlogentry",
+        "incidents.view_change",
+        "incidents.add_change",
+        "incidents.change_change",
+        "incidents.transition_change",
+        "incidents.approve_change",
+        "incidents.view_changeapproval",
+        "incidents.view_changelogentry",
+        "incidents.view_changeapprovalrule",
+        "incidents.view_problemchangeconfiguration",
         # The engine's configuration is the managers'; agents see it, and swap on-call shifts with overrides.
         "escalation.view_team",
         "escalation.view_businesscalendar",

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from incidents.metrics import recorded_milestones
-from incidents.models import Incident, MajorIncident, MajorIncidentLogEntry, TimelineEvent
+from incidents.models import Incident, MajorIncident, MajorIncidentLogEntry, Problem, TimelineEvent
 
 
 class ReviewedRecord:
@@ -36,6 +36,11 @@ class ReviewedRecord:
 
     def commander(self, obj: Any) -> User | None:
         return None
+
+    def problems(self, obj: Any) -> list[Problem]:
+        """The problem records that investigate the record's root cause (issue #10): the review's root cause
+        is theirs."""
+        return list(obj.problems.order_by("pk"))
 
 
 class IncidentRecord(ReviewedRecord):

@@ -22,6 +22,7 @@ from .links import link_target
 from .models import (
     ActionItem,
     ActionItemState,
+    LinkPurpose,
     Postmortem,
     PostmortemLink,
     PostmortemReviewer,
@@ -122,8 +123,31 @@ def postmortem_open(
             response_speed=response_speed(record),
             created_at=now,
         )
+        _root_cause_from_problems(postmortem, problems=reader.problems(record))
         event_emit(subject=postmortem, event=PostmortemEvent.OPENED, at=now, by=by)
     return postmortem, True
+
+
+def _root_cause_from_problems(postmortem: Postmortem, *, problems: list[Any]) -> None:
+    """The post-mortem's root cause is the linked problem's: each problem of the record is linked as the root
+    cause, and what their root cause says is the first draft of the section."""
+    if not problems:
+        return
+    problem_type = ContentType.objects.get_for_model(type(problems[0]))
+    for problem in problems:
+        PostmortemLink.objects.get_or_create(
+            postmortem=postmortem,
+            action_item=None,
+            target_type=problem_type,
+            target_id=problem.pk,
+            purpose=LinkPurpose.ROOT_CAUSE,
+        )
+    known = [
+        f"{problem.reference}: {problem.root_cause}" for problem in problems if problem.root_cause.strip()
+    ]
+    if known and not postmortem.root_cause.strip():
+        postmortem.root_cause = "\n\n".join(known)
+        postmortem.save(update_fields=["root_cause"])
 
 
 def on_record_resolved(*, subject: models.Model, event: str, at: Any, by: Any, data: dict, info: Any) -> None:

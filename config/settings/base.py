@@ -243,6 +243,8 @@ SPECTACULAR_SETTINGS = {
         "ResourceRequestKindEnum": "incidents.models.major_logistics.ResourceRequest.Kind",
         # The incident's detail (issue #13) is a second component with these choice sets.
         "IncidentStateEnum": "incidents.models.incident.IncidentState",
+        "ProblemStateEnum": "incidents.models.problem.ProblemState",
+        "ChangeStateEnum": "incidents.models.change.ChangeState",
         "IncidentPriorityEnum": "incidents.models.catalog.Priority",
     },
 }

@@ -21,6 +21,9 @@ urlpatterns = [
     *router.urls,
     # Major incidents, their command data and tasks (incidents/major/api/).
     path("", include("incidents.major.api.urls")),
+    # Problems, known errors and changes (incidents/problems/api/, incidents/changes/api/).
+    path("", include("incidents.problems.api.urls")),
+    path("", include("incidents.changes.api.urls")),
     path("incidents/<int:pk>/timeline/", IncidentTimelineView.as_view(), name="incident-timeline"),
     path("incidents/<int:pk>/comments/", IncidentCommentView.as_view(), name="incident-comments"),
     re_path(

@@ -1,11 +1,8 @@
 """What resolving a major incident needs: a problem record for the root cause, or a written reason why none is
 needed.
 
-Problem records arrive with their own work (issue #10), which registers how to tell that one is linked:
-
-    root_cause_check_register(lambda major_incident: major_incident.problems.exists())
-
-from `IncidentsConfig.ready()`. Until then no check is registered and the reason is always required."""
+Problem records (issue #10) register how to tell that one is linked, from `IncidentsConfig.ready()`:
+a major incident with a linked problem (`major_incident.problems`) resolves without the reason."""
 
 from collections.abc import Callable
 

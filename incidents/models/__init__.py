@@ -11,6 +11,17 @@ from .catalog import (
     Urgency,
     default_priority,
 )
+from .change import (
+    ApprovalDecision,
+    Change,
+    ChangeApproval,
+    ChangeApprovalRule,
+    ChangeLogEntry,
+    ChangeState,
+    ChangeType,
+    ProblemChangeConfiguration,
+    RiskLevel,
+)
 from .command import (
     ActionPlanStep,
     ActionPlanTemplate,
@@ -40,18 +51,27 @@ from .major_incident import (
     Severity,
 )
 from .major_logistics import Cost, FundAllocation, ResourceRequest
+from .problem import ACTIVE_PROBLEM_STATES, Problem, ProblemIncident, ProblemLogEntry, ProblemState
 from .silence import Silence
 from .timeline import TimelineEvent
 
 __all__ = [
     "ACTIVE_MAJOR_STATES",
+    "ACTIVE_PROBLEM_STATES",
     "ActionPlanStep",
     "ActionPlanTemplate",
     "Alert",
     "AlertGroup",
     "AlertPayload",
     "AlertStatus",
+    "ApprovalDecision",
     "Cause",
+    "Change",
+    "ChangeApproval",
+    "ChangeApprovalRule",
+    "ChangeLogEntry",
+    "ChangeState",
+    "ChangeType",
     "CommandRole",
     "Cost",
     "Criticality",
@@ -74,8 +94,14 @@ __all__ = [
     "PayloadFormat",
     "Priority",
     "PriorityMatrixCell",
+    "Problem",
+    "ProblemChangeConfiguration",
+    "ProblemIncident",
+    "ProblemLogEntry",
+    "ProblemState",
     "ResolutionCode",
     "ResourceRequest",
+    "RiskLevel",
     "RoleAssignment",
     "Service",
     "Severity",

@@ -60,6 +60,10 @@ def test_seeding_twice_changes_nothing_and_shows_each_key_once():
         "incidents.StatusPageService": 4,
         "incidents.ActionPlanStep": 5,
         "incidents.Incident": 6,
+        # A known error and the change that fixes it, approved and scheduled (incidents/problems/demo.py).
+        "incidents.Problem": 1,
+        "incidents.Change": 1,
+        "incidents.ChangeApproval": 1,
     }
     assert {label: after_first[label] for label in expected} == expected
     keys = dict(KEY_LINE.findall(first))

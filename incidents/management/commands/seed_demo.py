@@ -21,6 +21,7 @@ from incidents.demo import (
 from incidents.events import IncidentEvent
 from incidents.major.demo import demo_major_incidents
 from incidents.models import Incident
+from incidents.problems.demo import demo_problems_and_changes
 
 
 class Command(BaseCommand):
@@ -41,6 +42,9 @@ class Command(BaseCommand):
             configured += demo_major_incidents(manager=people["maria"], services=services)
             integrations = demo_integrations(service=services["checkout"])
             added = demo_incidents(people=people, teams=teams, services=services)
+            configured += demo_problems_and_changes(
+                agent=people["alice"], approver=people["maria"], services=services
+            )
         # Written after the commit: a key is only worth showing once the digest that accepts it is stored.
         self.stdout.write(f"demo configuration: {configured} rows added")
         for demo in integrations:

@@ -103,11 +103,12 @@ def test_resolving_needs_a_problem_record_or_a_reason():
 def test_a_registered_root_cause_check_lets_it_resolve_without_a_reason():
     major = declare(by=None)
     _under_way(major)
+    saved = list(_root_cause_checks)
     root_cause_check_register(lambda m: m.pk == major.pk)
     try:
         assert go(major, "resolve").state == "resolved"
     finally:
-        _root_cause_checks.clear()
+        _root_cause_checks[:] = saved
 
 
 def test_resolving_resolves_the_linked_incidents_stops_paging_and_tells_post_mortems():
