@@ -46,6 +46,19 @@ async def _json_error(
     await send({"type": "http.response.body", "body": payload})
 
 
+async def _too_large(send: Send, limit: int) -> None:
+    await _json_error(
+        send,
+        413,
+        {
+            "code": "payload_too_large",
+            "detail": _("The request body is larger than %(limit)d bytes.") % {"limit": limit},
+            "limit_bytes": limit,
+        },
+        [],
+    )
+
+
 class RequestBodyGuard:
     """Reads the request body before the application runs: within `VIGIL_BODY_TIMEOUT` seconds in all (a
     client trickling a byte at a time is answered 408 and closed), and at most the path's body limit (413).
@@ -60,6 +73,10 @@ class RequestBodyGuard:
             await self.app(scope, receive, send)
             return
         limit = body_limit_for(scope.get("path", ""))
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await _too_large(send, limit)  # said up front: nothing is read
+            return
         deadline = time.monotonic() + settings.VIGIL_BODY_TIMEOUT
         chunks: list[bytes] = []
         size = 0
@@ -87,16 +104,7 @@ class RequestBodyGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await _json_error(
-                    send,
-                    413,
-                    {
-                        "code": "payload_too_large",
-                        "detail": _("The request body is larger than %(limit)d bytes.") % {"limit": limit},
-                        "limit_bytes": limit,
-                    },
-                    [],
-                )
+                await _too_large(send, limit)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)

@@ -111,6 +111,12 @@ def test_a_chunked_alert_is_read_and_a_chunked_body_over_the_limit_is_413(settin
         reply = _chunked(path, json.dumps({"title": "x" * 5000}).encode(), server.port)
         assert reply.startswith(b"HTTP/1.1 413"), reply
         assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["code"] == "payload_too_large"
+        # A Content-Length over the limit is answered before any of the body is sent.
+        status, _, content = server.request(
+            path, data=b"x" * 3000, headers={"Content-Type": "application/json"}, timeout=5
+        )
+        assert status == 413
+        assert json.loads(content)["limit_bytes"] == 2000
     assert Incident.objects.count() == 1
 
 
