@@ -9,9 +9,12 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import VigilError
+from .unavailable import RETRY_AFTER_SECONDS, database_unavailable, unavailable_body
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if database_unavailable(exc):
+        return Response(unavailable_body(), status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     if isinstance(exc, VigilError):
         return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, Http404):

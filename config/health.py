@@ -1,10 +1,15 @@
 """Liveness and readiness probes."""
 
+import logging
+
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from .celery_app import app as celery_app
+from .unavailable import RETRY_AFTER_SECONDS
+
+logger = logging.getLogger(__name__)
 
 
 @require_GET
@@ -34,13 +39,26 @@ def _broker_ok() -> str | None:
 
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Ready when the database and the broker are reachable; 503 naming what is down otherwise."""
+    """Ready when the database and the broker are reachable; 503 naming what is down otherwise. The errors'
+    text goes to the log, and to staff who are signed in: it can name hosts, users and paths."""
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     down = {name: error for name, error in checks.items() if error}
     body = {
         "status": "ok" if not down else "unavailable",
         "checks": {name: ("ok" if not error else "down") for name, error in checks.items()},
     }
-    if down:
+    for name, error in down.items():
+        logger.warning("readyz: %s is down: %s", name, error)
+    if down and _staff(request):
         body["errors"] = down
-    return JsonResponse(body, status=503 if down else 200)
+    response = JsonResponse(body, status=503 if down else 200)
+    if down:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _staff(request: HttpRequest) -> bool:
+    try:
+        return bool(request.user.is_authenticated and request.user.is_staff)
+    except Exception:  # the session store is the database that is down
+        return False

@@ -1,15 +1,21 @@
 """Request plumbing shared by every app."""
 
+import io
+import ipaddress
 import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.handlers.wsgi import LimitedStream
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
+from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.views.debug import ExceptionReporter
 
 TIMEZONE_COOKIE = "vigil_tz"
 
@@ -56,15 +62,44 @@ class BodySizeLimitMiddleware:
             if declared > limit:
                 return too_large(limit)
             if not declared and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
-                chunk = request.read(limit + 1)
-                if len(chunk) > limit:
+                chunk = _chunked_body(request, limit)
+                if chunk is None:
                     return too_large(limit)
-                request._body = chunk  # the stream is consumed; later readers use request.body
             try:
                 return self.get_response(request)
             except RequestDataTooBig:
                 return too_large(limit)
         return self.get_response(request)
+
+
+def _chunked_body(request: HttpRequest, limit: int) -> bytes | None:
+    """Reads a chunked body (no Content-Length) up to `limit` bytes; None when it is longer. Then the request
+    looks as if it had come with a Content-Length, for Django's and DRF's readers alike.
+
+    Under WSGI, Django reads nothing from a request without a Content-Length: the server's `wsgi.input` is read
+    here, to its end when the server says it ends there (`wsgi.input_terminated`, which gunicorn sets for a
+    dechunked body). Under ASGI (config/serving.py) the body arrives with a Content-Length already."""
+    environ = getattr(request, "environ", {})
+    stream = environ.get("wsgi.input") if environ.get("wsgi.input_terminated") else None
+    if stream is None:
+        body = request.read(limit + 1)
+    else:
+        parts: list[bytes] = []
+        size = 0
+        while size <= limit:
+            part = stream.read(min(65536, limit + 1 - size))
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+        body = b"".join(parts)
+    if len(body) > limit:
+        return None
+    request.META["CONTENT_LENGTH"] = str(len(body))
+    request._body = body  # later readers use request.body
+    request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[assignment]  # and DRF reads it
+    request._read_started = False  # type: ignore[attr-defined]
+    return body
 
 
 def profile_language(user: Any) -> str | None:
@@ -116,3 +151,50 @@ class UserTimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+def client_is_local(request: HttpRequest) -> bool:
+    """The client is on this machine: a loopback REMOTE_ADDR (or a Unix socket's empty one)."""
+    address = request.META.get("REMOTE_ADDR") or ""
+    if not address:
+        return True
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+class QuietExceptionReporter(ExceptionReporter):
+    """What a client that is not on this machine gets instead of Django's debug page, with DEBUG on."""
+
+    def get_traceback_html(self) -> SafeString:
+        return mark_safe("<!doctype html><title>Server Error (500)</title><h1>Server Error (500)</h1>")
+
+    def get_traceback_text(self) -> SafeString:
+        return mark_safe("Server Error (500)")
+
+
+class LocalDebugMiddleware:
+    """With DEBUG on (`make run`), Django's debug pages (tracebacks, settings, the URL map) are shown only to
+    clients on this machine; anyone else gets the plain pages production shows. Listed in the local settings."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.DEBUG and not client_is_local(request):
+            request.exception_reporter_class = QuietExceptionReporter
+            try:
+                resolve(request.path_info)
+            except Resolver404 as error:
+                from .urls import not_found
+
+                return not_found(request, error)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if settings.DEBUG and isinstance(exception, Http404) and not client_is_local(request):
+            from .urls import not_found
+
+            return not_found(request, exception)
+        return None

@@ -1,17 +1,20 @@
 """URL map of Vigil. The paths under /api/v1/, /healthz and /readyz are pinned: other tools depend on them."""
 
+import sys
+
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from incidents.api.urls import inbound_urlpatterns
 from risks import views as risk_views
 
 from .health import healthz, readyz
+from .unavailable import database_unavailable, unavailable_response
 
 api_v1 = [
     path("", include("escalation.api.urls")),
@@ -29,7 +32,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves its script as a file: no inline script, as the Content-Security-Policy requires.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     # The language switch and people's preferences (escalation/urls.py).
     path("", include("escalation.urls")),
     # The public pages: the major-incident reporting form (/declare/) and the status page (/status/).
@@ -50,6 +54,10 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Called while the error is being handled: a database lost inside a middleware (the session's user) is a
+    # 503 too, not a 500 (config/unavailable.py).
+    if database_unavailable(sys.exc_info()[1]):
+        return unavailable_response()
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "server_error", "detail": gettext("Internal server error.")}, status=500)
     return defaults.server_error(request)

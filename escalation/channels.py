@@ -8,12 +8,14 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from django.core.mail import EmailMessage
 
 from .models import Channel, Notification
+from .outbound import outbound_guard
 
 USER_AGENT = "Vigil-Webhook/1"
 
@@ -23,6 +25,17 @@ class DeliveryResult:
     ok: bool
     status_code: int | None = None
     error: str = ""
+
+
+# What a refused delivery records: the rule, never what the address answered or which internal address it was.
+REFUSED_ERROR = "Refused: the address is not public (VIGIL_OUTBOUND_ALLOW allows networks and hosts)."
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
 
 
 def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
@@ -57,23 +70,25 @@ def send_webhook(notification: Notification) -> DeliveryResult:
     secret = _secret(notification)
     if secret:
         headers["X-Vigil-Signature"] = webhook_signature(secret=secret, timestamp=timestamp, body=body)
-    try:
-        response = requests.post(
-            notification.address,
-            data=body,
-            headers=headers,
-            timeout=(settings.VIGIL_WEBHOOK_CONNECT_TIMEOUT, settings.VIGIL_WEBHOOK_READ_TIMEOUT),
-            allow_redirects=False,
-        )
-    except requests.RequestException as error:
-        return DeliveryResult(ok=False, error=f"{type(error).__name__}: {error}")
-    if 200 <= response.status_code < 300:
-        return DeliveryResult(ok=True, status_code=response.status_code)
-    return DeliveryResult(
-        ok=False,
-        status_code=response.status_code,
-        error=f"HTTP {response.status_code}: {response.text[:300]}",
-    )
+    with outbound_guard(hosts=(_host(notification.address),)) as guard:
+        try:
+            # The body is never read: stream=True and a close, so an answer cannot be stored or shown to agents.
+            with requests.post(
+                notification.address,
+                data=body,
+                headers=headers,
+                timeout=(settings.VIGIL_WEBHOOK_CONNECT_TIMEOUT, settings.VIGIL_WEBHOOK_READ_TIMEOUT),
+                allow_redirects=False,
+                stream=True,
+            ) as response:
+                status = response.status_code
+        except requests.RequestException as error:
+            if guard.refused:
+                return DeliveryResult(ok=False, error=REFUSED_ERROR)
+            return DeliveryResult(ok=False, error=type(error).__name__)
+    if 200 <= status < 300:
+        return DeliveryResult(ok=True, status_code=status)
+    return DeliveryResult(ok=False, status_code=status, error=f"HTTP {status}")
 
 
 def send_email(notification: Notification) -> DeliveryResult:
@@ -96,14 +111,19 @@ def send_email(notification: Notification) -> DeliveryResult:
 def send_apprise(notification: Notification) -> DeliveryResult:
     import apprise
 
-    sender = apprise.Apprise()
-    if not sender.add(notification.address):
+    plugin = apprise.Apprise.instantiate(notification.address, suppress_exceptions=True)
+    if plugin is None:
         return DeliveryResult(ok=False, error="Apprise does not understand this URL.")
-    try:
-        ok = sender.notify(title=notification.title, body=notification.body)
-    except Exception as error:  # plugins raise what their libraries raise
-        return DeliveryResult(ok=False, error=f"{type(error).__name__}: {error}")
-    return DeliveryResult(ok=bool(ok), error="" if ok else "Apprise reported a failed delivery.")
+    with outbound_guard(hosts=(str(getattr(plugin, "host", "") or ""),)) as guard:
+        try:
+            ok = plugin.notify(title=notification.title, body=notification.body)
+        except Exception as error:  # plugins raise what their libraries raise
+            ok, failure = False, type(error).__name__
+        else:
+            failure = "Apprise reported a failed delivery."
+    if guard.refused:
+        return DeliveryResult(ok=False, error=REFUSED_ERROR)
+    return DeliveryResult(ok=bool(ok), error="" if ok else failure)
 
 
 def private_address(channel: str, address: str) -> str:

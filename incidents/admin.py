@@ -48,7 +48,8 @@ from .services import (
     incident_update,
 )
 
-PRIORITY_COLOURS = {1: "#b00020", 2: "#e65100", 3: "#1565c0", 4: "#546e7a"}
+# Badge colours are classes of static/vigil/vigil.css: the Content-Security-Policy allows no inline style.
+PRIORITY_CLASSES = {1: "p1", 2: "p2", 3: "p3", 4: "p4"}
 
 
 @admin.register(Service)
@@ -214,7 +215,7 @@ class IncidentAdmin(admin.ModelAdmin):
     def sla_badge(self, obj: Incident) -> str:
         if getattr(obj, "sla_breached", False):
             return format_html(
-                '<span style="background:#b00020;color:#fff;padding:1px 6px;border-radius:3px">{}</span>',
+                '<span class="vigil-badge vigil-p1">{}</span>',
                 _("breached"),
             )
         due_at = getattr(obj, "sla_due_at", None)
@@ -223,7 +224,7 @@ class IncidentAdmin(admin.ModelAdmin):
             return str(SlaClockState.PAUSED.label) if getattr(obj, "sla_paused", False) else "-"
         now = timezone.now()
         if due_at <= now:
-            return format_html('<strong style="color:#b00020">{}</strong>', _("overdue"))
+            return format_html('<strong class="vigil-overdue">{}</strong>', _("overdue"))
         return format_html(
             '<time datetime="{}" title="{}">{}</time>',
             due_at.isoformat(),
@@ -248,8 +249,8 @@ class IncidentAdmin(admin.ModelAdmin):
     @admin.display(description=_("priority"), ordering="priority")
     def priority_badge(self, obj: Incident) -> str:
         return format_html(
-            '<span style="background:{};color:#fff;padding:1px 6px;border-radius:3px">P{}</span>',
-            PRIORITY_COLOURS.get(obj.priority, "#546e7a"),
+            '<span class="vigil-badge vigil-{}">P{}</span>',
+            PRIORITY_CLASSES.get(obj.priority, "p4"),
             obj.priority,
         )
 

@@ -361,7 +361,12 @@ def action_items_overdue(*, today: dt.date | None = None) -> QuerySet[ActionItem
 
 
 def postmortem_list() -> QuerySet[Postmortem]:
-    return Postmortem.objects.select_related("owner", "subject_type").annotate(
-        open_items=Count("action_items", filter=Q(action_items__state__in=["open", "in_progress"])),
-        item_count=Count("action_items"),
+    """Newest first (pages stay stable: the id breaks ties)."""
+    return (
+        Postmortem.objects.select_related("owner", "subject_type")
+        .annotate(
+            open_items=Count("action_items", filter=Q(action_items__state__in=["open", "in_progress"])),
+            item_count=Count("action_items"),
+        )
+        .order_by("-created_at", "-id")
     )

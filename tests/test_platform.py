@@ -31,8 +31,17 @@ def broker_down():
 def test_readyz_names_the_broker_when_it_is_down(client, broker_down):
     response = client.get("/readyz")
     assert response.status_code == 503
+    assert response["Retry-After"]
     body = response.json()
     assert body["checks"] == {"database": "ok", "broker": "down"}
+    # Anonymous callers (a load balancer) learn what is down, not the error's text (hosts, ports, users).
+    assert "errors" not in body
+    assert "127.0.0.1" not in response.content.decode()
+
+
+def test_readyz_shows_the_errors_to_signed_in_staff(client, broker_down, admin_user):
+    client.force_login(admin_user)
+    body = client.get("/readyz").json()
     assert "broker" in body["errors"]
 
 

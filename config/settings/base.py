@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_prometheus",
+    "axes",
     # Vigil, in dependency order: a lower app never imports a higher one.
     "escalation",
     "incidents",
@@ -40,6 +41,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Request counts and latencies for /metrics (django-prometheus): first and last, around everything.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Content-Security-Policy everywhere, JSON for every error under /api/ (config/security.py).
+    "config.security.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.BodySizeLimitMiddleware",
@@ -47,16 +50,39 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A database lost while loading the user, or in a view: 503 + Retry-After (config/unavailable.py).
+    "config.unavailable.DatabaseUnavailableMiddleware",
     # After authentication: the user's profile language comes first (docs/languages.md).
     "config.middleware.UserLanguageMiddleware",
     "config.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Login lockout (django-axes): last, as its documentation asks.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
+# Login lockout: after AXES_FAILURE_LIMIT wrong passwords for one user from one address, that pair is refused
+# (429) for AXES_COOLOFF_TIME; a right password resets the count. Per pair, so nobody locks a colleague out
+# from elsewhere during an incident. Attempts are rows in the database, visible in the admin.
+AUTHENTICATION_BACKENDS = [
+    "config.authentication.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+# Behind a proxy, the client's address is the last but this many in X-Forwarded-For (0: REMOTE_ADDR).
+AXES_IPWARE_PROXY_COUNT = env.int("VIGIL_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env.int("VIGIL_PROXY_COUNT", default=0) else ["REMOTE_ADDR"]
+)
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {
@@ -86,8 +112,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database host that stops answering (a partition drops packets) fails a connection attempt in seconds,
+    # answered 503, instead of hanging the request for the operating system's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("VIGIL_DB_CONNECT_TIMEOUT", default=5)
+    )
+    if env.bool("VIGIL_DB_POOL", default=False):
+        # Served over ASGI (config/gunicorn_conf.py turns this on), each request runs in a thread of its own:
+        # connections come from psycopg's pool (checked before use, so one the server dropped is replaced)
+        # instead of staying with a thread that ends. Off elsewhere: Celery's processes fork, a pool's threads not.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("VIGIL_DB_POOL_MIN", default=2),
+            "max_size": env.int("VIGIL_DB_POOL_MAX", default=20),
+            "timeout": env.float("VIGIL_DB_POOL_TIMEOUT", default=5.0),
+        }
+    else:
+        DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -103,7 +145,10 @@ CACHES = {
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("VIGIL_PASSWORD_MIN_LENGTH", default=12)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -137,6 +182,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# Serving (config/serving.py): a request's first headers within this many seconds, its whole body within this many.
+VIGIL_HEADER_TIMEOUT = env.int("VIGIL_HEADER_TIMEOUT", default=10)
+VIGIL_BODY_TIMEOUT = env.int("VIGIL_BODY_TIMEOUT", default=20)
+
 # Request bodies: a JSON error (413) above these sizes, longest matching path prefix wins.
 VIGIL_MAX_BODY_BYTES = env.int("VIGIL_MAX_BODY_BYTES", default=1024 * 1024)
 VIGIL_MAX_BODY_BYTES_BY_PREFIX: dict[str, int] = {}
@@ -167,9 +216,18 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/minute"),
         "user": env.str("THROTTLE_USER", default="6000/minute"),
+        # Requests refused for their API token, per client address (config/authentication.py): then 429.
+        "refused_tokens": env.str("THROTTLE_REFUSED_TOKENS", default="30/minute"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # The client address throttles count by: REMOTE_ADDR, unless proxies in front append to X-Forwarded-For
+    # (VIGIL_PROXY_COUNT of them). DRF's default (None) believes any X-Forwarded-For a client sends, which
+    # would let it dodge every per-address throttle by making one up.
+    "NUM_PROXIES": env.int("VIGIL_PROXY_COUNT", default=0),
 }
+
+# The API docs page (Swagger UI) loads its script and styles from here; its Content-Security-Policy allows it.
+VIGIL_SWAGGER_UI_ORIGIN = "https://cdn.jsdelivr.net"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vigil API",
@@ -264,6 +322,10 @@ VIGIL_OUTBOX_LEASE_SECONDS = env.int("VIGIL_OUTBOX_LEASE_SECONDS", default=150)
 VIGIL_OUTBOX_MAX_ATTEMPTS = env.int("VIGIL_OUTBOX_MAX_ATTEMPTS", default=8)
 VIGIL_OUTBOX_BACKOFF_BASE = env.int("VIGIL_OUTBOX_BACKOFF_BASE", default=10)
 VIGIL_OUTBOX_BACKOFF_MAX = env.int("VIGIL_OUTBOX_BACKOFF_MAX", default=1800)
+# Outbound requests (webhooks, Apprise URLs, contact-method tests) go to public addresses only, unless these
+# networks (CIDRs) or host names are listed: comma-separated, e.g. "10.20.0.0/16,hooks.intranet". See
+# escalation/outbound.py and docs/deployment.md.
+VIGIL_OUTBOUND_ALLOW = env.list("VIGIL_OUTBOUND_ALLOW", default=[])
 VIGIL_WEBHOOK_CONNECT_TIMEOUT = env.float("VIGIL_WEBHOOK_CONNECT_TIMEOUT", default=5.0)
 VIGIL_WEBHOOK_READ_TIMEOUT = env.float("VIGIL_WEBHOOK_READ_TIMEOUT", default=10.0)
 # How long the acknowledge and resolve links in a page work (escalation/actions.py): a night and a day.
@@ -292,7 +354,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes.apps announces itself at INFO in every command; its lockouts are WARNINGs and stay.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes.apps": {"level": "WARNING"}},
 }
 
 LOGIN_URL = "admin:login"

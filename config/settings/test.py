@@ -22,3 +22,6 @@ STORAGES = {
 # one (the worker tests point Celery at REDIS_URL themselves). Never the embedded filesystem queue under var/.
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="memory://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
+# The tests' receivers listen on 127.0.0.1: loopback is allowed explicitly (tests/escalation/test_outbound.py
+# proves the refusal with the list empty).
+VIGIL_OUTBOUND_ALLOW = ["127.0.0.0/8", "::1/128"]

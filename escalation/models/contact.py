@@ -8,6 +8,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..outbound import host_check, url_check
 from .outbox import Channel
 
 
@@ -19,11 +20,15 @@ def validate_address(channel: str, address: str) -> None:
         validate_email(address)
     elif channel == Channel.WEBHOOK:
         URLValidator()(address)
+        url_check(address)
     elif channel == Channel.APPRISE:
         import apprise  # heavy: loaded on first use only
 
-        if apprise.Apprise.instantiate(address) is None:
+        plugin = apprise.Apprise.instantiate(address)
+        if plugin is None:
             raise ValidationError(_("Apprise does not understand this URL."), code="invalid_apprise_url")
+        # Services with a fixed public host (Telegram, Slack...) have none of the user's; self-hosted ones do.
+        host_check(str(getattr(plugin, "host", "") or ""))
 
 
 class ContactMethod(models.Model):

@@ -3,8 +3,11 @@
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from ..outbound import url_check
 
 
 def _new_secret() -> str:
@@ -37,6 +40,13 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.url:
+            try:
+                url_check(self.url)
+            except ValidationError as error:
+                raise ValidationError({"url": error.error_list}) from None
 
     def wants(self, event: str) -> bool:
         return self.is_active and (not self.events or event in self.events)

@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from django.db import OperationalError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -23,12 +22,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import NotFound, VigilError
+from config.unavailable import database_unavailable
 
 from ..integrations.alertmanager import alertmanager_parse
 from ..integrations.generic import generic_parse
 from ..integrations.heartbeats import heartbeat_check_in
 from ..integrations.ingest import IngestResult, alerts_ingest
-from ..integrations.limits import IngestRateThrottle, InvalidSignature, integration_cap_check, signature_check
+from ..integrations.limits import (
+    IngestRateThrottle,
+    InvalidSignature,
+    integration_cap_check,
+    signature_check,
+    signature_claim,
+    signature_release,
+)
 from ..integrations.pagerduty import pagerduty_parse, routing_key_of
 from ..integrations.payloads import AlertBatch, InvalidJSON, InvalidPayload, body_decode, storable_text
 from ..integrations.selectors import integration_by_key
@@ -59,6 +66,17 @@ class Unavailable(VigilError):
     status = 503
 
 
+class UnsupportedMediaType(VigilError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+def json_media_type(content_type: str) -> bool:
+    """`application/json`, or a JSON-based type (`application/vnd.x+json`), with any parameters."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
 def _remote_addr(request: Request) -> str | None:
     """The client's address when it is one (a server on a Unix socket passes "" or a path)."""
     value = request.META.get("REMOTE_ADDR") or ""
@@ -86,6 +104,20 @@ class _InboundView(APIView):
     renderer_classes = [JSONRenderer]
     kind: str | None = None
     hard_cap = True
+    # Alert bodies are JSON: anything declared otherwise is refused (415) before the body is read.
+    json_only = True
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if (
+            self.json_only
+            and request.method == "POST"
+            and not json_media_type(request.META.get("CONTENT_TYPE", ""))
+        ):
+            raise UnsupportedMediaType(
+                _("Send alerts as JSON, with Content-Type: application/json."),
+                content_type=request.META.get("CONTENT_TYPE", "")[:100],
+            )
 
     def integration_for(self, key: str) -> Integration:
         """The enabled integration of this key and kind; 404, 401 or 400 otherwise. Keys of the wrong shape
@@ -126,10 +158,14 @@ class _InboundView(APIView):
         raise error
 
     def admit(self, request: Request, integration: Integration, raw: bytes) -> None:
-        """The signature (when the integration has a secret) and the hard cap."""
+        """The signature (when the integration has a secret) and the hard cap. A signed request that was
+        already accepted is a replay: refused like a bad signature (`signature_claim`)."""
         if integration.hmac_secret:
             try:
                 signature_check(secret=integration.hmac_secret, headers=request.headers, body=raw)
+                self.signature_claimed = signature_claim(
+                    integration_id=integration.pk, headers=request.headers
+                )
             except InvalidSignature as error:
                 self.refuse(error)
         if self.hard_cap:
@@ -157,8 +193,16 @@ class _InboundView(APIView):
             user_agent=request.headers.get("User-Agent", ""),
         )
 
+    signature_claimed: str | None = None
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        # Only an accepted request uses up its signature: a sender may resend one that failed (a 503) as it was.
+        if self.signature_claimed and not 200 <= response.status_code < 300:
+            signature_release(self.signature_claimed)
+        return super().finalize_response(request, response, *args, **kwargs)
+
     def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, OperationalError):
+        if database_unavailable(exc):
             # A lost connection or a deadlock victim: a 503 makes Alertmanager and PagerDuty clients retry.
             exc = Unavailable(_("The database is unavailable; retry shortly."))
         response = super().handle_exception(exc)
@@ -184,7 +228,9 @@ class AlertmanagerWebhookView(_InboundView):
             _("Too many requests from this address; retry shortly."), retry_after_seconds=int(wait or 1)
         )
 
-    @extend_schema(request=dict, responses={200: dict, 400: dict, 401: dict, 404: dict, 413: dict})
+    @extend_schema(
+        request=dict, responses={200: dict, 400: dict, 401: dict, 404: dict, 413: dict, 415: dict, 503: dict}
+    )
     def post(self, request: Request, key: str) -> Response:
         batch, result = self.receive(request, key, alertmanager_parse)
         return Response(
@@ -203,7 +249,10 @@ class GenericWebhookView(_InboundView):
 
     kind = IntegrationKind.GENERIC
 
-    @extend_schema(request=dict, responses={202: dict, 400: dict, 401: dict, 404: dict, 413: dict, 429: dict})
+    @extend_schema(
+        request=dict,
+        responses={202: dict, 400: dict, 401: dict, 404: dict, 413: dict, 415: dict, 429: dict, 503: dict},
+    )
     def post(self, request: Request, key: str) -> Response:
         batch, result = self.receive(request, key, generic_parse)
         return Response(
@@ -220,6 +269,8 @@ class GenericWebhookView(_InboundView):
 @extend_schema(tags=["integrations (inbound)"])
 class HeartbeatView(_InboundView):
     """A monitor's check-in: answers when the next one is due. Any kind of integration with a heartbeat."""
+
+    json_only = False  # a check-in needs no body: monitors post whatever they post
 
     @extend_schema(request=None, responses={200: dict, 401: dict, 404: dict, 409: dict})
     def post(self, request: Request, key: str) -> Response:
@@ -256,7 +307,9 @@ class PagerDutyEventsView(_InboundView):
             400: OpenApiResponse(
                 dict, description='{"status": "invalid event", "message": ..., "errors": [...]}'
             ),
+            415: dict,
             429: dict,
+            503: dict,
         },
     )
     def post(self, request: Request) -> Response:

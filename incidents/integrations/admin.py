@@ -90,7 +90,7 @@ class IntegrationAdmin(AuditedAdminMixin, admin.ModelAdmin):
 def _labels(labels: dict[str, str]) -> str:
     return format_html_join(
         " ",
-        '<span style="background:#eceff1;padding:0 4px;border-radius:3px">{}={}</span>',
+        '<span class="vigil-label">{}={}</span>',
         sorted(labels.items()),
     )
 
@@ -146,7 +146,7 @@ class AlertAdmin(_ReadOnlyAdmin):
 
     @admin.display(description=_("raw body"))
     def raw_body(self, obj: Alert) -> str:
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", obj.payload.raw_body[:20_000])
+        return format_html('<pre class="vigil-raw">{}</pre>', obj.payload.raw_body[:20_000])
 
 
 @admin.register(AlertGroup)

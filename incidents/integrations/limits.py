@@ -125,6 +125,23 @@ def signature_check(
         raise InvalidSignature(_("The signature does not match the body."))
 
 
+def signature_claim(*, integration_id: int, headers: Mapping[str, str]) -> str:
+    """Claims a valid signature for this request, in the cache every web process shares (one atomic add), and
+    answers its key; InvalidSignature when another request holds it: a signed request replayed within its
+    timestamp's five minutes is refused. A request that is not accepted gives its claim back
+    (`signature_release`), so a sender may resend what failed, as it was."""
+    signature = headers.get(SIGNATURE_HEADER, "").strip()
+    key = f"vigil:signature:{integration_id}:{hashlib.sha256(signature.encode()).hexdigest()}"
+    # Twice the tolerance: a timestamp may be up to five minutes in the future as in the past.
+    if not cache.add(key, 1, timeout=2 * SIGNATURE_TOLERANCE_SECONDS):
+        raise InvalidSignature(_("This signed request was already received (a replay)."))
+    return key
+
+
+def signature_release(key: str) -> None:
+    cache.delete(key)
+
+
 class IngestRateThrottle(SimpleRateThrottle):
     """The ingestion endpoints' own throttle scope (`integrations`), per client address, fixed window,
     counted for refused requests only (`_InboundView.refuse` in incidents/api/integrations_inbound.py).

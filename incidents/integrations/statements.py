@@ -41,12 +41,15 @@ def _native(sql: str) -> tuple[bytes, tuple[str, ...]]:
 def prepared(sql: str, params: dict[str, Any]) -> list[tuple]:
     """Runs `sql` (with `%(name)s` placeholders) as a statement prepared on the server; its rows."""
     native, names = _native(sql)
+    # As Django's own cursors do: a connection that went stale since the last request is replaced first, and
+    # the driver's errors become Django's, so a lost connection is marked and closed like any other.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     if connection.connection.prepare_threshold is None:
         # Django turns psycopg's automatic preparation off, which also turns off `prepare=True`. A threshold no
         # statement reaches keeps it off for every other statement.
         connection.connection.prepare_threshold = _NEVER
-    with psycopg.RawCursor(connection.connection) as cursor:
+    with connection.wrap_database_errors, psycopg.RawCursor(connection.connection) as cursor:
         cursor.execute(native, [params[name] for name in names], prepare=True)
         return cursor.fetchall()
 

@@ -49,7 +49,8 @@ from ..models.major_incident import DeclaredVia
 from . import actionplan, command, comms, logistics, services
 from .selectors import commander_of, finance_summary, major_incident_list, major_incident_search
 
-SEVERITY_COLOURS = {1: "#b00020", 2: "#e65100", 3: "#1565c0"}
+# Classes of static/vigil/vigil.css (no inline style under the Content-Security-Policy), the priorities' colours.
+SEVERITY_CLASSES = {1: "p1", 2: "p2", 3: "p3"}
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -277,8 +278,8 @@ class MajorIncidentAdmin(admin.ModelAdmin):
     @admin.display(description=_("severity"), ordering="severity")
     def severity_badge(self, obj: MajorIncident) -> str:
         return format_html(
-            '<span style="background:{};color:#fff;padding:1px 6px;border-radius:3px">SEV{}</span>',
-            SEVERITY_COLOURS.get(obj.severity, "#546e7a"),
+            '<span class="vigil-badge vigil-{}">SEV{}</span>',
+            SEVERITY_CLASSES.get(obj.severity, "p4"),
             obj.severity,
         )
 

@@ -234,6 +234,18 @@ def test_hmac_signature_required_when_a_secret_is_set(api):
     assert post_raw(api, generic_url(integration.key), raw + " ", **tampered).status_code == 401
     good = _signed("s3cret", raw)
     assert post_raw(api, generic_url(integration.key), raw, **good).status_code == 202
+    # The same signed request again, within its five minutes: a replay, refused.
+    replay = post_raw(api, generic_url(integration.key), raw, **good)
+    assert replay.status_code == 401
+    assert replay.json()["code"] == "invalid_signature"
+
+
+def test_a_signed_request_that_failed_may_be_sent_again_as_it_was(api):
+    integration = IntegrationFactory(kind="generic", hmac_secret="s3cret")
+    raw = json.dumps({"title": ""})  # signed, but not a valid alert: 400
+    signed = _signed("s3cret", raw)
+    assert post_raw(api, generic_url(integration.key), raw, **signed).status_code == 400
+    assert post_raw(api, generic_url(integration.key), raw, **signed).status_code == 400  # not 401: no replay
 
 
 def test_get_answers_405_json(api, am):

@@ -2,6 +2,7 @@
 one or a batch, all or nothing, bad input named), the notifications yellow and red produce through the
 engine, the red escalation when nobody acknowledges, the optional incident."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -252,7 +253,9 @@ def test_an_api_token_pushes_readings(api, kri):
 def test_bad_readings_answer_400_naming_the_problem(api, as_role, kri, body, named):
     as_role("managers")
     with time_machine.travel(T0, tick=False):
-        response = api.post(f"/api/v1/kris/{kri.pk}/readings/", body, format="json")
+        # As a sender writes it: Python's json writes NaN and Infinity, which the API must refuse with a 400.
+        raw = json.dumps(body)
+        response = api.post(f"/api/v1/kris/{kri.pk}/readings/", raw, content_type="application/json")
     assert response.status_code == 400, response.content
     assert named in response.json()["detail"]
     assert not KRIReading.objects.exists()
@@ -364,7 +367,9 @@ def test_any_body_answers_201_or_400_and_a_400_stores_nothing(body):
     api.force_authenticate(UserFactory(role="managers"))
     kri = KRIFactory()
     with time_machine.travel(T0, tick=False):
-        response = api.post(f"/api/v1/kris/{kri.pk}/readings/", body, format="json")
+        # As a sender writes it: Python's json writes NaN and Infinity, which the API must refuse with a 400.
+        raw = json.dumps(body)
+        response = api.post(f"/api/v1/kris/{kri.pk}/readings/", raw, content_type="application/json")
     assert response.status_code in (201, 400), response.content
     stored = KRIReading.objects.filter(kri=kri).count()
     if response.status_code == 400:

@@ -2,13 +2,13 @@
 
 from rest_framework import serializers
 
-from config.serializers import StrictFieldsMixin
+from config.serializers import ModelCleanMixin, StrictFieldsMixin
 
 from ...models import WebhookSubscription
 from .base import EventField
 
 
-class WebhookSubscriptionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class WebhookSubscriptionSerializer(StrictFieldsMixin, ModelCleanMixin, serializers.ModelSerializer):
     """The secret is shown once, in the answer to the create; send `secret` to set your own."""
 
     events = serializers.ListField(child=EventField(), required=False, max_length=50)
