@@ -14,7 +14,7 @@ class EscalationConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from .checks import TAG, engine_registry_check
+        from .checks import TAG, audit_admin_check, engine_registry_check
         from .escalations import LEVEL_TIMER, on_level_timer, on_page_timer
         from .events import engine_events_register
         from .models import ContactMethod
@@ -33,3 +33,9 @@ class EscalationConfig(AppConfig):
         # A test message is about the contact method itself.
         subject_type_register(ContactMethodSubject(ContactMethod))
         checks.register(engine_registry_check, TAG)
+        checks.register(audit_admin_check, checks.Tags.admin)
+        from .audited import audited_register
+        from .visibility import visibility_register
+
+        visibility_register()
+        audited_register()

@@ -81,3 +81,24 @@ def _events_in_rules_check() -> list[CheckMessage]:
         for event, where in sorted(named.items())
         if event not in known
     ]
+
+
+def audit_admin_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Every configuration model (escalation.audit) that has admin pages records its changes there too."""
+    from django.contrib import admin
+
+    from .admin.base import AuditedAdminMixin
+    from .audit import audited_models
+
+    problems: list[CheckMessage] = []
+    for model in audited_models():
+        model_admin = admin.site._registry.get(model)
+        if model_admin is not None and not isinstance(model_admin, AuditedAdminMixin):
+            problems.append(
+                Error(
+                    f"{model._meta.label} is audited configuration but its admin "
+                    f"{type(model_admin).__qualname__} does not use escalation.admin.base.AuditedAdminMixin",
+                    id="escalation.E010",
+                )
+            )
+    return problems

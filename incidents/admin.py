@@ -21,6 +21,7 @@ from django_fsm import has_transition_perm
 
 from config.errors import VigilError
 from config.permissions import acting_user
+from escalation.admin.base import AuditedAdminMixin
 from escalation.models import SlaClockState
 from escalation.selectors import breached_subject_ids, paused_subject_ids, running_clock_due_at
 from escalation.services import subject_paging
@@ -52,14 +53,14 @@ PRIORITY_CLASSES = {1: "p1", 2: "p2", 3: "p3", 4: "p4"}
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "owning_team", "criticality", "is_active")
     list_filter = ("criticality", "is_active", "owning_team")
     search_fields = ("name", "description")
 
 
 @admin.register(IncidentCategory)
-class IncidentCategoryAdmin(admin.ModelAdmin):
+class IncidentCategoryAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("category_name", "code", "group", "scope", "team", "parent", "is_active")
     list_filter = ("group", "scope", "team", "is_active")
     search_fields = ("name", "code", "definition")
@@ -72,7 +73,7 @@ class IncidentCategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(PriorityMatrixCell)
-class PriorityMatrixCellAdmin(admin.ModelAdmin):
+class PriorityMatrixCellAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("impact", "urgency", "priority")
     list_editable = ("priority",)
     list_filter = ("impact", "urgency")

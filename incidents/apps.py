@@ -60,6 +60,13 @@ class IncidentsConfig(AppConfig):
         change_events_register()
         # Resolving a major incident needs its root cause recorded: a linked problem does.
         root_cause_check_register(_major_incident_has_problem)
+        # Which incidents, declarations and people each user may name (config.permissions).
+        from .audited import audited_register
+        from .visibility import visibility_register
+
+        visibility_register()
+        # Configuration changes go to the engine's audit log (escalation.audit).
+        audited_register()
         # Connects the signals that keep this process's integration cache true.
         # And its cached reporting calendar (incidents.metrics): any change to a calendar drops it.
         from django.core.signals import setting_changed

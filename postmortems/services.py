@@ -455,7 +455,7 @@ def link_add(
 ) -> PostmortemLink:
     """Link the post-mortem (or one of its action items) to a problem, change, risk or incident."""
     _check(by, "postmortems.add_postmortemlink", _("You may not add links."))
-    target_type, _row = link_target(kind=kind, target_id=target_id)
+    target_type, _row = link_target(kind=kind, target_id=target_id, by=by)
     with transaction.atomic():
         postmortem = _lock(postmortem_id)
         item = None

@@ -15,6 +15,7 @@ from django_fsm import has_transition_perm
 
 from config.errors import VigilError
 from config.permissions import acting_user
+from escalation.admin.base import AuditedAdminMixin
 
 from . import kris, services
 from .models import (
@@ -61,7 +62,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 @admin.register(RiskMatrix)
-class RiskMatrixAdmin(admin.ModelAdmin):
+class RiskMatrixAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "size", "is_default"]
 
 
@@ -302,7 +303,7 @@ class StateChangeInline(ReadOnlyInline):
 
 
 @admin.register(KRI)
-class KRIAdmin(admin.ModelAdmin):
+class KRIAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "state", "value", "unit", "yellow", "red", "source", "is_active"]
     list_filter = ["state", "source", "is_active"]
     search_fields = ["name"]
@@ -373,7 +374,7 @@ class RadarSnapshotAdmin(admin.ModelAdmin):
 
 
 @admin.register(PrecursorRule)
-class PrecursorRuleAdmin(admin.ModelAdmin):
+class PrecursorRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "service",

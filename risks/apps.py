@@ -25,3 +25,7 @@ class RisksConfig(AppConfig):
         timer_handler_register(DRILL_TIMER, on_drill_timer)
         # Response checklists: tasks on every new incident of the checklist's category, in its transaction.
         event_listener_register("incident.created", on_incident_created)
+        # Visibility of areas, and the configuration the audit log records (issue #14).
+        from .visibility import risks_register
+
+        risks_register()

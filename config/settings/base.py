@@ -199,10 +199,11 @@ REST_FRAMEWORK: dict[str, Any] = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    # Unknown query parameters on list endpoints answer 400 naming them (config/filters.py).
+    # Unknown query parameters on list endpoints answer 400 naming them; relation filters accept only what the
+    # user may see (config/filters.py).
     "DEFAULT_FILTER_BACKENDS": [
         "config.filters.StrictQueryParams",
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "config.filters.VisibleFilterBackend",
     ],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.Pagination",
     "PAGE_SIZE": 50,

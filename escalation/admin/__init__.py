@@ -2,9 +2,10 @@
 `escalation/models/` (the admin of `models/oncall.py` is `admin/oncall.py`). Django's autodiscovery imports
 this package, which imports every module so that each registers its pages."""
 
-from . import calendar, contact, oncall, outbox, policy, sla, stakeholder, team, timer, webhook
+from . import audit, calendar, contact, oncall, outbox, policy, sla, stakeholder, team, timer, webhook
 
 __all__ = [
+    "audit",
     "calendar",
     "contact",
     "oncall",

@@ -4,10 +4,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
-from django.http import HttpRequest
+from django.db import models, transaction
+from django.http import HttpRequest, HttpResponse
 
+from ..audit import audit_change, audit_via
+from ..models import AuditVia
 from ..registry import subject_types
 from ..subjects import subject_role_choices
 
@@ -51,3 +54,51 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class AuditedAdminMixin:
+    """The admin pages of a configuration model (escalation.audit): each save and delete writes an audit entry
+    with the row before and after (inlines included), in the transaction of the change."""
+
+    model: Any
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        if request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        pk = unquote(object_id) if object_id else None
+        with audit_via(AuditVia.ADMIN), audit_change(model=self.model, pk=pk, by=request.user) as change:
+            request._audit_change = change  # type: ignore[attr-defined]
+            return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        # The admin logs a new row once it and its inlines are saved: the row the audit entry is about.
+        recording = getattr(request, "_audit_change", None)
+        if recording is not None:
+            recording.pk = obj.pk
+        return super().log_addition(request, obj, message)  # type: ignore[misc]
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        if request.method != "POST":
+            return super().delete_view(request, object_id, extra_context)  # type: ignore[misc]
+        with (
+            audit_via(AuditVia.ADMIN),
+            audit_change(model=self.model, pk=unquote(object_id), by=request.user),
+        ):
+            return super().delete_view(request, object_id, extra_context)  # type: ignore[misc]
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with audit_via(AuditVia.ADMIN), transaction.atomic():
+            for obj in queryset:
+                with audit_change(model=self.model, pk=obj.pk, by=request.user):
+                    obj.delete()
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        # Actions that call services (rotate a key, for example) are recorded as made in the admin.
+        with audit_via(AuditVia.ADMIN):
+            return super().changelist_view(request, extra_context)  # type: ignore[misc]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..calendars import calendar_spec
 from ..models import BusinessCalendar, Holiday, WorkingInterval
+from .base import AuditedAdminMixin
 
 
 class WorkingIntervalInline(admin.TabularInline):
@@ -22,7 +23,7 @@ class HolidayInline(admin.TabularInline):
 
 
 @admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(admin.ModelAdmin):
+class BusinessCalendarAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "time_zone", "is_24x7", "hours_per_week", "holiday_count")
     list_filter = ("is_24x7", "time_zone")
     search_fields = ("name", "description")

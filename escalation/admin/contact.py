@@ -4,10 +4,11 @@
 from django.contrib import admin
 
 from ..models import ContactMethod, NotificationRule
+from .base import AuditedAdminMixin
 
 
 @admin.register(ContactMethod)
-class ContactMethodAdmin(admin.ModelAdmin):
+class ContactMethodAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("user", "channel", "label", "address", "is_active")
     list_filter = ("channel", "is_active")
     search_fields = ("user__username", "address", "label")
@@ -16,7 +17,7 @@ class ContactMethodAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationRule)
-class NotificationRuleAdmin(admin.ModelAdmin):
+class NotificationRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("user", "contact_method", "delay", "max_priority")
     search_fields = ("user__username",)
     autocomplete_fields = ("user",)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import OnCallFeed, Override, Rotation, RotationMember, Schedule
 from ..oncall import OnCallShift, oncall_shifts, schedules_for_oncall
+from .base import AuditedAdminMixin
 
 
 def oncall_text(shifts: list[OnCallShift]) -> str:
@@ -42,7 +43,7 @@ class OverrideInline(admin.TabularInline):
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(admin.ModelAdmin):
+class ScheduleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "team", "time_zone", "oncall_now")
     list_filter = ("team",)
     search_fields = ("name", "team__name")
@@ -65,7 +66,7 @@ class RotationMemberInline(admin.TabularInline):
 
 
 @admin.register(Rotation)
-class RotationAdmin(admin.ModelAdmin):
+class RotationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "schedule", "hand_off", "hand_off_time", "hand_off_weekday", "starts_at")
     list_filter = ("hand_off", "schedule__team")
     search_fields = ("name", "schedule__name")

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 
 from ..models import Escalation, EscalationLevel, EscalationPolicy
-from .base import ReadOnlyAdmin, SubjectRolesField
+from .base import AuditedAdminMixin, ReadOnlyAdmin, SubjectRolesField
 
 LEVEL_FIELDS = (
     "position",
@@ -36,7 +36,7 @@ class EscalationLevelInline(admin.TabularInline):
 
 
 @admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(admin.ModelAdmin):
+class EscalationPolicyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "calendar", "repeat_count", "is_default")
     search_fields = ("name", "description")
     inlines = [EscalationLevelInline]

@@ -3,11 +3,11 @@
 from django.contrib import admin
 
 from ..models import SlaClock, SlaPolicy
-from .base import ReadOnlyAdmin, SubjectTypeChoicesMixin
+from .base import AuditedAdminMixin, ReadOnlyAdmin, SubjectTypeChoicesMixin
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(SubjectTypeChoicesMixin, admin.ModelAdmin):
+class SlaPolicyAdmin(AuditedAdminMixin, SubjectTypeChoicesMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "subject_type",

@@ -3,11 +3,11 @@
 from django.contrib import admin
 
 from ..models import CommunicationRule, ReportingRule, StakeholderGroup
-from .base import SubjectTypeChoicesMixin
+from .base import AuditedAdminMixin, SubjectTypeChoicesMixin
 
 
 @admin.register(StakeholderGroup)
-class StakeholderGroupAdmin(admin.ModelAdmin):
+class StakeholderGroupAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "audience")
     list_filter = ("audience",)
     search_fields = ("name",)
@@ -15,7 +15,7 @@ class StakeholderGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(CommunicationRule)
-class CommunicationRuleAdmin(admin.ModelAdmin):
+class CommunicationRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "event",
         "priority",
@@ -30,7 +30,7 @@ class CommunicationRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReportingRule)
-class ReportingRuleAdmin(SubjectTypeChoicesMixin, admin.ModelAdmin):
+class ReportingRuleAdmin(AuditedAdminMixin, SubjectTypeChoicesMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "subject_type",

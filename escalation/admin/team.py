@@ -8,11 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import Team, UserProfile
 from ..oncall import team_oncall_now_next, team_oncall_shifts, teams_for_oncall
+from .base import AuditedAdminMixin
 from .oncall import oncall_text
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "manager", "oncall_now", "oncall_next")
     search_fields = ("name", "description")
     filter_horizontal = ("members",)

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Notification, WebhookSubscription
+from .base import AuditedAdminMixin
 
 
 class DeliveryInline(admin.TabularInline):
@@ -27,7 +28,7 @@ class DeliveryInline(admin.TabularInline):
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(admin.ModelAdmin):
+class WebhookSubscriptionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "url", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("name", "url")

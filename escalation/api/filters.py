@@ -12,6 +12,8 @@ import django_filters
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
+from config.filters import VisibleFilterSet
+
 from ..registry import subject_types
 
 
@@ -20,7 +22,7 @@ def _content_type_id(label: str) -> int | None:
     return ContentType.objects.filter(app_label=app_label, model=model).values_list("pk", flat=True).first()
 
 
-class SubjectFilterSet(django_filters.FilterSet):
+class SubjectFilterSet(VisibleFilterSet):
     """`subject_type` (`<app>.<model>`) and `subject_id`; `subject_filterset` adds one per registered type."""
 
     subject_type = django_filters.CharFilter(method="filter_subject_type", max_length=100)

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import calendar, contact, oncall, outbox, policy, sla, stakeholder, team, webhook
+from .views import audit, calendar, contact, oncall, outbox, policy, sla, stakeholder, team, webhook
 
 router = SimpleRouter()
 router.register("teams", team.TeamViewSet, basename="team")
@@ -18,6 +18,7 @@ router.register("webhook-subscriptions", webhook.WebhookSubscriptionViewSet, bas
 router.register("notifications", outbox.NotificationViewSet, basename="notification")
 router.register("sla-clocks", sla.SlaClockViewSet, basename="sla-clock")
 router.register("escalations", policy.EscalationViewSet, basename="escalation")
+router.register("audit-log", audit.AuditEntryViewSet, basename="audit-entry")
 
 urlpatterns = [
     *router.urls,

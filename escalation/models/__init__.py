@@ -1,5 +1,6 @@
 """The escalation engine's data. One module per concept; every model is re-exported here."""
 
+from .audit import AuditAction, AuditEntry, AuditVia
 from .calendar import BusinessCalendar, Holiday, Weekday, WorkingInterval
 from .contact import ContactMethod, NotificationRule
 from .oncall import HandOff, OnCallFeed, Override, Rotation, RotationMember, Schedule
@@ -12,6 +13,9 @@ from .timer import Timer, TimerState
 from .webhook import WebhookSubscription
 
 __all__ = [
+    "AuditAction",
+    "AuditEntry",
+    "AuditVia",
     "BusinessCalendar",
     "HandOff",
     "Holiday",

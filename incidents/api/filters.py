@@ -1,13 +1,14 @@
 import django_filters
 from django.db.models import QuerySet
 
+from config.filters import VisibleFilterSet
 from config.permissions import acting_user
 
 from ..models import Incident, IncidentState, Priority, Source
 from ..selectors import incident_search
 
 
-class IncidentFilter(django_filters.FilterSet):
+class IncidentFilter(VisibleFilterSet):
     """Filters of the incident list. Several values of one filter are OR'ed: `?state=new&state=acknowledged`."""
 
     state = django_filters.MultipleChoiceFilter(choices=IncidentState.choices)

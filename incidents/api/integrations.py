@@ -7,6 +7,8 @@ from typing import Any
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -15,8 +17,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.filters import VisibleFilterSet
 from config.permissions import ModelPermissionsWithView, acting_user
-from config.serializers import StrictFieldsMixin
+from config.serializers import StrictFieldsMixin, VisibleRelatedField
+from escalation.audit import audit_via
+from escalation.models import AuditVia
 
 from ..integrations.services import integration_create, integration_rotate_key, integration_update
 from ..models import Alert, Integration, IntegrationKind, Service, Silence
@@ -75,9 +80,7 @@ class IntegrationSerializer(serializers.ModelSerializer):
 class IntegrationWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     name = serializers.CharField(max_length=100)
     kind = serializers.ChoiceField(choices=IntegrationKind.choices)
-    service = serializers.PrimaryKeyRelatedField(
-        queryset=Service.objects.all(), required=False, allow_null=True
-    )
+    service = VisibleRelatedField(queryset=Service.objects.all(), required=False, allow_null=True)
     severity_map = serializers.JSONField(
         required=False, default=default_severity_map, validators=[_django_validator(validate_severity_map)]
     )
@@ -132,9 +135,14 @@ class IntegrationViewSet(
     permission_classes = [ModelPermissionsWithView]
     filterset_fields = ["kind", "enabled", "service"]
 
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # The services record each change in the audit log; this says it came through the API.
+        with audit_via(AuditVia.API):
+            return super().dispatch(request, *args, **kwargs)
+
     @extend_schema(request=IntegrationWriteSerializer, responses={201: IntegrationCreatedSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = IntegrationWriteSerializer(data=request.data)
+        data = IntegrationWriteSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         integration, key = integration_create(by=acting_user(request), **data.validated_data)
         return Response(_with_key(integration, key), status=status.HTTP_201_CREATED)
@@ -143,7 +151,9 @@ class IntegrationViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         integration = self.get_object()
         partial = kwargs.get("partial", False)
-        data = IntegrationWriteSerializer(integration, data=request.data, partial=partial)
+        data = IntegrationWriteSerializer(
+            integration, data=request.data, partial=partial, context={"request": request}
+        )
         data.is_valid(raise_exception=True)
         integration = integration_update(
             integration_id=integration.pk, by=acting_user(request), changes=dict(data.validated_data)
@@ -197,7 +207,7 @@ class SilenceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return attrs
 
 
-class SilenceFilter(django_filters.FilterSet):
+class SilenceFilter(VisibleFilterSet):
     active = django_filters.BooleanFilter(method="filter_active")
     expiring_within_minutes = django_filters.NumberFilter(
         method="filter_expiring", min_value=0, max_value=60 * 24 * 365

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.serializers import StrictFieldsMixin
+from config.serializers import StrictFieldsMixin, VisibleRelatedField
 from escalation.models import SlaClockState, Team
 from escalation.selectors import sla_clocks_by_subject, sla_clocks_of, sla_summary
 
@@ -40,8 +40,14 @@ class IncidentSerializer(serializers.ModelSerializer):
     """An incident as the API shows it."""
 
     reference = serializers.CharField(read_only=True)
-    service_name = serializers.CharField(source="service.name", read_only=True, default=None)
-    category_code = serializers.CharField(source="category.code", read_only=True, default=None)
+    service_name = serializers.CharField(source="service.name", read_only=True, default=None, allow_null=True)
+    category_code = serializers.CharField(
+        source="category.code", read_only=True, default=None, allow_null=True
+    )
+    # Empty until the incident is resolved (the schema says so: schemathesis found the enum without it).
+    resolution_code = serializers.ChoiceField(
+        choices=ResolutionCode.choices, allow_blank=True, read_only=True
+    )
     time_on_hold_seconds = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
     sla = serializers.SerializerMethodField(help_text=_("Per SLA clock: state, due_at, breached_at, met_at."))
@@ -122,19 +128,17 @@ class _IncidentWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
     impact = serializers.ChoiceField(choices=Impact.choices)
     urgency = serializers.ChoiceField(choices=Urgency.choices)
-    service = serializers.PrimaryKeyRelatedField(
-        queryset=Service.objects.all(), required=False, allow_null=True
-    )
-    category = serializers.PrimaryKeyRelatedField(
+    service = VisibleRelatedField(queryset=Service.objects.all(), required=False, allow_null=True)
+    category = VisibleRelatedField(
         queryset=IncidentCategory.objects.filter(is_active=True), required=False, allow_null=True
     )
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
-    assignee = serializers.PrimaryKeyRelatedField(
+    team = VisibleRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    assignee = VisibleRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )
     # `parent` and `source` are also attributes of DRF's Field; the serializer's metaclass moves declared
     # fields out of the class, so the names are safe, but the type checker sees the clash.
-    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
+    parent = VisibleRelatedField(  # type: ignore[assignment]
         queryset=Incident.objects.all(), required=False, allow_null=True
     )
     # What a report must contain (docs/search.md, "the incident's report").

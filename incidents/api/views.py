@@ -3,7 +3,6 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, status, viewsets
@@ -14,8 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import InvalidInput
-from config.filters import STRICT_LIST_BACKENDS
-from config.permissions import acting_user
+from config.filters import STRICT_LIST_BACKENDS, VisibleFilterBackend
+from config.permissions import acting_user, permission_require
 
 from ..models import Incident, TimelineEvent
 from ..selectors import incident_list, incident_timeline
@@ -46,7 +45,7 @@ class IncidentViewSet(
     serializer_class = IncidentSerializer
     permission_classes = [IsAuthenticated]
     filterset_class = IncidentFilter
-    filter_backends = [*STRICT_LIST_BACKENDS, DjangoFilterBackend, OrderingFilter]
+    filter_backends = [*STRICT_LIST_BACKENDS, VisibleFilterBackend, OrderingFilter]
     ordering_fields = ["reported_at", "priority", "updated_at", "id"]
 
     def get_queryset(self) -> QuerySet[Incident]:
@@ -62,7 +61,8 @@ class IncidentViewSet(
 
     @extend_schema(request=IncidentCreateSerializer, responses={201: IncidentSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = IncidentCreateSerializer(data=request.data)
+        permission_require(request, "incidents.add_incident")
+        data = IncidentCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         incident = incident_create(by=acting_user(request), **data.validated_data)
         return Response(IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
@@ -70,7 +70,9 @@ class IncidentViewSet(
     @extend_schema(request=IncidentUpdateSerializer, responses={200: IncidentSerializer})
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incident = self.get_object()
-        data = IncidentUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
+        data = IncidentUpdateSerializer(
+            data=request.data, context={"request": request}, partial=kwargs.get("partial", False)
+        )
         data.is_valid(raise_exception=True)
         incident = incident_update(
             incident_id=incident.pk, by=acting_user(request), changes=data.validated_data
@@ -92,7 +94,7 @@ class IncidentTransitionView(APIView):
         ],
     )
     def post(self, request: Request, pk: int, transition: str) -> Response:
-        data = TransitionSerializer(data=request.data)
+        data = TransitionSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         params = dict(data.validated_data)
         note = params.pop("note", "")
@@ -127,7 +129,7 @@ class IncidentCommentView(APIView):
 
     @extend_schema(request=CommentSerializer, responses={201: TimelineEventSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        data = CommentSerializer(data=request.data)
+        data = CommentSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         event = incident_comment(
             incident_id=pk,

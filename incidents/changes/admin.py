@@ -21,6 +21,7 @@ from django_fsm import can_proceed
 
 from config.errors import VigilError
 from config.permissions import acting_user
+from escalation.admin.base import AuditedAdminMixin
 
 from ..models import (
     Change,
@@ -353,7 +354,7 @@ class ChangeApprovalRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProblemChangeConfiguration)
-class ProblemChangeConfigurationAdmin(admin.ModelAdmin):
+class ProblemChangeConfigurationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "__str__",
         "recurring_window_days",

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.permissions import acting_user
+from escalation.admin.base import AuditedAdminMixin
 
 from ..models import Alert, AlertGroup, Integration, MajorIncidentFlag, Silence
 from ..spikes import flag_decide
@@ -33,7 +34,7 @@ def _key_message(request: HttpRequest, integration: Integration, key: str) -> No
 
 
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "service", "enabled", "key_hint", "storm_rate_per_minute", "heartbeat")
     list_filter = ("kind", "enabled", "service")
     search_fields = ("name",)

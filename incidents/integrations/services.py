@@ -4,11 +4,11 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import InvalidInput, NotFound, PermissionDenied
+from escalation.audit import audit_change
 
 from ..models import Integration
 from ..models.integration import key_generate
@@ -64,7 +64,9 @@ def integration_create(*, by: User | None, name: str, kind: str, **fields: Any) 
     integration = Integration(name=name, kind=kind, key_rotated_at=timezone.now(), **fields)
     integration.set_key(key)
     _validate(integration)
-    integration.save()
+    with audit_change(model=Integration, by=by) as change:
+        integration.save()
+        change.pk = integration.pk
     return integration, key
 
 
@@ -72,7 +74,7 @@ def integration_update(*, integration_id: int, by: User | None, changes: dict[st
     """Changes settings. A new heartbeat interval moves the next check-in due from the last one."""
     _check(by, "change")
     _unknown(changes)
-    with transaction.atomic():
+    with audit_change(model=Integration, pk=integration_id, by=by):
         integration = _locked(integration_id)
         for name, value in changes.items():
             setattr(integration, name, value)
@@ -90,7 +92,7 @@ def integration_rotate_key(*, integration_id: int, by: User | None) -> tuple[Int
     VIGIL_INTEGRATION_CACHE_SECONDS, see selectors.integration_by_key)."""
     _check(by, "change")
     key = key_generate()
-    with transaction.atomic():
+    with audit_change(model=Integration, pk=integration_id, by=by):
         integration = _locked(integration_id)
         integration.set_key(key)
         integration.key_rotated_at = timezone.now()

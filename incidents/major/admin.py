@@ -20,6 +20,7 @@ from django_fsm import has_transition_perm
 
 from config.errors import VigilError
 from config.permissions import acting_user
+from escalation.admin.base import AuditedAdminMixin
 
 from ..models import (
     ActionPlanStep,
@@ -515,7 +516,7 @@ class MajorIncidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(MajorIncidentConfiguration)
-class MajorIncidentConfigurationAdmin(admin.ModelAdmin):
+class MajorIncidentConfigurationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "escalation_policy", "commander_schedule")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -532,7 +533,7 @@ class StepInline(admin.TabularInline):
 
 
 @admin.register(ActionPlanTemplate)
-class ActionPlanTemplateAdmin(admin.ModelAdmin):
+class ActionPlanTemplateAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "cause", "category", "is_active")
     list_filter = ("cause", "is_active")
     search_fields = ("name",)
@@ -581,7 +582,7 @@ class TaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusPageService)
-class StatusPageServiceAdmin(admin.ModelAdmin):
+class StatusPageServiceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("public_name", "service", "position")
     list_editable = ("position",)
 

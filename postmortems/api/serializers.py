@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from config.serializers import StrictFieldsMixin
+from config.serializers import StrictFieldsMixin, VisibleRelatedField
 from incidents.models import Incident
 
 from ..links import LINK_TARGETS
@@ -24,6 +24,7 @@ class ReviewerSerializer(serializers.ModelSerializer):
     class Meta:
         model = PostmortemReviewer
         fields = ["reviewer", "username", "approved_at", "comment"]
+        read_only_fields = fields
 
 
 class LinkSerializer(serializers.ModelSerializer):
@@ -32,6 +33,7 @@ class LinkSerializer(serializers.ModelSerializer):
     class Meta:
         model = PostmortemLink
         fields = ["id", "target_type", "target_id", "purpose", "action_item", "created_at"]
+        read_only_fields = fields
 
     def get_target_type(self, obj: PostmortemLink) -> str:
         return f"{obj.target_type.app_label}.{obj.target_type.model}"
@@ -59,6 +61,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
             "created_at",
             "completed_at",
         ]
+        read_only_fields = fields
 
     def get_owner_username(self, obj: ActionItem) -> str | None:
         return obj.owner.get_username() if obj.owner else None
@@ -71,13 +74,13 @@ class ActionItemSerializer(serializers.ModelSerializer):
 class ActionItemWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
-    owner = serializers.PrimaryKeyRelatedField(queryset=_active_users(), required=False, allow_null=True)
+    owner = VisibleRelatedField(queryset=_active_users(), required=False, allow_null=True)
     due_date = serializers.DateField(required=False, allow_null=True)
     priority = serializers.IntegerField(min_value=1, max_value=4, required=False)
 
 
 class ActionItemCreateSerializer(ActionItemWriteSerializer):
-    postmortem = serializers.PrimaryKeyRelatedField(queryset=Postmortem.objects.all())
+    postmortem = VisibleRelatedField(queryset=Postmortem.objects.all())
 
 
 class PostmortemSerializer(serializers.ModelSerializer):
@@ -124,6 +127,7 @@ class PostmortemSerializer(serializers.ModelSerializer):
             "published_at",
             "published_by",
         ]
+        read_only_fields = fields
 
     def get_record(self, obj: Postmortem) -> dict[str, Any]:
         return {"type": f"{obj.subject_type.app_label}.{obj.subject_type.model}", "id": obj.subject_id}
@@ -136,15 +140,15 @@ class PostmortemSerializer(serializers.ModelSerializer):
 
 
 class PostmortemCreateSerializer(StrictFieldsMixin, serializers.Serializer):
-    incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all())
-    owner = serializers.PrimaryKeyRelatedField(queryset=_active_users(), required=False, allow_null=True)
+    incident = VisibleRelatedField(queryset=Incident.objects.all())
+    owner = VisibleRelatedField(queryset=_active_users(), required=False, allow_null=True)
 
 
 class PostmortemUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
     read_only_hints = {"state": str(_("The state changes through POST .../<id>/<transition>/."))}
 
     title = serializers.CharField(max_length=200, required=False)
-    owner = serializers.PrimaryKeyRelatedField(queryset=_active_users(), required=False, allow_null=True)
+    owner = VisibleRelatedField(queryset=_active_users(), required=False, allow_null=True)
     timeline = serializers.JSONField(required=False)
     summary = serializers.CharField(required=False, allow_blank=True)
     impact = serializers.CharField(required=False, allow_blank=True)
@@ -170,7 +174,7 @@ class ApproveSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class ReviewerAddSerializer(StrictFieldsMixin, serializers.Serializer):
-    reviewer = serializers.PrimaryKeyRelatedField(queryset=_active_users())
+    reviewer = VisibleRelatedField(queryset=_active_users())
 
 
 class LinkCreateSerializer(StrictFieldsMixin, serializers.Serializer):

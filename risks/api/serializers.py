@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from config.serializers import ModelCleanMixin, StrictFieldsMixin
+from config.serializers import ModelCleanMixin, StrictFieldsMixin, VisibleRelatedField, VisibleRelationsMixin
 
 from ..links import LINK_TARGETS
 from ..models import (
@@ -81,12 +81,14 @@ class RiskAssessmentSerializer(serializers.ModelSerializer):
             "controls",
             "note",
         ]
+        read_only_fields = fields
 
 
 class RiskHistorySerializer(serializers.ModelSerializer):
     class Meta:
         model = RiskHistory
         fields = ["id", "at", "by", "kind", "from_state", "to_state", "note", "data"]
+        read_only_fields = fields
 
 
 class RiskLinkSerializer(serializers.ModelSerializer):
@@ -139,6 +141,7 @@ class RiskSerializer(serializers.ModelSerializer):
             "closed_at",
             "links",
         ]
+        read_only_fields = fields
 
     def get_allowed_transitions(self, obj: Risk) -> list[str]:
         return allowed_transitions(obj)
@@ -147,9 +150,9 @@ class RiskSerializer(serializers.ModelSerializer):
 class RiskUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
-    area = serializers.PrimaryKeyRelatedField(queryset=Area.objects.all(), required=False)
+    area = VisibleRelatedField(queryset=Area.objects.all(), required=False)
     category = serializers.ChoiceField(choices=RiskCategory.choices, required=False)
-    owner = serializers.PrimaryKeyRelatedField(queryset=_active_users(), required=False, allow_null=True)
+    owner = VisibleRelatedField(queryset=_active_users(), required=False, allow_null=True)
     controls = serializers.CharField(required=False, allow_blank=True)
     treatment = serializers.ChoiceField(choices=Treatment.choices, required=False, allow_blank=True)
     review_interval_days = serializers.IntegerField(min_value=0, max_value=3660, required=False)
@@ -157,7 +160,7 @@ class RiskUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class RiskCreateSerializer(RiskUpdateSerializer):
     title = serializers.CharField(max_length=200)
-    area = serializers.PrimaryKeyRelatedField(queryset=Area.objects.all())
+    area = VisibleRelatedField(queryset=Area.objects.all())
     category = serializers.ChoiceField(choices=RiskCategory.choices)
     inherent_likelihood = serializers.IntegerField(required=False, allow_null=True)
     inherent_impact = serializers.IntegerField(required=False, allow_null=True)
@@ -173,7 +176,7 @@ class RiskCreateSerializer(RiskUpdateSerializer):
 class RiskReportSerializer(StrictFieldsMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
-    area = serializers.PrimaryKeyRelatedField(queryset=Area.objects.all())
+    area = VisibleRelatedField(queryset=Area.objects.all())
     category = serializers.ChoiceField(choices=RiskCategory.choices)
 
 
@@ -201,7 +204,7 @@ class RiskLinkCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
 
-class OutsideChangeSerializer(serializers.ModelSerializer):
+class OutsideChangeSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
     class Meta:
         model = OutsideChange
         fields = [
@@ -308,6 +311,7 @@ class RadarSnapshotSerializer(serializers.ModelSerializer):
             "alerted",
             "computed_at",
         ]
+        read_only_fields = fields
 
 
 class PrecursorWarningSerializer(serializers.ModelSerializer):
@@ -328,6 +332,7 @@ class PrecursorWarningSerializer(serializers.ModelSerializer):
             "created_at",
             "decided_by",
         ]
+        read_only_fields = fields
 
     def get_incidents(self, obj: PrecursorWarning) -> list[dict[str, Any]]:
         """The incidents behind the warning, side by side."""
@@ -416,13 +421,13 @@ class DrillResultInputSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class DrillFindingInputSerializer(StrictFieldsMixin, serializers.Serializer):
     text = serializers.CharField()
-    owner = serializers.PrimaryKeyRelatedField(queryset=_active_users(), required=False, allow_null=True)
+    owner = VisibleRelatedField(queryset=_active_users(), required=False, allow_null=True)
     due_date = serializers.DateField(required=False, allow_null=True)
 
 
 class DrillRunCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     held_at = serializers.DateTimeField()
-    participants = serializers.PrimaryKeyRelatedField(queryset=_active_users(), many=True, required=False)
+    participants = VisibleRelatedField(queryset=_active_users(), many=True, required=False)
     results = DrillResultInputSerializer(many=True, required=False)
     findings = DrillFindingInputSerializer(many=True, required=False)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
@@ -432,12 +437,14 @@ class DrillFindingSerializer(serializers.ModelSerializer):
     class Meta:
         model = DrillFinding
         fields = ["id", "text", "owner", "due_date", "done_at"]
+        read_only_fields = fields
 
 
 class DrillStepResultSerializer(serializers.ModelSerializer):
     class Meta:
         model = DrillStepResult
         fields = ["step", "outcome", "note"]
+        read_only_fields = fields
 
 
 class DrillRunSerializer(serializers.ModelSerializer):
@@ -447,6 +454,7 @@ class DrillRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = DrillRun
         fields = ["id", "drill", "held_at", "participants", "notes", "recorded_by", "results", "findings"]
+        read_only_fields = fields
 
 
 class ChecklistItemSerializer(serializers.ModelSerializer):
@@ -497,6 +505,7 @@ class ProcedureVersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProcedureVersion
         fields = ["id", "number", "body", "steps", "published_at", "published_by"]
+        read_only_fields = fields
 
 
 class ProcedurePublishSerializer(StrictFieldsMixin, serializers.Serializer):

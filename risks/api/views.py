@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from config.authentication import TokenAuthentication
 from config.errors import NotFound, PermissionDenied
-from config.permissions import ModelPermissionsWithView, acting_user
+from config.permissions import ModelPermissionsWithView, acting_user, permission_require
 
 from .. import kris, radar, services
 from ..links import VIEW_PERMISSIONS
@@ -70,7 +70,8 @@ class RiskViewSet(
 
     @extend_schema(request=RiskCreateSerializer, responses={201: RiskSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = RiskCreateSerializer(data=request.data)
+        permission_require(request, "risks.add_risk")
+        data = RiskCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         postmortem = values.pop("postmortem", None)
@@ -84,7 +85,9 @@ class RiskViewSet(
     @extend_schema(request=RiskUpdateSerializer, responses={200: RiskSerializer})
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         risk = self.get_object()
-        data = RiskUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
+        data = RiskUpdateSerializer(
+            data=request.data, context={"request": request}, partial=kwargs.get("partial", False)
+        )
         data.is_valid(raise_exception=True)
         risk = services.risk_update(
             risk_id=risk.pk, by=acting_user(request), changes=dict(data.validated_data)
@@ -104,7 +107,7 @@ class RiskReportView(APIView):
 
     @extend_schema(request=RiskReportSerializer, responses={201: RiskSerializer})
     def post(self, request: Request) -> Response:
-        data = RiskReportSerializer(data=request.data)
+        data = RiskReportSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         risk = services.risk_create(by=acting_user(request), reported=True, **data.validated_data)
         return Response(RiskSerializer(risk).data, status=status.HTTP_201_CREATED)
@@ -123,7 +126,7 @@ class RiskTransitionView(APIView):
     )
     def post(self, request: Request, pk: int, transition: str) -> Response:
         _visible_risk(request, pk)
-        data = RiskNoteSerializer(data=request.data)
+        data = RiskNoteSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         risk = services.risk_transition(
             risk_id=pk, name=transition, by=acting_user(request), note=data.validated_data["note"]
@@ -143,7 +146,7 @@ class RiskAssessmentsView(APIView):
     @extend_schema(request=RiskAssessSerializer, responses={200: RiskSerializer})
     def post(self, request: Request, pk: int) -> Response:
         _visible_risk(request, pk)
-        data = RiskAssessSerializer(data=request.data)
+        data = RiskAssessSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         note = values.pop("note", "")
@@ -160,7 +163,7 @@ class RiskReviewView(APIView):
     @extend_schema(request=RiskNoteSerializer, responses={200: RiskSerializer})
     def post(self, request: Request, pk: int) -> Response:
         _visible_risk(request, pk)
-        data = RiskNoteSerializer(data=request.data)
+        data = RiskNoteSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         risk = services.risk_review(risk_id=pk, by=acting_user(request), note=data.validated_data["note"])
         return Response(RiskSerializer(risk).data)
@@ -172,7 +175,7 @@ class RiskAcceptView(APIView):
     @extend_schema(request=RiskAcceptSerializer, responses={200: RiskSerializer})
     def post(self, request: Request, pk: int) -> Response:
         _visible_risk(request, pk)
-        data = RiskAcceptSerializer(data=request.data)
+        data = RiskAcceptSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         risk = services.risk_accept(risk_id=pk, by=acting_user(request), **data.validated_data)
         return Response(RiskSerializer(risk).data)
@@ -193,7 +196,7 @@ class RiskLinksView(APIView):
     @extend_schema(request=RiskLinkCreateSerializer, responses={201: RiskLinkSerializer})
     def post(self, request: Request, pk: int) -> Response:
         _visible_risk(request, pk)
-        data = RiskLinkCreateSerializer(data=request.data)
+        data = RiskLinkCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data
         if values["target_type"] == "incidents.incident":
@@ -257,7 +260,7 @@ class OutsideChangeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, views
 
     @extend_schema(request=OutsideChangeCreateSerializer, responses={201: OutsideChangeSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = OutsideChangeCreateSerializer(data=request.data)
+        data = OutsideChangeCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         change = services.outside_change_record(by=acting_user(request), **data.validated_data)
         return Response(OutsideChangeSerializer(change).data, status=status.HTTP_201_CREATED)

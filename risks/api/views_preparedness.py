@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import PermissionDenied
-from config.permissions import ModelPermissionsWithView, acting_user
+from config.permissions import ModelPermissionsWithView, acting_user, permission_require
 from escalation.models import Team
 
 from .. import drills, precursors, procedures
@@ -97,7 +97,7 @@ class DrillStepsView(APIView):
         if not request.user.has_perm("risks.change_drill"):
             raise PermissionDenied()
         drill = get_object_or_404(Drill, pk=pk)
-        data = DrillStepCreateSerializer(data=request.data)
+        data = DrillStepCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         values.setdefault("position", drill.steps.count() + 1)
@@ -108,7 +108,8 @@ class DrillStepsView(APIView):
 class DrillScheduleView(APIView):
     @extend_schema(request=DrillScheduleSerializer, responses={200: DrillSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        data = DrillScheduleSerializer(data=request.data)
+        permission_require(request, "risks.change_drill")
+        data = DrillScheduleSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         drill = drills.drill_schedule(
             drill_id=pk, by=acting_user(request), next_run_at=data.validated_data["next_run_at"]
@@ -128,7 +129,8 @@ class DrillRunsView(APIView):
 
     @extend_schema(request=DrillRunCreateSerializer, responses={201: DrillRunSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        data = DrillRunCreateSerializer(data=request.data)
+        permission_require(request, "risks.add_drillrun")
+        data = DrillRunCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         run = drills.drill_run_record(drill_id=pk, by=acting_user(request), **data.validated_data)
         return Response(DrillRunSerializer(run).data, status=status.HTTP_201_CREATED)
@@ -154,7 +156,8 @@ class ReportingProcedureViewSet(viewsets.ModelViewSet):
 class ProcedureVersionsView(APIView):
     @extend_schema(request=ProcedurePublishSerializer, responses={201: ProcedureVersionSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        data = ProcedurePublishSerializer(data=request.data)
+        permission_require(request, "risks.add_procedureversion")
+        data = ProcedurePublishSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         version = procedures.procedure_publish(
             procedure_id=pk, by=acting_user(request), **data.validated_data
@@ -170,7 +173,7 @@ class ProcedureAcknowledgeView(APIView):
         request=ProcedureAcknowledgeSerializer, responses={200: ProcedureAcknowledgementsSerializer}
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = ProcedureAcknowledgeSerializer(data=request.data)
+        data = ProcedureAcknowledgeSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         row = procedures.procedure_acknowledge(
             procedure_id=pk, by=acting_user(request), number=data.validated_data.get("version")

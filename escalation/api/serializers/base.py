@@ -8,6 +8,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from config.serializers import VisibleRelationsMixin
+
 from ...registry import event_choices, subject_type_for, subject_types
 from ...subjects import subject_role_choices
 
@@ -72,7 +74,7 @@ class SecondsField(serializers.IntegerField):
         return timedelta(seconds=seconds)
 
 
-class WholeRowSerializer(serializers.ModelSerializer):
+class WholeRowSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
     """A nested row written by replacing the stored ones, so it must be complete even inside a PATCH: DRF
     makes every nested field optional when the root is partial, and the row then failed in the database."""
 

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from config.serializers import ModelCleanMixin
+from config.serializers import ModelCleanMixin, VisibleRelationsMixin
 
 from ...models import BusinessCalendar, Holiday, WorkingInterval
 from .base import WholeRowSerializer
@@ -23,7 +23,7 @@ class HolidaySerializer(WholeRowSerializer):
         fields = ["date", "name"]
 
 
-class BusinessCalendarSerializer(serializers.ModelSerializer):
+class BusinessCalendarSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
     """A calendar with its intervals and holidays. Writing `intervals` or `holidays` replaces them all."""
 
     intervals = WorkingIntervalSerializer(many=True, required=False)

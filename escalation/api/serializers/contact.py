@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.contrib.auth.models import User
 from rest_framework import serializers
 
-from config.serializers import ModelCleanMixin, StrictFieldsMixin
+from config.serializers import ModelCleanMixin, StrictFieldsMixin, VisibleRelatedField
 
 from ...channels import private_address
 from ...models import ContactMethod, NotificationRule
@@ -14,7 +14,7 @@ from .base import SecondsField
 
 # The address is checked for its channel by `ContactMethod.clean()`, here as in the admin.
 class ContactMethodSerializer(StrictFieldsMixin, ModelCleanMixin, serializers.ModelSerializer):
-    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
+    user = VisibleRelatedField(queryset=User.objects.all(), required=False)
     secret = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=200)
 
     class Meta:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.serializers import ModelCleanMixin
+from config.serializers import ModelCleanMixin, VisibleRelatedField, VisibleRelationsMixin
 
 from ...models import Override, Rotation, RotationMember, Schedule
 from .base import WholeRowSerializer
@@ -17,7 +17,7 @@ from .base import WholeRowSerializer
 class RotationSerializer(ModelCleanMixin, WholeRowSerializer):
     """A rotation; `users` is the order of turns (user ids, the same person may appear twice)."""
 
-    users = serializers.PrimaryKeyRelatedField(
+    users = VisibleRelatedField(
         many=True, queryset=get_user_model().objects.all(), required=False, write_only=True
     )
 
@@ -32,13 +32,13 @@ class RotationSerializer(ModelCleanMixin, WholeRowSerializer):
         return data
 
 
-class OverrideSerializer(serializers.ModelSerializer):
+class OverrideSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
     class Meta:
         model = Override
         fields = ["id", "user", "start", "end", "reason"]
 
 
-class ScheduleSerializer(serializers.ModelSerializer):
+class ScheduleSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
     """A schedule with its rotations (writing `rotations` replaces them all) and its overrides that have not
     ended yet (read-only here; the admin edits them)."""
 

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from config.serializers import StrictFieldsMixin
+from config.serializers import StrictFieldsMixin, VisibleRelatedField
 
 from ...models import Escalation, EscalationLevel, EscalationPolicy
 from .base import SecondsField, SubjectRolesField
@@ -15,9 +15,7 @@ from .base import SecondsField, SubjectRolesField
 
 class EscalationLevelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     delay_seconds = SecondsField(source="delay", default=timedelta(0))
-    users = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), many=True, required=False
-    )
+    users = VisibleRelatedField(queryset=User.objects.filter(is_active=True), many=True, required=False)
     subject_roles = SubjectRolesField()
 
     class Meta:

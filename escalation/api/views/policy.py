@@ -36,7 +36,7 @@ class EscalationPolicyViewSet(ManagedViewSet):
         if not request.user.has_perm("escalation.view_escalationpolicy"):
             raise PermissionDenied()
         policy = self.get_object()
-        data = SimulateSerializer(data=request.data)
+        data = SimulateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         steps = escalation_simulate(
             policy=policy, start=data.validated_data["start"], priority=data.validated_data["priority"]

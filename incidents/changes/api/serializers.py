@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.serializers import StrictFieldsMixin
+from config.serializers import StrictFieldsMixin, VisibleRelatedField
 from escalation.models import Team
 
 from ...models import (
@@ -126,13 +126,11 @@ class _ChangeWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
     change_type = serializers.ChoiceField(choices=ChangeType.choices, required=False)
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
-    services = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), many=True, required=False)
-    owner = serializers.PrimaryKeyRelatedField(queryset=_users, required=False, allow_null=True)
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
-    problem = serializers.PrimaryKeyRelatedField(
-        queryset=Problem.objects.all(), required=False, allow_null=True
-    )
-    major_incident = serializers.PrimaryKeyRelatedField(
+    services = VisibleRelatedField(queryset=Service.objects.all(), many=True, required=False)
+    owner = VisibleRelatedField(queryset=_users, required=False, allow_null=True)
+    team = VisibleRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    problem = VisibleRelatedField(queryset=Problem.objects.all(), required=False, allow_null=True)
+    major_incident = VisibleRelatedField(
         queryset=MajorIncident.objects.all(), required=False, allow_null=True
     )
     planned_start = serializers.DateTimeField(required=False, allow_null=True)

@@ -19,8 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import InvalidInput
-from config.filters import STRICT_LIST_BACKENDS, query_params_check
-from config.permissions import acting_user
+from config.filters import STRICT_LIST_BACKENDS, VisibleFilterBackend, VisibleFilterSet, query_params_check
+from config.permissions import acting_user, permission_require
 
 from ...models import Change, ChangeState, ChangeType, RiskLevel
 from .. import services
@@ -28,7 +28,7 @@ from ..selectors import change_calendar, change_list, change_search
 from . import serializers as s
 
 
-class ChangeFilter(filters.FilterSet):
+class ChangeFilter(VisibleFilterSet):
     """Several values of one filter are OR'ed: `?state=submitted&state=approved`."""
 
     state = filters.MultipleChoiceFilter(choices=ChangeState.choices)
@@ -60,7 +60,7 @@ class ChangeFilter(filters.FilterSet):
 
 
 def _valid(serializer_class: type[serializers.Serializer], request: Request, **kwargs: Any) -> dict[str, Any]:
-    data = serializer_class(data=request.data, **kwargs)
+    data = serializer_class(data=request.data, context={"request": request}, **kwargs)
     data.is_valid(raise_exception=True)
     return dict(data.validated_data)
 
@@ -82,7 +82,7 @@ class ChangeViewSet(
     permission_classes = [IsAuthenticated]
     serializer_class = s.ChangeSerializer
     filterset_class = ChangeFilter
-    filter_backends = [*STRICT_LIST_BACKENDS, filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [*STRICT_LIST_BACKENDS, VisibleFilterBackend, OrderingFilter]
     ordering_fields = ["created_at", "planned_start", "updated_at", "id"]
 
     def get_queryset(self) -> QuerySet[Change]:
@@ -90,6 +90,7 @@ class ChangeViewSet(
 
     @extend_schema(request=s.ChangeCreateSerializer, responses={201: s.ChangeSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        permission_require(request, "incidents.add_change")
         data = _valid(s.ChangeCreateSerializer, request)
         change = services.change_create(by=acting_user(request), **data)
         return _answer(request, change, status.HTTP_201_CREATED)

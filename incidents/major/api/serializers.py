@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.serializers import StrictFieldsMixin
+from config.serializers import StrictFieldsMixin, VisibleRelatedField
 from escalation.models import StakeholderGroup, Team
 
 from ...models import (
@@ -56,6 +56,8 @@ class MajorIncidentSummarySerializer(serializers.ModelSerializer):
 
 class MajorIncidentSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
+    # A URL or empty: not `format: uri`, which an empty string does not match.
+    bridge_url = serializers.CharField(read_only=True)
     incidents = serializers.SerializerMethodField()
     commander = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
@@ -127,10 +129,10 @@ class _MajorIncidentWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
     severity = serializers.ChoiceField(choices=Severity.choices)
     cause = serializers.ChoiceField(choices=Cause.choices, required=False)
-    category = serializers.PrimaryKeyRelatedField(
+    category = VisibleRelatedField(
         queryset=IncidentCategory.objects.filter(is_active=True), required=False, allow_null=True
     )
-    services = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), many=True, required=False)
+    services = VisibleRelatedField(queryset=Service.objects.all(), many=True, required=False)
     impact = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
     customer_impact = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
     bridge_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
@@ -140,14 +142,14 @@ class _MajorIncidentWriteSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class MajorIncidentCreateSerializer(_MajorIncidentWriteSerializer):
-    incidents = serializers.PrimaryKeyRelatedField(
+    incidents = VisibleRelatedField(
         queryset=Incident.objects.all(),
         many=True,
         required=False,
         help_text=_("Incidents to gather; the first is the primary one. None: a primary incident is opened."),
     )
-    commander = serializers.PrimaryKeyRelatedField(queryset=_users, required=False, allow_null=True)
-    commander_person = serializers.PrimaryKeyRelatedField(
+    commander = VisibleRelatedField(queryset=_users, required=False, allow_null=True)
+    commander_person = VisibleRelatedField(
         queryset=OutsidePerson.objects.all(), required=False, allow_null=True
     )
 
@@ -177,10 +179,8 @@ class MajorIncidentTransitionSerializer(StrictFieldsMixin, serializers.Serialize
 
 
 class _PersonFieldsMixin(serializers.Serializer):
-    user = serializers.PrimaryKeyRelatedField(queryset=_users, required=False, allow_null=True)
-    person = serializers.PrimaryKeyRelatedField(
-        queryset=OutsidePerson.objects.all(), required=False, allow_null=True
-    )
+    user = VisibleRelatedField(queryset=_users, required=False, allow_null=True)
+    person = VisibleRelatedField(queryset=OutsidePerson.objects.all(), required=False, allow_null=True)
 
 
 class _HolderSerializer(serializers.ModelSerializer):
@@ -266,10 +266,8 @@ class _TaskWriteSerializer(StrictFieldsMixin, serializers.Serializer):
 
     title = serializers.CharField(max_length=300)
     description = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
-    owner_user = serializers.PrimaryKeyRelatedField(queryset=_users, required=False, allow_null=True)
-    owner_person = serializers.PrimaryKeyRelatedField(
-        queryset=OutsidePerson.objects.all(), required=False, allow_null=True
-    )
+    owner_user = VisibleRelatedField(queryset=_users, required=False, allow_null=True)
+    owner_person = VisibleRelatedField(queryset=OutsidePerson.objects.all(), required=False, allow_null=True)
     workstream = serializers.ChoiceField(choices=Workstream.choices, required=False, allow_blank=True)
     priority = serializers.ChoiceField(choices=TaskPriority.choices, required=False)
     position = serializers.IntegerField(min_value=0, required=False)
@@ -277,12 +275,10 @@ class _TaskWriteSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class TaskCreateSerializer(_TaskWriteSerializer):
-    major_incident = serializers.PrimaryKeyRelatedField(
+    major_incident = VisibleRelatedField(
         queryset=MajorIncident.objects.all(), required=False, allow_null=True
     )
-    incident = serializers.PrimaryKeyRelatedField(
-        queryset=Incident.objects.all(), required=False, allow_null=True
-    )
+    incident = VisibleRelatedField(queryset=Incident.objects.all(), required=False, allow_null=True)
 
 
 class TaskUpdateSerializer(_TaskWriteSerializer):
@@ -410,21 +406,17 @@ class StatusUpdateWriteSerializer(StrictFieldsMixin, serializers.Serializer):
 class EscalateSerializer(StrictFieldsMixin, serializers.Serializer):
     target = serializers.ChoiceField(choices=[(t, t) for t in EscalationTarget.ALL])
     note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
-    group = serializers.PrimaryKeyRelatedField(
-        queryset=StakeholderGroup.objects.all(), required=False, allow_null=True
-    )
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
-    person = serializers.PrimaryKeyRelatedField(
-        queryset=OutsidePerson.objects.all(), required=False, allow_null=True
-    )
+    group = VisibleRelatedField(queryset=StakeholderGroup.objects.all(), required=False, allow_null=True)
+    team = VisibleRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    person = VisibleRelatedField(queryset=OutsidePerson.objects.all(), required=False, allow_null=True)
 
 
 class IncidentLinkSerializer(StrictFieldsMixin, serializers.Serializer):
-    incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all())
+    incident = VisibleRelatedField(queryset=Incident.objects.all())
 
 
 class TemplateApplySerializer(StrictFieldsMixin, serializers.Serializer):
-    template = serializers.PrimaryKeyRelatedField(queryset=ActionPlanTemplate.objects.filter(is_active=True))
+    template = VisibleRelatedField(queryset=ActionPlanTemplate.objects.filter(is_active=True))
 
 
 class LogEntrySerializer(serializers.ModelSerializer):

@@ -20,9 +20,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import PermissionDenied
-from config.filters import STRICT_LIST_BACKENDS
-from config.permissions import ModelPermissionsWithView, acting_user
-from escalation.models import Notification
+from config.filters import STRICT_LIST_BACKENDS, VisibleFilterBackend, VisibleFilterSet
+from config.permissions import ModelPermissionsWithView, acting_user, permission_require
+from escalation.audit import audit_change
+from escalation.models import AuditVia, Notification
 from escalation.subjects import subject_filter
 
 from ...models import (
@@ -41,7 +42,7 @@ from ..selectors import finance_summary, major_incident_list, major_incident_sea
 from . import serializers as s
 
 
-class MajorIncidentFilter(filters.FilterSet):
+class MajorIncidentFilter(VisibleFilterSet):
     """Several values of one filter are OR'ed: `?state=declared&state=investigating`."""
 
     state = filters.MultipleChoiceFilter(choices=MajorIncidentState.choices)
@@ -84,7 +85,7 @@ def _visible(request: Request, pk: int, *, command_data: bool = True) -> MajorIn
 
 
 def _valid(serializer_class: type[serializers.Serializer], request: Request, **kwargs: Any) -> dict[str, Any]:
-    data = serializer_class(data=request.data, **kwargs)
+    data = serializer_class(data=request.data, context={"request": request}, **kwargs)
     data.is_valid(raise_exception=True)
     return dict(data.validated_data)
 
@@ -101,7 +102,7 @@ class MajorIncidentViewSet(
 
     permission_classes = [IsAuthenticated]
     filterset_class = MajorIncidentFilter
-    filter_backends = [*STRICT_LIST_BACKENDS, filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [*STRICT_LIST_BACKENDS, VisibleFilterBackend, OrderingFilter]
     ordering_fields = ["declared_at", "severity", "updated_at", "id"]
 
     def get_queryset(self) -> QuerySet[MajorIncident]:
@@ -118,6 +119,7 @@ class MajorIncidentViewSet(
 
     @extend_schema(request=s.MajorIncidentCreateSerializer, responses={201: s.MajorIncidentSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        permission_require(request, "incidents.add_majorincident")
         data = _valid(s.MajorIncidentCreateSerializer, request)
         major_incident = services.major_incident_declare(by=acting_user(request), **data)
         return self._answer(major_incident, status.HTTP_201_CREATED)
@@ -441,7 +443,7 @@ class NotificationsView(APIView):
         )
 
 
-class TaskFilter(filters.FilterSet):
+class TaskFilter(VisibleFilterSet):
     state = filters.MultipleChoiceFilter(choices=TaskState.choices)
     overdue = filters.BooleanFilter(method="filter_overdue")
 
@@ -474,7 +476,7 @@ class TaskViewSet(
     serializer_class = s.TaskSerializer
     permission_classes = [IsAuthenticated, ModelPermissionsWithView]
     filterset_class = TaskFilter
-    filter_backends = [*STRICT_LIST_BACKENDS, filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [*STRICT_LIST_BACKENDS, VisibleFilterBackend, OrderingFilter]
     ordering_fields = ["priority", "position", "due_at", "id"]
     queryset = Task.objects.select_related("major_incident", "incident", "owner_user", "owner_person")
 
@@ -522,7 +524,7 @@ class OutsidePersonViewSet(viewsets.ModelViewSet):
     serializer_class = s.OutsidePersonSerializer
     permission_classes = [IsAuthenticated, ModelPermissionsWithView]
     queryset = OutsidePerson.objects.all()
-    filter_backends = [*STRICT_LIST_BACKENDS, filters.DjangoFilterBackend]
+    filter_backends = [*STRICT_LIST_BACKENDS, VisibleFilterBackend]
     filterset_fields = ["organisation"]
 
 
@@ -543,9 +545,13 @@ class ConfigurationView(APIView):
     @extend_schema(request=s.ConfigurationSerializer, responses={200: s.ConfigurationSerializer})
     def patch(self, request: Request) -> Response:
         self._check(request, "change")
+        configuration = MajorIncidentConfiguration.load()
         serializer = s.ConfigurationSerializer(
-            MajorIncidentConfiguration.load(), data=request.data, partial=True
+            configuration, data=request.data, partial=True, context={"request": request}
         )
         serializer.is_valid(raise_exception=True)
-        serializer.save()
+        with audit_change(
+            model=MajorIncidentConfiguration, pk=configuration.pk, by=request.user, via=AuditVia.API
+        ):
+            serializer.save()
         return Response(serializer.data)

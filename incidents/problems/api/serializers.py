@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from config.serializers import StrictFieldsMixin
+from config.serializers import StrictFieldsMixin, VisibleRelatedField
 from escalation.models import Team
 
 from ...models import (
@@ -86,24 +86,22 @@ class _ProblemWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200)
     symptoms = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    owner = serializers.PrimaryKeyRelatedField(queryset=_users, required=False, allow_null=True)
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
-    category = serializers.PrimaryKeyRelatedField(
+    owner = VisibleRelatedField(queryset=_users, required=False, allow_null=True)
+    team = VisibleRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    category = VisibleRelatedField(
         queryset=IncidentCategory.objects.filter(is_active=True), required=False, allow_null=True
     )
-    services = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), many=True, required=False)
+    services = VisibleRelatedField(queryset=Service.objects.all(), many=True, required=False)
     root_cause = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
     workaround = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
     resolution = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
 
 
 class ProblemCreateSerializer(_ProblemWriteSerializer):
-    incidents = serializers.PrimaryKeyRelatedField(
+    incidents = VisibleRelatedField(
         queryset=Incident.objects.all(), many=True, required=False, help_text=_("Incidents it explains.")
     )
-    major_incidents = serializers.PrimaryKeyRelatedField(
-        queryset=MajorIncident.objects.all(), many=True, required=False
-    )
+    major_incidents = VisibleRelatedField(queryset=MajorIncident.objects.all(), many=True, required=False)
 
 
 class ProblemUpdateSerializer(_ProblemWriteSerializer):

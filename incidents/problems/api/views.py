@@ -17,8 +17,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import InvalidInput, NotFound
-from config.filters import STRICT_LIST_BACKENDS, query_params_check
-from config.permissions import acting_user
+from config.filters import STRICT_LIST_BACKENDS, VisibleFilterBackend, VisibleFilterSet, query_params_check
+from config.permissions import acting_user, permission_require
 
 from ...models import Priority, Problem, ProblemState
 from ...selectors import incident_list
@@ -27,7 +27,7 @@ from ..selectors import known_error_search, problem_list, problem_search, recurr
 from . import serializers as s
 
 
-class ProblemFilter(filters.FilterSet):
+class ProblemFilter(VisibleFilterSet):
     """Several values of one filter are OR'ed: `?state=open&state=investigating`."""
 
     state = filters.MultipleChoiceFilter(choices=ProblemState.choices)
@@ -53,7 +53,7 @@ class ProblemFilter(filters.FilterSet):
 
 
 def _valid(serializer_class: type[serializers.Serializer], request: Request, **kwargs: Any) -> dict[str, Any]:
-    data = serializer_class(data=request.data, **kwargs)
+    data = serializer_class(data=request.data, context={"request": request}, **kwargs)
     data.is_valid(raise_exception=True)
     return dict(data.validated_data)
 
@@ -83,7 +83,7 @@ class ProblemViewSet(
     permission_classes = [IsAuthenticated]
     serializer_class = s.ProblemSerializer
     filterset_class = ProblemFilter
-    filter_backends = [*STRICT_LIST_BACKENDS, filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [*STRICT_LIST_BACKENDS, VisibleFilterBackend, OrderingFilter]
     ordering_fields = ["opened_at", "priority", "updated_at", "id"]
 
     def get_queryset(self) -> QuerySet[Problem]:
@@ -93,6 +93,7 @@ class ProblemViewSet(
 
     @extend_schema(request=s.ProblemCreateSerializer, responses={201: s.ProblemSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        permission_require(request, "incidents.add_problem")
         data = _valid(s.ProblemCreateSerializer, request)
         visible = incident_list(user=request.user)
         incidents = data.pop("incidents", [])
@@ -283,6 +284,7 @@ class RecurringIncidentsView(APIView):
         responses={201: s.ProblemSerializer},
     )
     def post(self, request: Request) -> Response:
+        permission_require(request, "incidents.add_problem")
         data = _valid(s.RecurringOpenSerializer, request)
         problem = services.problem_open_from_recurring(
             by=acting_user(request), service_id=data["service"], category_id=data["category"]
