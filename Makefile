@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Two pytest-xdist workers: the suite is mostly waiting on PostgreSQL, Redis, a browser or a worker (docs: README)
+PYTEST_ARGS ?= -n 2
 export PORT
 # Links in notifications and the demo's example commands point at the port `make run` serves on.
 export VIGIL_BASE_URL ?= http://127.0.0.1:$(PORT)
