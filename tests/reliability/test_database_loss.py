@@ -1,10 +1,11 @@
 """PostgreSQL connections terminated under load (pg_terminate_backend, again and again) while the real server
 takes alerts and API reads: every answer is a 2xx or a 503 with Retry-After, never a 500, and once the
-terminations stop every request succeeds again without a restart."""
+terminations stop every request succeeds again without a restart. And PostgreSQL restarted: the same."""
 
 import json
 import threading
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -15,7 +16,8 @@ from incidents.models import AlertPayload
 from tests.incidents.factories import IntegrationFactory, UserFactory
 from tests.services import require_postgres
 
-from .web_server import served_database_url, web_server
+from .tcp_relay import TcpRelay
+from .web_server import free_port, served_database_url, web_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -82,5 +84,73 @@ def test_terminated_connections_give_503s_then_recover():
         assert server.request("/readyz")[0] == 200
     # No alert that was answered 202 is lost: each one's payload is stored before the answer (past the storm
     # threshold they fold into one storm incident, so incidents are not counted).
+    accepted = sum(1 for status, _ in answers if status == 202)
+    assert AlertPayload.objects.count() == accepted
+
+
+def test_a_postgresql_restart_gives_503s_then_recovers():
+    """PostgreSQL restarted, as the server sees it (tcp_relay.py): every connection dropped, then the port
+    refusing connections for three seconds, then accepting them again. Answers are 2xx or 503 with
+    Retry-After while it is away, every request succeeds again once it is back, and no accepted alert is lost."""
+    require_postgres()
+    integration = IntegrationFactory(kind="generic")
+    token = Token.objects.create(user=UserFactory(role="agents")).key
+    alert_path = f"/api/v1/integrations/{integration.key}/generic/"
+    served = urlsplit(served_database_url())
+    relay = TcpRelay((served.hostname or "127.0.0.1", served.port or 5432), free_port())
+    relay.start()
+    credentials = served.username or "postgres"
+    if served.password:
+        credentials += f":{served.password}"
+    through_relay = urlunsplit(served._replace(netloc=f"{credentials}@127.0.0.1:{relay.port}"))
+    try:
+        with web_server(workers=1, VIGIL_DB_POOL_TIMEOUT=2, DATABASE_URL=through_relay) as server:
+            answers: list[tuple[int, str]] = []
+            lock = threading.Lock()
+            stop = threading.Event()
+
+            def load(n: int) -> None:
+                i = 0
+                while not stop.is_set():
+                    i += 1
+                    if i % 2:
+                        body = json.dumps({"title": f"Restart {n}-{i}", "dedup_key": f"r-{n}-{i}"}).encode()
+                        status, headers, _ = server.request(
+                            alert_path, data=body, headers={"Content-Type": "application/json"}
+                        )
+                    else:
+                        status, headers, _ = server.request(
+                            "/api/v1/incidents/", headers={"Authorization": f"Token {token}"}
+                        )
+                    with lock:
+                        answers.append((status, headers.get("Retry-After", "")))
+                    time.sleep(0.02)
+
+            clients = [threading.Thread(target=load, args=(n,)) for n in range(4)]
+            for thread in clients:
+                thread.start()
+            time.sleep(1)
+            relay.stop()  # the restart begins: connections dropped, the port refuses
+            time.sleep(3)
+            relay.start()  # PostgreSQL is back
+            time.sleep(1)
+            stop.set()
+            for thread in clients:
+                thread.join(timeout=30)
+            statuses = {status for status, _ in answers}
+            assert statuses <= {200, 202, 503}, sorted(statuses)
+            assert 503 in statuses, "the restart was not seen"
+            assert all(retry == "5" for status, retry in answers if status == 503)
+            for _ in range(100):
+                if server.request("/readyz")[0] == 200:
+                    break
+                time.sleep(0.1)
+            after = [
+                server.request("/api/v1/incidents/", headers={"Authorization": f"Token {token}"})[0]
+                for _ in range(5)
+            ]
+            assert after == [200] * 5
+    finally:
+        relay.stop()
     accepted = sum(1 for status, _ in answers if status == 202)
     assert AlertPayload.objects.count() == accepted
