@@ -43,13 +43,13 @@ def list_endpoints() -> list[tuple[str, Any]]:
     return sorted(endpoints.items())
 
 
-def test_there_are_list_endpoints_in_every_app():  # type: ignore[no-untyped-def]
+def test_there_are_list_endpoints_in_every_app():
     modules = {cls.__module__.split(".")[0] for _path, cls in list_endpoints()}
     assert {"escalation", "incidents", "postmortems"} <= modules
 
 
 @pytest.mark.parametrize(("path", "cls"), list_endpoints(), ids=[p for p, _c in list_endpoints()])
-def test_every_list_endpoint_refuses_unknown_parameters(api, path, cls):  # type: ignore[no-untyped-def]
+def test_every_list_endpoint_refuses_unknown_parameters(api, path, cls):
     assert StrictQueryParams in cls.filter_backends, f"{cls.__name__}: put STRICT_LIST_BACKENDS first"
     api.force_authenticate(UserFactory(is_superuser=True, is_staff=True))
     answer = api.get(path, {"page": 1, "page_size": 5, "format": "json", "no_such_filter": "x", "zz": "1"})
@@ -62,27 +62,27 @@ def test_every_list_endpoint_refuses_unknown_parameters(api, path, cls):  # type
     assert api.get(path, {"page": 1, "page_size": 5, "format": "json"}).status_code == 200, path
 
 
-def test_filters_ordering_and_search_are_known(api, as_role):  # type: ignore[no-untyped-def]
+def test_filters_ordering_and_search_are_known(api, as_role):
     as_role("agents")
     for params in ({"search": "x"}, {"ordering": "-reported_at"}, {"state": "new"}, {"reported_after": ""}):
         assert api.get("/api/v1/incidents/", params).status_code == 200, params
     assert api.get("/api/v1/incidents/", {"serach": "x"}).json()["parameters"] == ["serach"]
 
 
-def test_detail_endpoints_are_left_alone(api, as_role):  # type: ignore[no-untyped-def]
+def test_detail_endpoints_are_left_alone(api, as_role):
     as_role("agents")
     incident = IncidentFactory()
     assert api.get(f"/api/v1/incidents/{incident.pk}/", {"whatever": 1}).status_code == 200
 
 
-def test_nested_lists_refuse_unknown_parameters_too(api, as_role):  # type: ignore[no-untyped-def]
+def test_nested_lists_refuse_unknown_parameters_too(api, as_role):
     as_role("agents")
     incident = IncidentFactory()
     assert api.get(f"/api/v1/incidents/{incident.pk}/timeline/", {"kind": "x"}).status_code == 400
 
 
 @pytest.mark.parametrize("path", ["/api/v1/escalations/", "/api/v1/notifications/"])
-def test_the_engine_lists_filter_by_incident(api, path):  # type: ignore[no-untyped-def]
+def test_the_engine_lists_filter_by_incident(api, path):
     from django.contrib.contenttypes.models import ContentType
 
     from incidents.models import Incident
@@ -129,7 +129,7 @@ def _engine_row(model: Any, subject_type: Any, subject_id: int) -> Any:
     )
 
 
-def test_the_subject_filters_are_in_the_schema(api):  # type: ignore[no-untyped-def]
+def test_the_subject_filters_are_in_the_schema(api):
     api.force_authenticate(UserFactory(is_superuser=True, is_staff=True))
     schema = api.get("/api/schema/", {"format": "json"}).json()
     for path in ("/api/v1/escalations/", "/api/v1/notifications/"):
@@ -145,7 +145,7 @@ def test_the_subject_filters_are_in_the_schema(api):  # type: ignore[no-untyped-
         ("/api/v1/changes/calendar/", {"since": "2026-03-01T00:00:00Z", "until": "2026-03-02T00:00:00Z"}),
     ],
 )
-def test_lists_that_read_their_own_parameters_refuse_unknown_ones(api, path, params):  # type: ignore[no-untyped-def]
+def test_lists_that_read_their_own_parameters_refuse_unknown_ones(api, path, params):
     api.force_authenticate(UserFactory(is_superuser=True, is_staff=True))
     assert api.get(path, params).status_code == 200, path
     answer = api.get(path, {**params, "qq": "1"})

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from config.authentication import TokenAuthentication
 from config.errors import NotFound, PermissionDenied
 from config.permissions import ModelPermissionsWithView, acting_user, permission_require
+from escalation.api.views.base import AuditedViewSetMixin
 
 from .. import kris, radar, services
 from ..links import VIEW_PERMISSIONS
@@ -233,7 +234,7 @@ class AreaViewSet(viewsets.ModelViewSet):
     queryset = Area.objects.all()
 
 
-class RiskMatrixViewSet(viewsets.ModelViewSet):
+class RiskMatrixViewSet(AuditedViewSetMixin, viewsets.ModelViewSet):
     """Risk matrices (3 x 3 to 6 x 6): labels, the level of every cell and the colours."""
 
     serializer_class = RiskMatrixSerializer
@@ -266,7 +267,7 @@ class OutsideChangeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, views
         return Response(OutsideChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
 
-class KRIViewSet(viewsets.ModelViewSet):
+class KRIViewSet(AuditedViewSetMixin, viewsets.ModelViewSet):
     """Key risk indicators. Readings: `POST .../<id>/readings/`; acknowledge a red: `POST .../<id>/acknowledge/`."""
 
     serializer_class = KRISerializer

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from config.errors import PermissionDenied
 from config.permissions import ModelPermissionsWithView, acting_user, permission_require
+from escalation.api.views.base import AuditedViewSetMixin
 from escalation.models import Team
 
 from .. import drills, precursors, procedures
@@ -48,7 +49,7 @@ from .serializers import (
 )
 
 
-class PrecursorRuleViewSet(viewsets.ModelViewSet):
+class PrecursorRuleViewSet(AuditedViewSetMixin, viewsets.ModelViewSet):
     """Precursor rules: `count` incidents of priority `min_priority` or lower on a service or category within
     `window_days` raise a warning."""
 

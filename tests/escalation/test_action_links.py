@@ -29,7 +29,7 @@ LINK = re.compile(r"(http://\S+/act/[^/\s]+/)")
 
 
 @pytest.fixture
-def oncall():  # type: ignore[no-untyped-def]
+def oncall():
     """An agent paged at once for P1 incidents."""
     agent = UserFactory(role="agents", username="night-owl")
     policy = EscalationPolicyFactory(name="Night")
@@ -38,7 +38,7 @@ def oncall():  # type: ignore[no-untyped-def]
     return agent
 
 
-def p1(by=None) -> Incident:  # type: ignore[no-untyped-def]
+def p1(by=None) -> Incident:
     return incident_create(by=by, title="Payments down", impact=1, urgency=1)
 
 

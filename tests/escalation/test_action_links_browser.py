@@ -17,7 +17,7 @@ from tests.incidents.factories import UserFactory
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_paged_person_acknowledges_from_the_link_in_the_mail(live_server, settings):  # type: ignore[no-untyped-def]
+def test_a_paged_person_acknowledges_from_the_link_in_the_mail(live_server, settings):
     settings.VIGIL_BASE_URL = live_server.url
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     agent = UserFactory(role="agents", username="night-owl", email="owl@example.org")

@@ -32,7 +32,7 @@ T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def two_levels():  # type: ignore[no-untyped-def]
+def two_levels():
     first, second = UserFactory(role="agents"), UserFactory(role="agents")
     policy = EscalationPolicyFactory(name="P1")
     EscalationLevelFactory(policy=policy, position=1, users=[first])
@@ -46,11 +46,11 @@ def two_levels():  # type: ignore[no-untyped-def]
     return first, second
 
 
-def paged(user) -> int:  # type: ignore[no-untyped-def]
+def paged(user) -> int:
     return Notification.objects.filter(reason="page", recipient=user).count()
 
 
-def create(api, impact: int, urgency: int) -> int:  # type: ignore[no-untyped-def]
+def create(api, impact: int, urgency: int) -> int:
     response = api.post(
         "/api/v1/incidents/", {"title": "x", "impact": impact, "urgency": urgency}, format="json"
     )

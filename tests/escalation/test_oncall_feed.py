@@ -25,7 +25,7 @@ NOW = dt.datetime(2026, 1, 7, 9, tzinfo=dt.UTC)  # a Wednesday; hand-offs on Mon
 
 
 @pytest.fixture
-def rota():  # type: ignore[no-untyped-def]
+def rota():
     team = TeamFactory(name="Payments")
     ann, bob = UserFactory(username="ann"), UserFactory(username="bob")
     schedule = ScheduleFactory(team=team, name="Payments primary")
@@ -33,7 +33,7 @@ def rota():  # type: ignore[no-untyped-def]
     return team, schedule, ann, bob
 
 
-def events(body: bytes) -> list:  # type: ignore[type-arg]
+def events(body: bytes) -> list:
     return sorted(Calendar.from_ical(body).walk("VEVENT"), key=lambda event: event.decoded("dtstart"))
 
 

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-def lines(incident, kind: str) -> list[TimelineEvent]:  # type: ignore[no-untyped-def]
+def lines(incident, kind: str) -> list[TimelineEvent]:
     return list(TimelineEvent.objects.filter(incident=incident, kind=kind).order_by("created_at", "id"))
 
 

@@ -28,7 +28,7 @@ T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def world():  # type: ignore[no-untyped-def]
+def world():
     ServiceFactory(name="checkout")
     first = UserFactory(role="agents", username="ana")
     second = UserFactory(role="agents", username="bo")
@@ -47,7 +47,7 @@ def world():  # type: ignore[no-untyped-def]
     return {"first": first, "second": second}
 
 
-def fire(api) -> Incident:  # type: ignore[no-untyped-def]
+def fire(api) -> Incident:
     integration = IntegrationFactory(kind="alertmanager")
     response = post_raw(api, am_url(integration.key), capture(1)["body_raw"])
     assert response.status_code == 200, response.content

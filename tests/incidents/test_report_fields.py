@@ -23,7 +23,7 @@ REPORT = {
 }
 
 
-def test_the_report_fields_are_set_read_and_changed_in_the_api(api, as_role):  # type: ignore[no-untyped-def]
+def test_the_report_fields_are_set_read_and_changed_in_the_api(api, as_role):
     as_role("agents")
     with time_machine.travel(T0, tick=False):
         body = api.post(URL, {"title": "Payments down", "impact": 1, "urgency": 1, **REPORT}, format="json")
@@ -44,7 +44,7 @@ def test_the_report_fields_are_set_read_and_changed_in_the_api(api, as_role):  #
 
 
 @pytest.mark.parametrize("field", ["detected_at", "mitigated_at"])
-def test_a_milestone_before_the_incident_occurred_is_refused(api, as_role, field):  # type: ignore[no-untyped-def]
+def test_a_milestone_before_the_incident_occurred_is_refused(api, as_role, field):
     as_role("agents")
     body = {"title": "x", "impact": 3, "urgency": 3, "occurred_at": "2026-03-02T08:40:00Z"}
     answer = api.post(URL, {**body, field: "2026-03-02T08:00:00Z"}, format="json")
@@ -53,7 +53,7 @@ def test_a_milestone_before_the_incident_occurred_is_refused(api, as_role, field
     assert not Incident.objects.exists()
 
 
-def test_the_admin_edits_the_report(client):  # type: ignore[no-untyped-def]
+def test_the_admin_edits_the_report(client):
     client.force_login(UserFactory(role="agents", is_staff=True))
     page = client.get("/admin/incidents/incident/add/")
     assert page.status_code == 200
@@ -61,7 +61,7 @@ def test_the_admin_edits_the_report(client):  # type: ignore[no-untyped-def]
         assert f'name="{name}' in page.content.decode()
 
 
-def test_time_to_detect_and_to_mitigate_count_plain_incidents(api, as_role):  # type: ignore[no-untyped-def]
+def test_time_to_detect_and_to_mitigate_count_plain_incidents(api, as_role):
     as_role("agents")
     with time_machine.travel(T0, tick=False):
         api.post(
@@ -78,7 +78,7 @@ def test_time_to_detect_and_to_mitigate_count_plain_incidents(api, as_role):  # 
     assert figures["mttm_seconds"] == 20 * 60  # reported 09:00 -> mitigated 09:20
 
 
-def test_the_reporting_rules_notice_carries_the_report(api, as_role):  # type: ignore[no-untyped-def]
+def test_the_reporting_rules_notice_carries_the_report(api, as_role):
     group = StakeholderGroupFactory(audience="management", addresses="ceo@example.org\n")
     ReportingRule.objects.create(name="P1 to management", priority=1, group=group, within_minutes=15)
     as_role("agents")

@@ -19,7 +19,7 @@ URL = "/api/v1/incidents/"
 T0 = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
 
 
-def found(term: str, **kwargs) -> list[int]:  # type: ignore[no-untyped-def]
+def found(term: str, **kwargs) -> list[int]:
     return list(incident_search(Incident.objects.all(), term, **kwargs).values_list("pk", flat=True))
 
 
@@ -34,7 +34,7 @@ TITLES = [
 
 
 @pytest.mark.parametrize(("language", "title", "part", "other"), TITLES, ids=[t[0] for t in TITLES])
-def test_a_part_of_the_title_finds_it_in_every_language(language, title, part, other):  # type: ignore[no-untyped-def]
+def test_a_part_of_the_title_finds_it_in_every_language(language, title, part, other):
     match = IncidentFactory(title=title)
     IncidentFactory(title=other)
     assert found(part) == [match.pk]
@@ -50,13 +50,13 @@ def test_a_part_of_the_title_finds_it_in_every_language(language, title, part, o
         ("db-1 is down", "DB"),
     ],
 )
-def test_a_term_shorter_than_a_trigram_is_found(text, two_characters):  # type: ignore[no-untyped-def]
+def test_a_term_shorter_than_a_trigram_is_found(text, two_characters):
     match = IncidentFactory(title="x", description=text)
     IncidentFactory(title="nothing here")
     assert found(two_characters) == [match.pk]
 
 
-def test_case_is_ignored_and_every_word_must_be_found():  # type: ignore[no-untyped-def]
+def test_case_is_ignored_and_every_word_must_be_found():
     both = IncidentFactory(title="Disk FULL on db-1", description="postgres stopped writing")
     IncidentFactory(title="Disk check passed")
     assert found("disk full") == [both.pk]
@@ -66,21 +66,21 @@ def test_case_is_ignored_and_every_word_must_be_found():  # type: ignore[no-unty
     assert found('"writing stopped"') == []
 
 
-def test_case_is_ignored_in_every_script_that_has_case():  # type: ignore[no-untyped-def]
+def test_case_is_ignored_in_every_script_that_has_case():
     match = IncidentFactory(title="Café de l'ÉCOLE: Ошибка в ΣΥΣΤΗΜΑ")
     IncidentFactory(title="cafe")
     for term in ("CAFÉ", "école", "ошибка", "Συστημα"):
         assert found(term) == [match.pk], term
 
 
-def test_like_wildcards_are_plain_characters():  # type: ignore[no-untyped-def]
+def test_like_wildcards_are_plain_characters():
     percent = IncidentFactory(title="CPU at 100% on web-2")
     IncidentFactory(title="CPU at 1000 requests")
     assert found("100%") == [percent.pk]
     assert found("web_2") == []
 
 
-def test_camelcase_alert_names_are_found_by_their_parts(api):  # type: ignore[no-untyped-def]
+def test_camelcase_alert_names_are_found_by_their_parts(api):
     integration = IntegrationFactory()
     body = {
         "version": "4",
@@ -104,7 +104,7 @@ def test_camelcase_alert_names_are_found_by_their_parts(api):  # type: ignore[no
     assert incident.pk in found("Kube")
 
 
-def test_comments_are_searched_and_private_ones_only_for_agents():  # type: ignore[no-untyped-def]
+def test_comments_are_searched_and_private_ones_only_for_agents():
     agent = UserFactory(role="agents")
     reporter = UserFactory(role="reporters")
     incident = IncidentFactory(title="VPN drops", reporter=reporter)
@@ -116,7 +116,7 @@ def test_comments_are_searched_and_private_ones_only_for_agents():  # type: igno
     assert found("再起動", user=reporter) == [incident.pk]
 
 
-def test_ranked_by_relevance_then_recency():  # type: ignore[no-untyped-def]
+def test_ranked_by_relevance_then_recency():
     old_title = IncidentFactory(title="Checkout slow", reported_at=T0)
     new_title = IncidentFactory(title="Checkout down", reported_at=T0 + dt.timedelta(days=1))
     description = IncidentFactory(title="Shop", description="checkout", reported_at=T0 + dt.timedelta(days=2))
@@ -126,7 +126,7 @@ def test_ranked_by_relevance_then_recency():  # type: ignore[no-untyped-def]
     assert found("checkout") == [new_title.pk, old_title.pk, description.pk, comment.pk]
 
 
-def test_a_reference_finds_its_incident_first():  # type: ignore[no-untyped-def]
+def test_a_reference_finds_its_incident_first():
     incident = IncidentFactory(title="Printer jam")
     mentions = IncidentFactory(title=f"Follow-up of {incident.reference}")
     assert found(incident.reference) == [incident.pk, mentions.pk]
@@ -134,7 +134,7 @@ def test_a_reference_finds_its_incident_first():  # type: ignore[no-untyped-def]
     assert found(str(incident.pk))[0] == incident.pk
 
 
-def test_the_api_and_the_admin_search_the_same_way(api, as_role, client):  # type: ignore[no-untyped-def]
+def test_the_api_and_the_admin_search_the_same_way(api, as_role, client):
     match = IncidentFactory(title="결제가 실패했습니다", reported_at=T0)
     better = IncidentFactory(title="결제 지연", reported_at=T0 - dt.timedelta(days=1))
     IncidentFactory(title="로그인 오류")
@@ -149,7 +149,7 @@ def test_the_api_and_the_admin_search_the_same_way(api, as_role, client):  # typ
     assert list(page.context["cl"].result_list) == [match, better]
 
 
-def test_a_search_page_costs_no_more_queries_than_the_list(api, as_role, django_assert_max_num_queries):  # type: ignore[no-untyped-def]
+def test_a_search_page_costs_no_more_queries_than_the_list(api, as_role, django_assert_max_num_queries):
     as_role("agents")
     for n in range(30):
         IncidentFactory(title=f"サーバー {n}")
@@ -159,12 +159,12 @@ def test_a_search_page_costs_no_more_queries_than_the_list(api, as_role, django_
     assert body["count"] == 12  # 1, 10 to 19, 21
 
 
-def test_a_long_term_reads_its_first_words_only():  # type: ignore[no-untyped-def]
+def test_a_long_term_reads_its_first_words_only():
     match = IncidentFactory(title="a b c d e f g h")
     assert found("a b c d e f g h " + "zzz " * 100) == [match.pk]
 
 
-def test_search_words():  # type: ignore[no-untyped-def]
+def test_search_words():
     assert search_words(' a  "b c"  d ') == ["a", "b c", "d"]
     assert search_words('"unclosed') == ['"unclosed']
 
@@ -176,7 +176,7 @@ ALPHABET = "결제서버장애가는サーバー応答東京伺服器當機سر�
 
 @given(text=st.text(alphabet=ALPHABET, min_size=1, max_size=40), data=st.data())
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_any_part_of_any_title_finds_it(text, data):  # type: ignore[no-untyped-def]
+def test_any_part_of_any_title_finds_it(text, data):
     start = data.draw(st.integers(0, len(text) - 1))
     end = data.draw(st.integers(start + 1, len(text)))
     part = text[start:end]

@@ -28,7 +28,7 @@ def _all_sent() -> bool:
     return not Notification.objects.exclude(state=NotificationState.SENT).exists()
 
 
-def test_a_redis_restart_loses_no_incident_no_timer_and_no_page(api, as_role, tmp_path):  # type: ignore[no-untyped-def]
+def test_a_redis_restart_loses_no_incident_no_timer_and_no_page(api, as_role, tmp_path):
     require_postgres()
     server = RedisServer(tmp_path)
     server.start()

@@ -28,7 +28,7 @@ breaches: list[tuple[int, str, object]] = []
 
 
 def _breach_heard(*, subject: object, event: str, at: object, data: dict, **kwargs: object) -> None:
-    breaches.append((subject.pk, data["clock"], data["due_at"]))  # type: ignore[attr-defined]
+    breaches.append((subject.pk, data["clock"], data["due_at"]))
 
 
 event_listener_register("sla.breached", _breach_heard)

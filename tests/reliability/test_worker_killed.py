@@ -26,7 +26,7 @@ def _all_sent() -> bool:
     return not Notification.objects.exclude(state=NotificationState.SENT).exists()
 
 
-def test_every_page_and_webhook_is_delivered_at_most_twice_with_one_key(redis_broker, tmp_path):  # type: ignore[no-untyped-def]
+def test_every_page_and_webhook_is_delivered_at_most_twice_with_one_key(redis_broker, tmp_path):
     with webhook_receiver() as receiver, broker(redis_broker):
         pager(receiver.url)
         WebhookSubscriptionFactory(url=receiver.url, events=["incident.created"])

@@ -231,7 +231,7 @@ class AdminModel:
         app_label, model_name = self.route.model_label.split(".")
         page = self.route.name.rsplit("_", 1)[1]
         needs = {"add": ["add"], "delete": ["delete"]}.get(page, ["view", "change"])
-        return [f"{action}_{model_name}" for action in needs], app_label  # type: ignore[return-value]
+        return [f"{action}_{model_name}" for action in needs], app_label
 
     def allows(self, role: str, method: str) -> bool:
         page = self.route.name.rsplit("_", 1)[1]
@@ -241,7 +241,7 @@ class AdminModel:
             return True
         if role not in ("agents", "managers"):
             return False
-        codenames, app_label = self.permissions()  # type: ignore[misc]
+        codenames, app_label = self.permissions()
         return Permission.objects.filter(
             group__in=Group.objects.filter(name=role),
             content_type__app_label=app_label,

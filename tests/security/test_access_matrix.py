@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+def world(django_db_setup, django_db_blocker):
     """The world, loaded once per module (and process) in a transaction rolled back at its end; each role's
     test runs inside it in its own transaction, and each request in a savepoint."""
     with django_db_blocker.unblock(), transaction.atomic():
@@ -67,18 +67,18 @@ def _client(role: str, keys: dict[str, str]) -> tuple[Client, dict[str, str]]:
 
 
 def _outcome(response: object) -> str:
-    status = response.status_code  # type: ignore[attr-defined]
+    status = response.status_code
     if status >= 500:
         return "error"
     if status == 429:
         return "throttled"
     if status in (401, 403):
         return "denied"
-    if status in (301, 302) and response["Location"].split("?")[0].endswith(LOGIN_PATHS):  # type: ignore[index]
+    if status in (301, 302) and response["Location"].split("?")[0].endswith(LOGIN_PATHS):
         return "denied"
     if status == 404:
         return "missing"
-    if status in (301, 302) and response["Location"] == "/admin/":  # type: ignore[index]
+    if status in (301, 302) and response["Location"] == "/admin/":
         return "missing"  # the admin's answer to an object that does not exist (or is not the user's)
     return "allowed"
 

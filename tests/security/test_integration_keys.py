@@ -8,14 +8,14 @@ from tests.incidents.factories import IntegrationFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_a_key_is_not_an_api_token(client):  # type: ignore[no-untyped-def]
+def test_a_key_is_not_an_api_token(client):
     integration = IntegrationFactory(kind=IntegrationKind.GENERIC)
     for path in ("/api/v1/incidents/", "/api/v1/integrations/", "/api/v1/audit-log/"):
         response = client.get(path, HTTP_AUTHORIZATION=f"Token {integration.key}")
         assert response.status_code == 401, (path, response.content)
 
 
-def test_a_key_posts_only_to_its_own_kind_of_endpoint(client):  # type: ignore[no-untyped-def]
+def test_a_key_posts_only_to_its_own_kind_of_endpoint(client):
     generic = IntegrationFactory(kind=IntegrationKind.GENERIC)
     body = {
         "version": "4",

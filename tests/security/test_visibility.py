@@ -28,7 +28,7 @@ def _same_answer(hidden: object, missing: object, hidden_id: int, missing_id: in
     )
 
 
-def test_a_reporter_cannot_name_an_incident_they_cannot_see_as_parent(api, as_role):  # type: ignore[no-untyped-def]
+def test_a_reporter_cannot_name_an_incident_they_cannot_see_as_parent(api, as_role):
     reporter = as_role("reporters")
     others = IncidentFactory(reporter=UserFactory())
     own = IncidentFactory(reporter=reporter)
@@ -46,7 +46,7 @@ def test_a_reporter_cannot_name_an_incident_they_cannot_see_as_parent(api, as_ro
     assert created.json()["parent"] == own.pk
 
 
-def test_the_parent_filter_does_not_tell_which_ids_exist(api, as_role):  # type: ignore[no-untyped-def]
+def test_the_parent_filter_does_not_tell_which_ids_exist(api, as_role):
     reporter = as_role("reporters")
     others = IncidentFactory(reporter=UserFactory())
     own = IncidentFactory(reporter=reporter)
@@ -61,7 +61,7 @@ def test_the_parent_filter_does_not_tell_which_ids_exist(api, as_role):  # type:
     assert mine.json()["count"] == 1
 
 
-def test_an_agent_sees_every_incident_so_names_any_parent(api, as_role):  # type: ignore[no-untyped-def]
+def test_an_agent_sees_every_incident_so_names_any_parent(api, as_role):
     as_role("agents")
     others = IncidentFactory(reporter=UserFactory())
     response = api.post(
@@ -70,7 +70,7 @@ def test_an_agent_sees_every_incident_so_names_any_parent(api, as_role):  # type
     assert response.status_code == 201, response.json()
 
 
-def test_a_reporter_names_only_themselves_as_a_person(api, as_role):  # type: ignore[no-untyped-def]
+def test_a_reporter_names_only_themselves_as_a_person(api, as_role):
     reporter = as_role("reporters")
     someone = UserFactory()
     missing = _missing_id(type(someone))
@@ -81,7 +81,7 @@ def test_a_reporter_names_only_themselves_as_a_person(api, as_role):  # type: ig
     assert api.post("/api/v1/incidents/", {**body, "assignee": reporter.pk}, format="json").status_code == 201
 
 
-def test_a_reporter_cannot_gather_other_peoples_incidents_into_a_major_incident(api, as_role):  # type: ignore[no-untyped-def]
+def test_a_reporter_cannot_gather_other_peoples_incidents_into_a_major_incident(api, as_role):
     reporter = as_role("reporters")
     others = IncidentFactory(reporter=UserFactory())
     own = IncidentFactory(reporter=reporter)
@@ -94,7 +94,7 @@ def test_a_reporter_cannot_gather_other_peoples_incidents_into_a_major_incident(
     assert created.status_code == 201, created.json()
 
 
-def test_a_notification_rule_names_only_ones_own_contact_method(api, as_role):  # type: ignore[no-untyped-def]
+def test_a_notification_rule_names_only_ones_own_contact_method(api, as_role):
     user = as_role("agents")
     others = ContactMethodFactory(user=UserFactory())
     own = ContactMethodFactory(user=user)
@@ -106,7 +106,7 @@ def test_a_notification_rule_names_only_ones_own_contact_method(api, as_role):  
     assert api.post(url, {"contact_method": own.pk}, format="json").status_code == 201
 
 
-def test_a_postmortem_is_opened_only_on_a_visible_incident(api, as_role):  # type: ignore[no-untyped-def]
+def test_a_postmortem_is_opened_only_on_a_visible_incident(api, as_role):
     user = as_role("agents")
     # An agent who lost the right to see incidents (a custom group): the incident is "not found" for them.
     user.groups.clear()

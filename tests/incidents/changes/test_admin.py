@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def agent(client):  # type: ignore[no-untyped-def]
+def agent(client):
     user = UserFactory(role="agents", is_staff=True)
     client.force_login(user)
     return user

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/changes/"
 
 
-def test_request_submit_approve_schedule(api, as_role):  # type: ignore[no-untyped-def]
+def test_request_submit_approve_schedule(api, as_role):
     requester = as_role("agents")
     service = ServiceFactory()
     created = api.post(
@@ -61,7 +61,7 @@ def test_request_submit_approve_schedule(api, as_role):  # type: ignore[no-untyp
     assert [row["kind"] for row in log].count("decision") == 2
 
 
-def test_a_rejection_without_a_reason_is_400(api, as_role):  # type: ignore[no-untyped-def]
+def test_a_rejection_without_a_reason_is_400(api, as_role):
     change = go(new_change(), "submit")
     as_role("agents")
     refused = api.post(f"{URL}{change.pk}/reject/", {}, format="json")
@@ -71,7 +71,7 @@ def test_a_rejection_without_a_reason_is_400(api, as_role):  # type: ignore[no-u
     assert (rejected["state"], rejected["rejection_reason"]) == ("rejected", "No test plan")
 
 
-def test_not_allowed_answers_409_with_the_allowed_ones(api, as_role):  # type: ignore[no-untyped-def]
+def test_not_allowed_answers_409_with_the_allowed_ones(api, as_role):
     as_role("agents")
     change = new_change()
     refused = api.post(f"{URL}{change.pk}/complete/", {}, format="json")
@@ -79,7 +79,7 @@ def test_not_allowed_answers_409_with_the_allowed_ones(api, as_role):  # type: i
     assert (refused.json()["state"], refused.json()["allowed"]) == ("draft", ["submit", "cancel"])
 
 
-def test_a_collision_answers_409_unless_confirmed(api, as_role):  # type: ignore[no-untyped-def]
+def test_a_collision_answers_409_unless_confirmed(api, as_role):
     as_role("agents")
     db = ServiceFactory()
     first = go(approved(new_change(services=[db])), "schedule")
@@ -93,7 +93,7 @@ def test_a_collision_answers_409_unless_confirmed(api, as_role):  # type: ignore
     assert confirmed.json()["collisions_confirmed"][0]["id"] == first.pk
 
 
-def test_what_may_change_depends_on_the_state(api, as_role):  # type: ignore[no-untyped-def]
+def test_what_may_change_depends_on_the_state(api, as_role):
     as_role("agents")
     change = go(new_change(), "submit")
     refused = api.patch(f"{URL}{change.pk}/", {"risk_level": "high"}, format="json")
@@ -112,7 +112,7 @@ def test_what_may_change_depends_on_the_state(api, as_role):  # type: ignore[no-
     assert bad_window.status_code == 400
 
 
-def test_the_calendar(api, as_role):  # type: ignore[no-untyped-def]
+def test_the_calendar(api, as_role):
     as_role("agents")
     change = go(approved(new_change()), "schedule")
     since = (T0 + timedelta(hours=12)).isoformat()
@@ -123,7 +123,7 @@ def test_the_calendar(api, as_role):  # type: ignore[no-untyped-def]
     assert api.get(f"{URL}calendar/", {"since": until, "until": since}).status_code == 400
 
 
-def test_filters_and_awaiting_my_approval(api, as_role):  # type: ignore[no-untyped-def]
+def test_filters_and_awaiting_my_approval(api, as_role):
     me = as_role("agents")
     waiting = go(new_change(title="Rotate keys"), "submit")
     go(new_change(by=me, title="Mine"), "submit")
@@ -134,7 +134,7 @@ def test_filters_and_awaiting_my_approval(api, as_role):  # type: ignore[no-unty
     assert len(api.get(URL, {"state": ["submitted", "draft"]}).json()["results"]) == 3
 
 
-def test_reporters_see_no_changes(api, as_role):  # type: ignore[no-untyped-def]
+def test_reporters_see_no_changes(api, as_role):
     change = new_change()
     as_role("reporters")
     assert api.get(URL).json()["results"] == []

@@ -33,7 +33,7 @@ def _window(spec: tuple[int, int, ZoneInfo]) -> tuple[datetime, datetime]:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(first=windows, second=windows, shared=st.booleans())
-def test_collision_iff_the_windows_overlap(first, second, shared):  # type: ignore[no-untyped-def]
+def test_collision_iff_the_windows_overlap(first, second, shared):
     with transaction.atomic():
         db, other = ServiceFactory(), ServiceFactory()
         start, end = _window(first)

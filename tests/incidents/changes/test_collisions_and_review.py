@@ -26,7 +26,7 @@ SEOUL = ZoneInfo("Asia/Seoul")
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def scheduled(service, start, end, **kwargs):  # type: ignore[no-untyped-def]
+def scheduled(service, start, end, **kwargs):
     change = approved(new_change(services=[service], planned_start=start, planned_end=end, **kwargs))
     return go(change, "schedule")
 

@@ -31,7 +31,7 @@ def _post(url: str, token: str) -> int:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_simultaneous_approvals_are_each_counted_and_approve_once(live_server):  # type: ignore[no-untyped-def]
+def test_simultaneous_approvals_are_each_counted_and_approve_once(live_server):
     require_postgres()
     change = change_create(
         by=None, title="Swap the load balancer", risk_level="critical", services=[ServiceFactory()]

@@ -12,7 +12,7 @@ from .factories import agent, approved, go, new_change
 pytestmark = pytest.mark.django_db
 
 
-def _count(api, url):  # type: ignore[no-untyped-def]
+def _count(api, url):
     with CaptureQueriesContext(connection) as queries:
         response = api.get(url)
     assert response.status_code == 200
@@ -31,7 +31,7 @@ def _problems(n: int) -> None:
 
 
 @pytest.mark.parametrize(("url", "make"), [("/api/v1/changes/", _changes), ("/api/v1/problems/", _problems)])
-def test_lists_do_not_ask_per_row(api, as_role, url, make):  # type: ignore[no-untyped-def]
+def test_lists_do_not_ask_per_row(api, as_role, url, make):
     as_role("agents")
     make(2)
     _count(api, url)  # the first request also reads the user's permissions (then cached on the user)

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/problems/"
 
 
-def test_open_list_and_filter(api, as_role):  # type: ignore[no-untyped-def]
+def test_open_list_and_filter(api, as_role):
     agent = as_role("agents")
     service = ServiceFactory()
     incident = IncidentFactory(service=service)
@@ -39,14 +39,14 @@ def test_open_list_and_filter(api, as_role):  # type: ignore[no-untyped-def]
     assert [p["id"] for p in api.get(URL, {"service": service.pk}).json()["results"]] == [body["id"]]
 
 
-def test_unknown_keys_and_the_state_are_refused(api, as_role):  # type: ignore[no-untyped-def]
+def test_unknown_keys_and_the_state_are_refused(api, as_role):
     as_role("agents")
     response = api.post(URL, {"title": "x", "state": "closed"}, format="json")
     assert response.status_code == 400
     assert "state" in response.json()["fields"]
 
 
-def test_transitions_answer_409_with_the_allowed_ones(api, as_role):  # type: ignore[no-untyped-def]
+def test_transitions_answer_409_with_the_allowed_ones(api, as_role):
     as_role("agents")
     problem = open_problem()
     refused = api.post(f"{URL}{problem.pk}/close/", {}, format="json")
@@ -65,7 +65,7 @@ def test_transitions_answer_409_with_the_allowed_ones(api, as_role):  # type: ig
     assert [row["kind"] for row in log] == ["opened", "transition"]
 
 
-def test_known_errors_from_an_incident_and_linking_it(api, as_role):  # type: ignore[no-untyped-def]
+def test_known_errors_from_an_incident_and_linking_it(api, as_role):
     as_role("agents")
     service = ServiceFactory()
     error = known_error(
@@ -84,7 +84,7 @@ def test_known_errors_from_an_incident_and_linking_it(api, as_role):  # type: ig
     assert api.delete(f"{URL}{error.pk}/incidents/{incident.pk}/").status_code == 204
 
 
-def test_recurring_incidents_and_the_one_click_problem(api, as_role):  # type: ignore[no-untyped-def]
+def test_recurring_incidents_and_the_one_click_problem(api, as_role):
     as_role("agents")
     service = ServiceFactory(name="mail")
     for _ in range(3):
@@ -96,7 +96,7 @@ def test_recurring_incidents_and_the_one_click_problem(api, as_role):  # type: i
     assert len(opened.json()["incidents"]) == 3
 
 
-def test_reporters_see_no_problems(api, as_role):  # type: ignore[no-untyped-def]
+def test_reporters_see_no_problems(api, as_role):
     problem = open_problem()
     as_role("reporters")
     assert api.get(URL).json()["results"] == []

@@ -17,7 +17,7 @@ from .factories import open_problem
 pytestmark = pytest.mark.django_db
 
 
-def _resolved_with(problem):  # type: ignore[no-untyped-def]
+def _resolved_with(problem):
     major = declare(by=None)
     role_assign(major_incident_id=major.pk, role="commander", user=UserFactory(), by=None)
     major_incident_transition(major_incident_id=major.pk, name="investigate", by=None)
