@@ -10,6 +10,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from .log import LogEntry
+
 TRANSITION_PERMISSION = "incidents.transition_change"
 APPROVE_PERMISSION = "incidents.approve_change"
 
@@ -369,7 +371,7 @@ class ChangeApproval(models.Model):
         return f"{self.change.reference}: {self.get_decision_display()}"
 
 
-class ChangeLogEntry(models.Model):
+class ChangeLogEntry(LogEntry):
     """One line of a change's history: submissions, every approval decision, the schedule, the review."""
 
     class Kind(models.TextChoices):
@@ -393,23 +395,12 @@ class ChangeLogEntry(models.Model):
         related_name="+",
         help_text=_("Empty when Vigil itself acted (a timer, a standard change's pre-approval)."),
     )
-    created_at = models.DateTimeField(_("when"))
-    from_state = models.CharField(_("from state"), max_length=20, blank=True)
-    to_state = models.CharField(_("to state"), max_length=20, blank=True)
     transition = models.CharField(_("transition"), max_length=20, blank=True)
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
-    class Meta:
+    class Meta(LogEntry.Meta):
         verbose_name = _("change log entry")
         verbose_name_plural = _("change log")
-        ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["change", "created_at"], name="change_log_created")]
-
-    def __str__(self) -> str:
-        if self.kind == self.Kind.TRANSITION:
-            return f"{self.from_state} -> {self.to_state}"
-        return self.get_kind_display()
 
 
 class ChangeApprovalRule(models.Model):

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from .log import LogEntry
+
 TRANSITION_PERMISSION = "incidents.transition_majorincident"
 
 
@@ -301,7 +303,7 @@ class MajorIncidentLink(models.Model):
         return f"{self.major_incident.reference} <- {self.incident.reference}"
 
 
-class MajorIncidentLogEntry(models.Model):
+class MajorIncidentLogEntry(LogEntry):
     """One line of a major incident's log: what happened, who did it and when. Written in the same transaction
     as the change it records (the scribe's log, kept by Vigil)."""
 
@@ -339,23 +341,12 @@ class MajorIncidentLogEntry(models.Model):
         related_name="+",
         help_text=_("Empty when Vigil itself acted (a timer, the escalation)."),
     )
-    created_at = models.DateTimeField(_("when"))
-    from_state = models.CharField(_("from state"), max_length=20, blank=True)
-    to_state = models.CharField(_("to state"), max_length=20, blank=True)
     transition = models.CharField(_("transition"), max_length=20, blank=True)
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
-    class Meta:
+    class Meta(LogEntry.Meta):
         verbose_name = _("log entry")
         verbose_name_plural = _("log")
-        ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["major_incident", "created_at"], name="major_log_created")]
-
-    def __str__(self) -> str:
-        if self.kind == self.Kind.TRANSITION:
-            return f"{self.from_state} -> {self.to_state}"
-        return self.get_kind_display()
 
 
 class MajorIncidentConfiguration(models.Model):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from .catalog import Priority
+from .log import LogEntry
 
 TRANSITION_PERMISSION = "incidents.transition_problem"
 
@@ -229,7 +230,7 @@ class ProblemIncident(models.Model):
         return f"{self.problem.reference} <- {self.incident.reference}"
 
 
-class ProblemLogEntry(models.Model):
+class ProblemLogEntry(LogEntry):
     """One line of a problem's history: who did what, when, and why. Written in the transaction of the change."""
 
     class Kind(models.TextChoices):
@@ -253,20 +254,9 @@ class ProblemLogEntry(models.Model):
         related_name="+",
         help_text=_("Empty when Vigil itself acted (a timer, a change's review)."),
     )
-    created_at = models.DateTimeField(_("when"))
-    from_state = models.CharField(_("from state"), max_length=20, blank=True)
-    to_state = models.CharField(_("to state"), max_length=20, blank=True)
     transition = models.CharField(_("transition"), max_length=30, blank=True)
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
-    class Meta:
+    class Meta(LogEntry.Meta):
         verbose_name = _("problem log entry")
         verbose_name_plural = _("problem log")
-        ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["problem", "created_at"], name="problem_log_created")]
-
-    def __str__(self) -> str:
-        if self.kind == self.Kind.TRANSITION:
-            return f"{self.from_state} -> {self.to_state}"
-        return self.get_kind_display()
