@@ -22,6 +22,15 @@ class ModelPermissionsWithView(DjangoModelPermissions):
     }
 
 
+def permission_check(by: User | None, permission: str, message: str) -> None:
+    """For services: 403 with `message` unless `by` holds the permission (None is Vigil itself acting: a timer,
+    a flag, a review)."""
+    from .errors import PermissionDenied
+
+    if by is not None and not by.has_perm(permission):
+        raise PermissionDenied(message)
+
+
 def permission_require(request: HttpRequest | Request, permission: str) -> User:
     """The acting user when they hold `permission`; 403 otherwise. Views call it before reading the body, so an
     account that may not write learns nothing from the validation of what it sent."""

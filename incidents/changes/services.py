@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from config.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
+from config.permissions import permission_check as require  # the services' name for it
 from escalation.events import event_emit
 from escalation.reminders import ReminderStep, reminder_cancel, reminder_schedule
 
@@ -86,11 +87,6 @@ class ChangeCollision(Conflict):
 
 class SelfApproval(PermissionDenied):
     code = "self_approval"
-
-
-def require(by: User | None, permission: str, message: str) -> None:
-    if by is not None and not by.has_perm(permission):
-        raise PermissionDenied(message)
 
 
 def lock(change_id: int) -> Change:

@@ -8,7 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from config.errors import Conflict, InvalidInput, NotFound
+from config.permissions import permission_check
 
 from ..models import MajorIncident, MajorIncidentLogEntry, MajorIncidentState
 
@@ -48,10 +49,8 @@ def check_can_see(*, major_incident: MajorIncident, by: User | None) -> None:
     raise NotFound(_("Major incident %(id)s does not exist.") % {"id": major_incident.pk})
 
 
-def require(by: User | None, permission: str, message: str) -> None:
-    """403 unless `by` holds the permission (None is Vigil itself: a timer, a flag, the tests' setup)."""
-    if by is not None and not by.has_perm(permission):
-        raise PermissionDenied(message)
+# The services' name for it: 403 unless `by` holds the permission (None is Vigil itself).
+require = permission_check
 
 
 def check_commandable(major_incident: MajorIncident) -> None:

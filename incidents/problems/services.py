@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from config.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
+from config.permissions import permission_check as require  # the services' name for it
 from escalation.events import event_emit
 
 from ..models import (
@@ -48,12 +49,6 @@ class ConditionNotMet(Conflict):
     """The transition exists from this state, but what it needs is missing (a workaround, a root cause)."""
 
     code = "condition_not_met"
-
-
-def require(by: User | None, permission: str, message: str) -> None:
-    """403 unless `by` holds the permission (None is Vigil itself: a timer, a change's review)."""
-    if by is not None and not by.has_perm(permission):
-        raise PermissionDenied(message)
 
 
 def lock(problem_id: int) -> Problem:
