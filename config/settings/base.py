@@ -225,6 +225,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     # would let it dodge every per-address throttle by making one up.
     "NUM_PROXIES": env.int("VIGIL_PROXY_COUNT", default=0),
 }
+# A list with `?search=` counts at most this many matches (`count_capped` says there were more: config/pagination.py).
+VIGIL_SEARCH_COUNT_MAX = env.int("VIGIL_SEARCH_COUNT_MAX", default=10_000)
 
 # The API docs page (Swagger UI) loads its script and styles from here; its Content-Security-Policy allows it.
 VIGIL_SWAGGER_UI_ORIGIN = "https://cdn.jsdelivr.net"

@@ -73,6 +73,18 @@ def test_case_is_ignored_in_every_script_that_has_case():
         assert found(term) == [match.pk], term
 
 
+@pytest.mark.parametrize("term", ["결제가 실패", "실패 결제가", "DB postgres", "postgres db"])
+def test_a_short_word_beside_a_longer_one_is_found_in_every_place(term):
+    # On PostgreSQL the longer word chooses the rows through its index and the two-character one is checked on
+    # them (incident_search): in the title, the description, a comment or an alert label alike.
+    in_title = IncidentFactory(title="결제가 실패했습니다 (DB)", description="postgres")
+    in_comment = IncidentFactory(title="결제가 지연", description="postgres")
+    incident_comment(incident_id=in_comment.pk, by=UserFactory(role="agents"), body="실패 원인: DB 잠금")
+    IncidentFactory(title="결제가 완료", description="postgres")  # the longer word only
+    IncidentFactory(title="로그인 실패", description="DB")  # the short word only
+    assert set(found(term)) == {in_title.pk, in_comment.pk}
+
+
 def test_like_wildcards_are_plain_characters():
     percent = IncidentFactory(title="CPU at 100% on web-2")
     IncidentFactory(title="CPU at 1000 requests")
@@ -157,6 +169,28 @@ def test_a_search_page_costs_no_more_queries_than_the_list(api, as_role, django_
     with django_assert_max_num_queries(6):
         body = api.get(URL, {"search": "サーバー 1", "page_size": 50}).json()
     assert body["count"] == 12  # 1, 10 to 19, 21
+
+
+def test_a_search_counts_up_to_a_limit_and_says_so(api, as_role, settings):
+    as_role("agents")
+    settings.VIGIL_SEARCH_COUNT_MAX = 4
+    for n in range(6):
+        IncidentFactory(title=f"서버 {n}", reported_at=T0 + dt.timedelta(minutes=n))
+    IncidentFactory(title="프린터")
+    body = api.get(URL, {"search": "서버", "page_size": 3}).json()
+    assert (body["count"], body["count_capped"]) == (4, True)
+    assert [row["title"] for row in body["results"]] == ["서버 5", "서버 4", "서버 3"]
+    assert body["next"] is not None
+    assert api.get(URL, {"search": "서버 5"}).json() | {"results": None} == {
+        "count": 1,
+        "count_capped": False,
+        "next": None,
+        "previous": None,
+        "results": None,
+    }
+    # The plain list counts every row.
+    assert api.get(URL).json()["count"] == 7
+    assert api.get(URL).json()["count_capped"] is False
 
 
 def test_a_long_term_reads_its_first_words_only():
