@@ -4,8 +4,8 @@
 `DEFAULT_FILTER_BACKENDS`, and `STRICT_LIST_BACKENDS` for views that choose their own backends; a test walks
 the URLconf to keep it so). It knows the parameters of the view's filter backends (django-filter's filters,
 `ordering`, `search`), of its paginator (`page`, `page_size`), `format`, and what the view reads itself
-(`extra_query_params`). Detail endpoints are left alone. A list endpoint written as an `APIView` calls
-`query_params_check` with the parameters it reads.
+(`extra_query_params`). Detail endpoints of view sets are left alone. An `APIView` that answers GET mixes in
+`DeclaredQueryParams` and names in `query_params` the parameters it reads (the same test keeps it so).
 
 Relations too: a filter naming a row accepts only rows the user may see (`VisibleFilterSet`, and
 `VisibleFilterBackend`, the default django-filter backend). Without it `?parent=<id>` would answer "not one of
@@ -84,6 +84,19 @@ def query_params_check(request: Request, allowed: Iterable[str]) -> None:
             parameters=unknown,
             allowed=sorted(known),
         )
+
+
+class DeclaredQueryParams:
+    """For an `APIView` that answers GET (a list, a report, a document): `query_params` names the query
+    parameters its GET reads, besides `format`; any other answers 400 naming it, after authentication and
+    permissions (a stranger learns nothing from it)."""
+
+    query_params: tuple[str, ...] = ()
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if request.method in ("GET", "HEAD"):
+            query_params_check(request, self.query_params)
 
 
 class StrictQueryParams(BaseFilterBackend):

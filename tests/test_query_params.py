@@ -5,9 +5,12 @@ from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
+from rest_framework.views import APIView
+from rest_framework.viewsets import ViewSetMixin
 
-from config.filters import StrictQueryParams
+from config.filters import DeclaredQueryParams, StrictQueryParams
 from escalation.models import Escalation, Notification
 from tests.incidents.factories import IncidentFactory, UserFactory
 
@@ -60,6 +63,52 @@ def test_every_list_endpoint_refuses_unknown_parameters(api, path, cls):
     assert "no_such_filter" in body["detail"]
     assert {"page", "page_size", "format"} <= set(body["allowed"])
     assert api.get(path, {"page": 1, "page_size": 5, "format": "json"}).status_code == 200, path
+
+
+def own_get_views() -> list[tuple[str, Any]]:
+    """Every API route answered by an `APIView` of ours that writes its own GET (not a view set, not a
+    generic list, whose filter backends check the parameters)."""
+    views = {}
+    for path, callback in _walk(get_resolver().url_patterns):
+        cls = getattr(callback, "cls", None)
+        if cls is None or not path.startswith("api/v1/") or not issubclass(cls, APIView):
+            continue
+        if issubclass(cls, ViewSetMixin) or (
+            issubclass(cls, GenericAPIView) and issubclass(cls, ListModelMixin)
+        ):
+            continue
+        if hasattr(cls, "get"):
+            views["/" + path] = cls
+    return sorted(views.items())
+
+
+def test_every_own_get_view_declares_its_query_parameters():
+    undeclared = [
+        f"{path} {cls.__name__}" for path, cls in own_get_views() if not issubclass(cls, DeclaredQueryParams)
+    ]
+    assert own_get_views(), "the walk found no view"
+    assert undeclared == [], "mix in config.filters.DeclaredQueryParams and name what GET reads"
+
+
+@pytest.mark.parametrize(
+    ("path", "known"),
+    [
+        ("/api/v1/metrics/summary/", {"since": "2026-01-01", "group_by": "priority"}),
+        ("/api/v1/metrics/timeseries/", {"interval": "week", "team": ""}),
+        ("/api/v1/oncall-feed/", {}),
+        ("/api/v1/risk-radar/", {}),
+        ("/api/v1/problems/known-errors/", {"q": "disk"}),
+        ("/api/v1/changes/calendar/", {"since": "2026-01-01T00:00:00Z", "until": "2026-02-01T00:00:00Z"}),
+        ("/api/v1/incidents/{incident}/similar/", {}),
+    ],
+)
+def test_own_get_views_refuse_unknown_parameters(api, path, known):
+    api.force_authenticate(UserFactory(is_superuser=True, is_staff=True))
+    path = path.format(incident=IncidentFactory().pk)
+    answer = api.get(path, {**known, "zz": "1"})
+    assert answer.status_code == 400, (path, answer.content)
+    assert (answer.json()["code"], answer.json()["parameters"]) == ("unknown_query_parameters", ["zz"])
+    assert api.get(path, {**known, "format": "json"}).status_code == 200, path
 
 
 def test_filters_ordering_and_search_are_known(api, as_role):
@@ -151,3 +200,27 @@ def test_lists_that_read_their_own_parameters_refuse_unknown_ones(api, path, par
     answer = api.get(path, {**params, "qq": "1"})
     assert answer.status_code == 400
     assert answer.json()["parameters"] == ["qq"]
+
+
+@pytest.mark.parametrize(
+    ("path", "after", "before"),
+    [
+        ("/api/v1/incidents/", "reported_after", "reported_before"),
+        ("/api/v1/major-incidents/", "declared_after", "declared_before"),
+        ("/api/v1/problems/", "opened_after", "opened_before"),
+        ("/api/v1/changes/", "starts_after", "starts_before"),
+        ("/api/v1/audit-log/", "since", "until"),
+    ],
+)
+def test_date_filters_take_any_offset_python_takes(api, path, after, before):
+    # PostgreSQL refuses offsets beyond +-15:59 and dates outside its calendar; the filters compare in UTC.
+    api.force_authenticate(UserFactory(is_superuser=True, is_staff=True))
+    for params in (
+        {after: "2026-03-01T00:00:00+20:00"},
+        {before: "2026-03-01T00:00:00-23:59"},
+        {after: "0001-01-01T00:00:00+01:00"},
+        {before: "9999-12-31T23:59:59-01:00"},
+    ):
+        answer = api.get(path, params)
+        assert answer.status_code == 200, (path, params, answer.content[:300])
+    assert api.get(path, {after: "not a date"}).status_code == 400

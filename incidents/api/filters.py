@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import QuerySet
 
-from config.filters import VisibleFilterSet
+from config.filters import UtcDateTimeFilter, VisibleFilterSet
 from config.permissions import acting_user
 
 from ..models import Incident, IncidentState, Priority, Source
@@ -14,8 +14,8 @@ class IncidentFilter(VisibleFilterSet):
     state = django_filters.MultipleChoiceFilter(choices=IncidentState.choices)
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
     source = django_filters.MultipleChoiceFilter(choices=Source.choices)
-    reported_after = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="gte")
-    reported_before = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="lt")
+    reported_after = UtcDateTimeFilter(field_name="reported_at", lookup_expr="gte")
+    reported_before = UtcDateTimeFilter(field_name="reported_at", lookup_expr="lt")
     search = django_filters.CharFilter(method="filter_search", max_length=200)
 
     class Meta:

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import PermissionDenied
+from config.filters import DeclaredQueryParams
 from config.permissions import ModelPermissionsWithView, acting_user
 from incidents.selectors import incident_list
 
@@ -211,7 +212,7 @@ class PostmortemLinkView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PostmortemMarkdownView(APIView):
+class PostmortemMarkdownView(DeclaredQueryParams, APIView):
     """The post-mortem as Markdown (`text/markdown`), for wikis and repositories."""
 
     permission_classes = [IsAuthenticated]
@@ -311,7 +312,7 @@ class ActionItemTransitionView(APIView):
         return Response(ActionItemSerializer(item).data)
 
 
-class SimilarIncidentsView(APIView):
+class SimilarIncidentsView(DeclaredQueryParams, APIView):
     """Past incidents like this one (same service or category, then text similarity), with how they were
     resolved and their published post-mortem."""
 
@@ -390,7 +391,7 @@ def _csv_rows(data: dict[str, Any]) -> Any:
             yield {"group": data["group_by"], **dict(group.items())}
 
 
-class MetricsView(APIView):
+class MetricsView(DeclaredQueryParams, APIView):
     """Managers' figures (`postmortems.view_reports`). JSON, or CSV with `?format=csv`."""
 
     permission_classes = [IsAuthenticated]
@@ -429,6 +430,8 @@ class MetricsSummaryView(MetricsView):
     """MTTA, MTTR (and time to detect, to mitigate), wall-clock and business, counts, SLA compliance and
     backlog over a range, overall and per group (docs/reports.md)."""
 
+    query_params = tuple(parameter.name for parameter in METRICS_PARAMETERS)
+
     @extend_schema(parameters=METRICS_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         return Response(metrics_summary(metrics_query_parse(request.query_params)))
@@ -436,6 +439,8 @@ class MetricsSummaryView(MetricsView):
 
 class MetricsTimeseriesView(MetricsView):
     """The same figures per day, week or month (`interval`), for charts."""
+
+    query_params = (*MetricsSummaryView.query_params, "interval")
 
     @extend_schema(
         parameters=[

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from config.authentication import TokenAuthentication
 from config.errors import NotFound, PermissionDenied
+from config.filters import DeclaredQueryParams
 from config.permissions import ModelPermissionsWithView, acting_user, permission_require
 from escalation.api.views.base import AuditedViewSetMixin
 
@@ -135,7 +136,7 @@ class RiskTransitionView(APIView):
         return Response(RiskSerializer(risk).data)
 
 
-class RiskAssessmentsView(APIView):
+class RiskAssessmentsView(DeclaredQueryParams, APIView):
     """GET the history of assessments; POST a new assessment (likelihood and impact, inherent and residual).
     The first assessment of an identified risk also moves it to `assessed`."""
 
@@ -182,7 +183,7 @@ class RiskAcceptView(APIView):
         return Response(RiskSerializer(risk).data)
 
 
-class RiskHistoryView(APIView):
+class RiskHistoryView(DeclaredQueryParams, APIView):
     @extend_schema(responses={200: RiskHistorySerializer(many=True)})
     def get(self, request: Request, pk: int) -> Response:
         risk = _visible_risk(request, pk)
@@ -279,7 +280,7 @@ class KRIViewSet(AuditedViewSetMixin, viewsets.ModelViewSet):
         return kri_list(user=self.request.user)
 
 
-class KRIReadingsView(APIView):
+class KRIReadingsView(DeclaredQueryParams, APIView):
     """Push readings: one (`{"value": 81.5, "at": "2026-03-02T10:00:00Z"}`), a list, or
     `{"readings": [...]}`; `at` defaults to now. All or nothing: a non-numeric value, a time in the future or
     an unknown key answers 400 naming the reading. Authenticated by API token or by an integration's key in
@@ -318,7 +319,7 @@ class KRIReadingsView(APIView):
         return Response(KRIReadingSerializer(kri.readings.all()[:500], many=True).data)
 
 
-class KRIStateChangesView(APIView):
+class KRIStateChangesView(DeclaredQueryParams, APIView):
     @extend_schema(responses={200: KRIStateChangeSerializer(many=True)})
     def get(self, request: Request, pk: int) -> Response:
         kri = get_object_or_404(kri_list(user=request.user), pk=pk)
@@ -335,7 +336,7 @@ class KRIAcknowledgeView(APIView):
         return Response(KRISerializer(kri).data)
 
 
-class RadarView(APIView):
+class RadarView(DeclaredQueryParams, APIView):
     """The latest week's radar (GET) or a snapshot computed now (POST: on demand, managers)."""
 
     permission_classes = [IsAuthenticated]

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import PermissionDenied
+from config.filters import DeclaredQueryParams
 from config.permissions import ModelPermissionsWithView, acting_user, permission_require
 from escalation.api.views.base import AuditedViewSetMixin
 from escalation.models import Team
@@ -118,7 +119,7 @@ class DrillScheduleView(APIView):
         return Response(DrillSerializer(drill).data)
 
 
-class DrillRunsView(APIView):
+class DrillRunsView(DeclaredQueryParams, APIView):
     @extend_schema(responses={200: DrillRunSerializer(many=True)})
     def get(self, request: Request, pk: int) -> Response:
         if not request.user.has_perm("risks.view_drillrun"):
@@ -182,7 +183,7 @@ class ProcedureAcknowledgeView(APIView):
         return Response({"version": row.version.number, "user": row.user_id, "at": row.at})
 
 
-class ProcedureAcknowledgementsView(APIView):
+class ProcedureAcknowledgementsView(DeclaredQueryParams, APIView):
     @extend_schema(responses={200: ProcedureAcknowledgementsSerializer})
     def get(self, request: Request, pk: int) -> Response:
         if not request.user.has_perm("risks.view_procedureacknowledgement"):
@@ -205,7 +206,7 @@ class EmergencyContactViewSet(viewsets.ModelViewSet):
         return EmergencyContact.objects.select_related("team")
 
 
-class EmergencyContactExportView(APIView):
+class EmergencyContactExportView(DeclaredQueryParams, APIView):
     @extend_schema(responses={(200, "text/vcard"): OpenApiTypes.STR, (200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request, team_id: int, fmt: str) -> Any:
         if not request.user.has_perm("risks.view_emergencycontact"):

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.filters import DeclaredQueryParams
 from config.permissions import ModelPermissionsWithView, acting_user
 
 from ...models import OnCallFeed, Override, RotationMember, Schedule
@@ -37,7 +38,7 @@ class ScheduleViewSet(
         )
 
 
-class OnCallFeedView(APIView):
+class OnCallFeedView(DeclaredQueryParams, APIView):
     """The caller's private on-call calendar feed (iCalendar): GET says whether they have one, POST makes it
     (or replaces it: the old URL stops working) and answers its URL once, DELETE revokes it."""
 

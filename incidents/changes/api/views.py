@@ -19,7 +19,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import InvalidInput
-from config.filters import STRICT_LIST_BACKENDS, VisibleFilterBackend, VisibleFilterSet, query_params_check
+from config.filters import (
+    STRICT_LIST_BACKENDS,
+    DeclaredQueryParams,
+    UtcDateTimeFilter,
+    VisibleFilterBackend,
+    VisibleFilterSet,
+)
 from config.permissions import acting_user, permission_require
 
 from ...models import Change, ChangeState, ChangeType, RiskLevel
@@ -35,8 +41,8 @@ class ChangeFilter(VisibleFilterSet):
     change_type = filters.MultipleChoiceFilter(choices=ChangeType.choices)
     risk_level = filters.MultipleChoiceFilter(choices=RiskLevel.choices)
     service = filters.NumberFilter(field_name="services", distinct=True)
-    starts_after = filters.IsoDateTimeFilter(field_name="planned_start", lookup_expr="gte")
-    starts_before = filters.IsoDateTimeFilter(field_name="planned_start", lookup_expr="lt")
+    starts_after = UtcDateTimeFilter(field_name="planned_start", lookup_expr="gte")
+    starts_before = UtcDateTimeFilter(field_name="planned_start", lookup_expr="lt")
     awaiting_my_approval = filters.BooleanFilter(method="filter_awaiting")
     search = filters.CharFilter(method="filter_search", max_length=200)
 
@@ -131,7 +137,7 @@ class ChangeTransitionView(APIView):
         return _answer(request, change)
 
 
-class ChangeLogView(APIView):
+class ChangeLogView(DeclaredQueryParams, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: s.ChangeLogEntrySerializer(many=True)}, operation_id="v1_changes_log_list")
@@ -152,8 +158,10 @@ def _instant(request: Request, name: str) -> datetime:
     return parsed
 
 
-class ChangeCalendarView(APIView):
+class ChangeCalendarView(DeclaredQueryParams, APIView):
     """The change calendar: changes whose planned window overlaps [since, until), in start order."""
+
+    query_params = ("since", "until", "service")
 
     permission_classes = [IsAuthenticated]
 
@@ -167,7 +175,6 @@ class ChangeCalendarView(APIView):
         ],
     )
     def get(self, request: Request) -> Response:
-        query_params_check(request, ("since", "until", "service"))
         since, until = _instant(request, "since"), _instant(request, "until")
         if until <= since:
             raise InvalidInput(_("until must come after since."), fields={"until": [_("After since.")]})

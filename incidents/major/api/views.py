@@ -20,7 +20,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import PermissionDenied
-from config.filters import STRICT_LIST_BACKENDS, VisibleFilterBackend, VisibleFilterSet
+from config.filters import (
+    STRICT_LIST_BACKENDS,
+    DeclaredQueryParams,
+    UtcDateTimeFilter,
+    VisibleFilterBackend,
+    VisibleFilterSet,
+)
 from config.permissions import ModelPermissionsWithView, acting_user, permission_require
 from escalation.audit import audit_change
 from escalation.models import AuditVia, Notification
@@ -51,8 +57,8 @@ class MajorIncidentFilter(VisibleFilterSet):
     service = filters.NumberFilter(field_name="services", distinct=True)
     commander = filters.NumberFilter(method="filter_commander")
     active = filters.BooleanFilter(method="filter_active")
-    declared_after = filters.IsoDateTimeFilter(field_name="declared_at", lookup_expr="gte")
-    declared_before = filters.IsoDateTimeFilter(field_name="declared_at", lookup_expr="lt")
+    declared_after = UtcDateTimeFilter(field_name="declared_at", lookup_expr="gte")
+    declared_before = UtcDateTimeFilter(field_name="declared_at", lookup_expr="lt")
     search = filters.CharFilter(method="filter_search", max_length=200)
 
     class Meta:
@@ -179,7 +185,7 @@ def _nested(
 ) -> type[APIView]:
     """A list (GET) and, when given, a create (POST) of one kind of command data under a major incident."""
 
-    class View(APIView):
+    class View(DeclaredQueryParams, APIView):
         permission_classes = [IsAuthenticated]
 
         @extend_schema(responses={200: read(many=True)}, operation_id=f"v1_major_incidents_{name}_list")
@@ -321,7 +327,7 @@ class ResourceDecisionView(APIView):
         return Response(s.ResourceRequestSerializer(row).data)
 
 
-class FinanceView(APIView):
+class FinanceView(DeclaredQueryParams, APIView):
     """Per currency: allocated, spent, remaining, spent per category."""
 
     permission_classes = [IsAuthenticated]
@@ -368,7 +374,7 @@ class TemplateApplyView(APIView):
         return Response(s.TaskSerializer(tasks, many=True).data, status=status.HTTP_201_CREATED)
 
 
-class LinksView(APIView):
+class LinksView(DeclaredQueryParams, APIView):
     """The incidents gathered under the major incident; POST links one, DELETE .../<incident>/ unlinks."""
 
     permission_classes = [IsAuthenticated]
@@ -413,7 +419,7 @@ class LinkDeleteView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class NotificationsView(APIView):
+class NotificationsView(DeclaredQueryParams, APIView):
     """What was sent about the major incident, to whom, over which channel, and whether it left."""
 
     permission_classes = [IsAuthenticated]
@@ -528,7 +534,7 @@ class OutsidePersonViewSet(viewsets.ModelViewSet):
     filterset_fields = ["organisation"]
 
 
-class ConfigurationView(APIView):
+class ConfigurationView(DeclaredQueryParams, APIView):
     """The organisation's major-incident configuration (managers)."""
 
     permission_classes = [IsAuthenticated]

@@ -17,7 +17,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import InvalidInput, NotFound
-from config.filters import STRICT_LIST_BACKENDS, VisibleFilterBackend, VisibleFilterSet, query_params_check
+from config.filters import (
+    STRICT_LIST_BACKENDS,
+    DeclaredQueryParams,
+    UtcDateTimeFilter,
+    VisibleFilterBackend,
+    VisibleFilterSet,
+)
 from config.permissions import acting_user, permission_require
 
 from ...models import Priority, Problem, ProblemState
@@ -36,8 +42,8 @@ class ProblemFilter(VisibleFilterSet):
     incident = filters.NumberFilter(field_name="incidents", distinct=True)
     major_incident = filters.NumberFilter(field_name="major_incidents", distinct=True)
     known_error = filters.BooleanFilter(method="filter_known_error")
-    opened_after = filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
-    opened_before = filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="lt")
+    opened_after = UtcDateTimeFilter(field_name="opened_at", lookup_expr="gte")
+    opened_before = UtcDateTimeFilter(field_name="opened_at", lookup_expr="lt")
     search = filters.CharFilter(method="filter_search", max_length=200)
 
     class Meta:
@@ -191,7 +197,7 @@ class ProblemMajorIncidentDeleteView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ProblemLogView(APIView):
+class ProblemLogView(DeclaredQueryParams, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -203,9 +209,11 @@ class ProblemLogView(APIView):
         return Response(s.ProblemLogEntrySerializer(rows, many=True).data)
 
 
-class KnownErrorsView(APIView):
+class KnownErrorsView(DeclaredQueryParams, APIView):
     """ "Is there a workaround for this?": known errors by service, category and text. With `incident`, its
     service and category are the defaults and its title the text unless `q` is given."""
+
+    query_params = ("incident", "service", "category", "q")
 
     permission_classes = [IsAuthenticated]
 
@@ -220,7 +228,6 @@ class KnownErrorsView(APIView):
         ],
     )
     def get(self, request: Request) -> Response:
-        query_params_check(request, ("incident", "service", "category", "q"))
         params = request.query_params
         incident = None
         if params.get("incident"):
@@ -252,10 +259,12 @@ def _int(params: Any, name: str) -> int | None:
     return int(value)
 
 
-class RecurringIncidentsView(APIView):
+class RecurringIncidentsView(DeclaredQueryParams, APIView):
     """GET: services and categories with several incidents in the window and no problem (`window_days` and
     `min_incidents` default to the configuration). POST `{service, category}`: open a problem for that row,
     with its incidents linked."""
+
+    query_params = ("window_days", "min_incidents")
 
     permission_classes = [IsAuthenticated]
 
@@ -268,7 +277,6 @@ class RecurringIncidentsView(APIView):
         ],
     )
     def get(self, request: Request) -> Response:
-        query_params_check(request, ("window_days", "min_incidents"))
         if not request.user.has_perm("incidents.view_problem"):
             return Response([])
         window = _int(request.query_params, "window_days")
