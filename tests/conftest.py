@@ -32,6 +32,18 @@ def _integration_cache():
 
 
 @pytest.fixture(autouse=True)
+def _local_cache():
+    """Each test starts with an empty in-process cache: the refused-token throttle counts in it, so one test's
+    refused tokens would turn another's 401 into a 429."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    cache = caches["default"]
+    if isinstance(cache, LocMemCache):  # never a shared Redis a test pointed the cache at
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _reporting_calendar_cache():
     """Each test reads the reporting calendar afresh (a rolled-back test's calendar sends no signal)."""
     from incidents.metrics import reporting_calendar_forget
