@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage
 from django.core.checks import Warning as CheckWarning
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 
 PREFIX = "fernet:"
 # Changing the label changes every derived key: a new label needs a new version and a re-encryption.
@@ -131,11 +131,10 @@ def _chunks(values: Iterator[Any], size: int) -> Iterator[list[Any]]:
 
 
 def _reencrypt_rows(model: type[models.Model], field: models.Field, pks: list[Any]) -> int:
-    from django.db import connections, router
-
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
-    table, column, pk = quote(model._meta.db_table), quote(field.column), quote(model._meta.pk.column)
+    pk_column = str(model._meta.pk.column) if model._meta.pk else "id"
+    table, column, pk = quote(model._meta.db_table), quote(str(field.column)), quote(pk_column)
     placeholders = ", ".join(["%s"] * len(pks))
     done = 0
     with connection.cursor() as cursor:

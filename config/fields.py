@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models.lookups import Exact
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +31,9 @@ class SecretInput(forms.PasswordInput):
     def remove_name(self, name: str) -> str:
         return f"{name}-remove"
 
-    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> str:
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
         box = super().render(name, None, attrs, renderer)
         if not value:
             return format_html('{}<div class="help">{}</div>', box, gettext("No secret is set."))

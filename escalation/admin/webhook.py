@@ -48,7 +48,9 @@ class WebhookSubscriptionAdmin(AuditedAdminMixin, admin.ModelAdmin):
             messages.warning(
                 request,
                 format_html(
-                    gettext("Signing secret of {}: <code>{}</code> - copy it now, it is shown only this once."),
+                    gettext(
+                        "Signing secret of {}: <code>{}</code> - copy it now, it is shown only this once."
+                    ),
                     obj.name,
                     obj.secret,
                 ),
