@@ -49,7 +49,7 @@ def _raw(row, field_name: str) -> str:
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {quote(meta.get_field(field_name).column)} FROM {quote(meta.db_table)} WHERE id = %s",
+            f"SELECT {quote(meta.get_field(field_name).column)} FROM {quote(meta.db_table)} WHERE id = %s",  # noqa: S608
             [row.pk],
         )
         return cursor.fetchone()[0]
@@ -60,7 +60,7 @@ def _set_raw(row, field_name: str, value: str) -> None:
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {quote(meta.db_table)} SET {quote(meta.get_field(field_name).column)} = %s WHERE id = %s",
+            f"UPDATE {quote(meta.db_table)} SET {quote(meta.get_field(field_name).column)} = %s WHERE id = %s",  # noqa: S608
             [value, row.pk],
         )
 
@@ -126,7 +126,9 @@ def test_a_signed_alert_verifies_against_the_decrypted_secret(api):
 def test_outbound_webhooks_are_signed_with_the_decrypted_secret():
     with webhook_receiver() as receiver:
         subscription = WebhookSubscriptionFactory(url=receiver.url, secret=SECRET)
-        method = ContactMethodFactory(channel=Channel.WEBHOOK, address=receiver.url, secret="contact-" + SECRET)
+        method = ContactMethodFactory(
+            channel=Channel.WEBHOOK, address=receiver.url, secret="contact-" + SECRET
+        )
         event_emit(subject=IncidentFactory(), event="incident.created")
         to_subscription = Notification.objects.get(subscription=subscription)
         to_contact = notification_write(
@@ -169,7 +171,10 @@ def test_a_secret_stored_in_clear_is_refused():
 def test_without_field_keys_the_keys_come_from_secret_key_and_its_fallbacks():
     with override_settings(VIGIL_FIELD_KEYS=[], SECRET_KEY="old-secret-key-" + "x" * 40):
         row = _webhook()
-    moved = {"SECRET_KEY": "new-secret-key-" + "y" * 40, "SECRET_KEY_FALLBACKS": ["old-secret-key-" + "x" * 40]}
+    moved = {
+        "SECRET_KEY": "new-secret-key-" + "y" * 40,
+        "SECRET_KEY_FALLBACKS": ["old-secret-key-" + "x" * 40],
+    }
     with override_settings(VIGIL_FIELD_KEYS=[], **moved):
         assert WebhookSubscription.objects.get(pk=row.pk).secret == SECRET
     with (
