@@ -45,9 +45,10 @@ test: install
 	$(BIN)/mypy
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py check --fail-level ERROR
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
-	# The production settings pass Django's deployment checklist (a throwaway key and host stand in for yours).
+	# The production settings pass Django's deployment checklist (throwaway keys and host stand in for yours).
 	DJANGO_SETTINGS_MODULE=config.settings.production ALLOWED_HOSTS=vigil.example.org \
 		SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+		VIGIL_FIELD_KEYS=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))') \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
 

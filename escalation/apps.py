@@ -34,6 +34,10 @@ class EscalationConfig(AppConfig):
         subject_type_register(ContactMethodSubject(ContactMethod))
         checks.register(engine_registry_check, TAG)
         checks.register(audit_admin_check, checks.Tags.admin)
+        # config is not an app: the lowest app registers the check of the keys that encrypt stored secrets.
+        from config.encryption import field_keys_check
+
+        checks.register(field_keys_check, checks.Tags.security, deploy=True)
         from .audited import audited_register
         from .visibility import visibility_register
 

@@ -330,6 +330,10 @@ VIGIL_OUTBOX_BACKOFF_MAX = env.int("VIGIL_OUTBOX_BACKOFF_MAX", default=1800)
 VIGIL_OUTBOUND_ALLOW = env.list("VIGIL_OUTBOUND_ALLOW", default=[])
 VIGIL_WEBHOOK_CONNECT_TIMEOUT = env.float("VIGIL_WEBHOOK_CONNECT_TIMEOUT", default=5.0)
 VIGIL_WEBHOOK_READ_TIMEOUT = env.float("VIGIL_WEBHOOK_READ_TIMEOUT", default=10.0)
+# The keys that encrypt the secrets stored in the database (config/encryption.py, docs/deployment.md): any
+# long random strings, comma-separated; the first encrypts, all decrypt. Empty: derived from SECRET_KEY (and
+# SECRET_KEY_FALLBACKS), which `manage.py check --deploy` warns about.
+VIGIL_FIELD_KEYS = env.list("VIGIL_FIELD_KEYS", default=[])
 # How long the acknowledge and resolve links in a page work (escalation/actions.py): a night and a day.
 VIGIL_ACTION_LINK_MAX_AGE = env.int("VIGIL_ACTION_LINK_MAX_AGE", default=24 * 3600)
 # How far ahead a person's on-call calendar feed reaches (escalation/feeds.py).

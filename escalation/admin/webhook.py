@@ -1,9 +1,12 @@
-"""Outbound webhook subscriptions, with their delivery log inline."""
+"""Outbound webhook subscriptions, with their delivery log inline. The signing secret is never shown back
+(config.fields.SecretInput): one Vigil generates is shown once, in a message, like the API's answer."""
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Notification, WebhookSubscription
@@ -38,3 +41,17 @@ class WebhookSubscriptionAdmin(AuditedAdminMixin, admin.ModelAdmin):
         if db_field.name == "url":
             kwargs["assume_scheme"] = "https"
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: WebhookSubscription, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change and form.cleaned_data.get("secret") is None:
+            messages.warning(
+                request,
+                format_html(
+                    gettext(
+                        "Signing secret of {}: <code>{}</code> - copy it now, it is shown only this once."
+                    ),
+                    obj.name,
+                    obj.secret,
+                ),
+            )

@@ -8,6 +8,8 @@ from django.core.validators import URLValidator, validate_email
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from config.fields import EncryptedTextField
+
 from ..outbound import host_check, url_check
 from .outbox import Channel
 
@@ -44,7 +46,8 @@ class ContactMethod(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     address = models.TextField(_("address"), help_text=_("E-mail address, Apprise URL or webhook URL."))
     label = models.CharField(_("label"), max_length=60, blank=True)
-    secret = models.CharField(
+    # Encrypted at rest (config/encryption.py): it must be read back to sign.
+    secret = EncryptedTextField(
         _("signing secret"), max_length=200, blank=True, help_text=_("Webhooks only: the HMAC-SHA256 key.")
     )
     is_active = models.BooleanField(_("active"), default=True)

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from config.fields import EncryptedTextField
+
 from ..outbound import url_check
 
 
@@ -21,7 +23,8 @@ class WebhookSubscription(models.Model):
     name = models.CharField(_("name"), max_length=100)
     url = models.URLField(_("URL"), max_length=500)
     events = models.JSONField(_("events"), default=list, blank=True)
-    secret = models.CharField(_("signing secret"), max_length=200, default=_new_secret)
+    # Encrypted at rest (config/encryption.py): it must be read back to sign.
+    secret = EncryptedTextField(_("signing secret"), max_length=200, default=_new_secret)
     is_active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -72,7 +72,12 @@ class IntegrationAdmin(AuditedAdminMixin, admin.ModelAdmin):
             changes = {f: form.cleaned_data[f] for f in form.changed_data if f in EDITABLE_FIELDS}
             saved = integration_update(integration_id=obj.pk, by=acting_user(request), changes=changes)
         else:
-            fields = {f: form.cleaned_data[f] for f in EDITABLE_FIELDS if f in form.cleaned_data}
+            # A secret left empty cleans to None ("keep it", config.fields.SecretFormField): the default, no secret.
+            fields = {
+                f: form.cleaned_data[f]
+                for f in EDITABLE_FIELDS
+                if f in form.cleaned_data and not (f == "hmac_secret" and form.cleaned_data[f] is None)
+            }
             saved, key = integration_create(
                 by=acting_user(request), name=fields.pop("name"), kind=fields.pop("kind"), **fields
             )

@@ -28,7 +28,8 @@ def integration_by_key(key: str) -> Integration | None:
     other processes see it within those seconds.
 
     A plain cursor and `Model.from_db`: both the ORM's query compilation and a RawQuerySet's column mapping
-    cost more than the query itself."""
+    cost more than the query itself. Each field's own `from_db_value` still runs, which is what decrypts the
+    HMAC secret (config.fields.EncryptedTextField)."""
     digest = key_digest(key)
     ttl = settings.VIGIL_INTEGRATION_CACHE_SECONDS
     cached = _cache.get(digest)

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from config.fields import EncryptedTextField
+
 from .catalog import Impact, Urgency
 
 # 32 lowercase hex characters (128 bits): the length PagerDuty's routing keys have, which tools that speak
@@ -98,7 +100,8 @@ class Integration(models.Model):
         help_text=_("The key's first characters, to tell keys apart."),
     )
     key_rotated_at = models.DateTimeField(_("key created at"), null=True, blank=True, editable=False)
-    hmac_secret = models.CharField(
+    # Encrypted at rest (config/encryption.py): it must be read back to verify signatures.
+    hmac_secret = EncryptedTextField(
         _("HMAC secret"),
         max_length=200,
         blank=True,
