@@ -173,13 +173,13 @@ def summary_latency(requests: int) -> None:
     from django.contrib.auth.models import Group, User
     from django.db import connection
     from django.test import Client
-    from rest_framework.authtoken.models import Token
 
+    from config.authentication import api_token_create
     from incidents.metrics import reporting_calendar
 
     manager = User.objects.create_user("bench-manager")
     manager.groups.add(Group.objects.get(name="managers"))
-    token = Token.objects.create(user=manager).key
+    token = api_token_create(user=manager)
     client = Client(HTTP_AUTHORIZATION=f"Token {token}")
     calendar = reporting_calendar()
     today = calendar.day(dt.datetime.now(dt.UTC))

@@ -8,8 +8,8 @@ import psycopg
 import pytest
 from django.db import connection
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
+from config.authentication import api_token_create
 from config.unavailable import database_unavailable
 from config.urls import server_error
 from tests.incidents.factories import IntegrationFactory, UserFactory
@@ -48,7 +48,7 @@ def cut(settings):
 
 
 def test_api_view(client, cut):
-    token = Token.objects.create(user=UserFactory(role="agents")).key
+    token = api_token_create(user=UserFactory(role="agents"))
     cut()
     _assert_unavailable(client.get("/api/v1/incidents/", HTTP_AUTHORIZATION=f"Token {token}"))
 

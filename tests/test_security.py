@@ -5,9 +5,9 @@ import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.urls import path
-from rest_framework.authtoken.models import Token
 
 from config import urls as project_urls
+from config.authentication import api_token_create
 from config.settings.base import MIDDLEWARE
 from tests.incidents.factories import UserFactory
 
@@ -84,7 +84,7 @@ def test_refused_tokens_are_throttled_with_retry_after(api, settings):
 
     RefusedTokenThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
     try:
-        good = Token.objects.create(user=UserFactory(role="agents")).key
+        good = api_token_create(user=UserFactory(role="agents"))
         for n in range(3):
             # A made-up X-Forwarded-For changes nothing: without proxies configured, REMOTE_ADDR counts.
             response = api.get(

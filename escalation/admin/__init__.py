@@ -2,7 +2,7 @@
 `escalation/models/` (the admin of `models/oncall.py` is `admin/oncall.py`). Django's autodiscovery imports
 this package, which imports every module so that each registers its pages."""
 
-from . import audit, calendar, contact, oncall, outbox, policy, sla, stakeholder, team, timer, webhook
+from . import audit, calendar, contact, oncall, outbox, policy, sla, stakeholder, team, timer, tokens, webhook
 
 __all__ = [
     "audit",
@@ -15,5 +15,6 @@ __all__ = [
     "stakeholder",
     "team",
     "timer",
+    "tokens",
     "webhook",
 ]

@@ -12,10 +12,10 @@ from django.test import Client, RequestFactory
 from django.utils import formats, timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext, to_locale
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config import translations
+from config.authentication import api_token_create
 from escalation.models import Notification, StakeholderGroup, UserProfile
 from escalation.notify import notify_group, notify_user_now
 from escalation.subjects import subject_describe
@@ -182,7 +182,7 @@ def test_the_check_for_english_left_in_a_page_finds_it() -> None:
 def test_an_api_error_in_the_language_of_a_token_users_profile(agent, incident, code: str) -> None:
     _speak(agent, code)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=agent).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=agent)}")
     # The browser asks for another language: the profile wins.
     response = api.post(
         f"/api/v1/incidents/{incident.pk}/close/", HTTP_ACCEPT_LANGUAGE="ja" if code != "ja" else "ko"

@@ -6,8 +6,8 @@ import urllib.error
 import urllib.request
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from config.authentication import api_token_create
 from incidents.models import TimelineEvent
 from incidents.services import incident_create
 from tests.services import require_postgres
@@ -37,7 +37,7 @@ def _post(url: str, token: str) -> int:
 def test_twenty_concurrent_acknowledges_one_wins(live_server):
     require_postgres()
     agent = UserFactory(role="agents")
-    token = Token.objects.create(user=agent).key
+    token = api_token_create(user=agent)
     incident = incident_create(by=agent, title="Everyone grabs it", impact=1, urgency=1)
     url = f"{live_server.url}/api/v1/incidents/{incident.pk}/acknowledge/"
     start = threading.Barrier(CLIENTS)

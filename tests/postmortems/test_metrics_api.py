@@ -130,15 +130,15 @@ def test_the_summary_reads_the_reporting_calendar_once_per_process_until_it_chan
 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-    from rest_framework.authtoken.models import Token
 
+    from config.authentication import api_token_create
     from escalation.models import WorkingInterval
     from tests.escalation.factories import BusinessCalendarFactory, office_hours
     from tests.incidents.factories import UserFactory
 
     office_hours(BusinessCalendarFactory(name="Office", time_zone="Europe/Paris"))
     rollups_refresh()
-    token = Token.objects.create(user=UserFactory(role="managers")).key
+    token = api_token_create(user=UserFactory(role="managers"))
     headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
     with CaptureQueriesContext(connection) as first:
         assert client.get(SUMMARY, **headers).json()["time_zone"] == "Europe/Paris"
@@ -171,11 +171,10 @@ def test_the_summary_reads_the_reporting_calendar_once_per_process_until_it_chan
 
 
 def test_an_unknown_or_inactive_token_is_refused(client, two_incidents):
-    from rest_framework.authtoken.models import Token
-
+    from config.authentication import api_token_create
     from tests.incidents.factories import UserFactory
 
     assert client.get(SUMMARY, HTTP_AUTHORIZATION="Token nope").status_code == 401
     user = UserFactory(role="managers", is_active=False)
-    token = Token.objects.create(user=user).key
+    token = api_token_create(user=user)
     assert client.get(SUMMARY, HTTP_AUTHORIZATION=f"Token {token}").status_code == 401

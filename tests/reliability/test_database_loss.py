@@ -10,8 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
+from config.authentication import api_token_create
 from incidents.models import AlertPayload
 from tests.incidents.factories import IntegrationFactory, UserFactory
 from tests.services import require_postgres
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_terminated_connections_give_503s_then_recover():
     require_postgres()
     integration = IntegrationFactory(kind="generic")
-    token = Token.objects.create(user=UserFactory(role="agents")).key
+    token = api_token_create(user=UserFactory(role="agents"))
     alert_path = f"/api/v1/integrations/{integration.key}/generic/"
     connection.ensure_connection()
     # A request waits at most 2 s for a pooled connection (then 503), so the test does not wait on the default 5.
@@ -94,7 +94,7 @@ def test_a_postgresql_restart_gives_503s_then_recovers():
     Retry-After while it is away, every request succeeds again once it is back, and no accepted alert is lost."""
     require_postgres()
     integration = IntegrationFactory(kind="generic")
-    token = Token.objects.create(user=UserFactory(role="agents")).key
+    token = api_token_create(user=UserFactory(role="agents"))
     alert_path = f"/api/v1/integrations/{integration.key}/generic/"
     served = urlsplit(served_database_url())
     relay = TcpRelay((served.hostname or "127.0.0.1", served.port or 5432), free_port())

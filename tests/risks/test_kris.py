@@ -227,11 +227,11 @@ def test_an_integration_key_pushes_readings(api, kri):
 
 @pytest.mark.django_db
 def test_an_api_token_pushes_readings(api, kri):
-    from rest_framework.authtoken.models import Token
+    from config.authentication import api_token_create
 
     user = UserFactory(role="managers")
-    token = Token.objects.create(user=user)
-    body = push(api, kri, {"value": 10}, HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = api_token_create(user=user)
+    body = push(api, kri, {"value": 10}, HTTP_AUTHORIZATION=f"Token {token}")
     assert body["accepted"] == 1
 
 

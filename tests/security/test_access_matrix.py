@@ -18,7 +18,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.test import Client
-from rest_framework.authtoken.models import Token
+
+from config.authentication import api_token_create
 
 from .access import ROLES, expectation_for
 from .routes import Route, routes
@@ -62,7 +63,7 @@ def _client(role: str, keys: dict[str, str]) -> tuple[Client, dict[str, str]]:
     elif role != "nobody":
         user.groups.add(Group.objects.get(name=role))
     client.force_login(user)
-    headers["HTTP_AUTHORIZATION"] = f"Token {Token.objects.create(user=user).key}"
+    headers["HTTP_AUTHORIZATION"] = f"Token {api_token_create(user=user)}"
     return client, headers
 
 

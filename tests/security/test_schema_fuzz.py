@@ -11,10 +11,10 @@ from django.contrib.auth.models import User
 from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
+from config.authentication import api_token_create
 from config.wsgi import application
 
 EXAMPLES = int(os.environ.get("SCHEMA_FUZZ_EXAMPLES", "1"))
@@ -33,7 +33,7 @@ def token(db: None) -> Iterator[str]:
     user = User.objects.create_superuser("fuzz", "fuzz@example.org", None)
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    yield Token.objects.create(user=user).key
+    yield api_token_create(user=user)
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
 

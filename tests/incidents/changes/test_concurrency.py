@@ -6,8 +6,8 @@ import urllib.error
 import urllib.request
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from config.authentication import api_token_create
 from incidents.changes.services import change_create, change_transition
 from incidents.models import ChangeApproval, ChangeLogEntry
 from tests.incidents.factories import ServiceFactory, UserFactory
@@ -38,7 +38,7 @@ def test_simultaneous_approvals_are_each_counted_and_approve_once(live_server):
     )
     change_transition(change_id=change.pk, name="submit", by=None)
     people = [UserFactory(role="managers" if i == 0 else "agents") for i in range(APPROVERS)]
-    tokens = [Token.objects.create(user=person).key for person in people]
+    tokens = [api_token_create(user=person) for person in people]
     url = f"{live_server.url}/api/v1/changes/{change.pk}/approve/"
     start = threading.Barrier(APPROVERS)
     statuses: list[int] = []
