@@ -13,6 +13,7 @@ from incidents.selectors import incident_search
 from incidents.services import incident_comment
 from tests.incidents.factories import IncidentFactory, IntegrationFactory, UserFactory
 from tests.incidents.integration_support import am_url
+from tests.services import require_postgres
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/incidents/"
@@ -222,3 +223,23 @@ def test_any_part_of_any_title_finds_it(text, data):
         assert found(part + "ヰ") == []  # a character in no title
     finally:
         incident.delete()
+
+
+@given(text=st.text(alphabet=ALPHABET + "\t\nÉé", max_size=60))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_the_linear_bigrams_are_those_of_the_first_definition(text):
+    # Migration 0015 replaced vigil_bigrams without rebuilding the indexes: both definitions must agree.
+    require_postgres()
+    from importlib import import_module
+
+    from django.db import connection
+
+    first = import_module("incidents.migrations.0015_search_bigrams_linear").QUADRATIC
+    with connection.cursor() as cursor:
+        cursor.execute(first.replace("FUNCTION vigil_bigrams(", "FUNCTION pg_temp.vigil_bigrams_first("))
+        cursor.execute("SELECT vigil_bigrams(%s), pg_temp.vigil_bigrams_first(%s)", [text, text])
+        linear, quadratic = cursor.fetchone()
+    assert linear == quadratic
+    lowered = text.lower()
+    pairs = (lowered[i : i + 2] for i in range(len(lowered) - 1))
+    assert set(linear) == {pair for pair in pairs if not any(c.isspace() for c in pair)}
