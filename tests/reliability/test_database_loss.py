@@ -22,6 +22,15 @@ from .web_server import free_port, served_database_url, web_server
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def assert_no_accepted_alert_lost(answers: list[tuple[str, int, str]]) -> None:
+    """Every alert answered 202 is stored. An alert answered 503 may be stored too: when the connection is cut
+    between PostgreSQL's commit and its acknowledgement, the web process cannot know the commit happened and
+    answers 503; the sender resends it and the dedup key folds it in. Nothing else is stored."""
+    alerts = [status for kind, status, _ in answers if kind == "alert"]
+    accepted, unknown = alerts.count(202), alerts.count(503)
+    assert accepted <= AlertPayload.objects.count() <= accepted + unknown
+
+
 def test_terminated_connections_give_503s_then_recover():
     require_postgres()
     integration = IntegrationFactory(kind="generic")
@@ -30,7 +39,7 @@ def test_terminated_connections_give_503s_then_recover():
     connection.ensure_connection()
     # A request waits at most 2 s for a pooled connection (then 503), so the test does not wait on the default 5.
     with web_server(workers=1, VIGIL_DB_POOL_TIMEOUT=2) as server:
-        answers: list[tuple[int, str]] = []
+        answers: list[tuple[str, int, str]] = []
         lock = threading.Lock()
         stop = threading.Event()
 
@@ -48,7 +57,7 @@ def test_terminated_connections_give_503s_then_recover():
                         "/api/v1/incidents/", headers={"Authorization": f"Token {token}"}
                     )
                 with lock:
-                    answers.append((status, headers.get("Retry-After", "")))
+                    answers.append(("alert" if i % 2 else "list", status, headers.get("Retry-After", "")))
 
         clients = [threading.Thread(target=load, args=(n,)) for n in range(4)]
         for thread in clients:
@@ -66,9 +75,9 @@ def test_terminated_connections_give_503s_then_recover():
         stop.set()
         for thread in clients:
             thread.join(timeout=30)
-        statuses = {status for status, _ in answers}
+        statuses = {status for _, status, _ in answers}
         assert statuses <= {200, 202, 503}, sorted(statuses)
-        assert all(retry == "5" for status, retry in answers if status == 503)
+        assert all(retry == "5" for _, status, retry in answers if status == 503)
         assert len(answers) >= 4
         # Recovery by itself: ready again soon (a connection killed at the last moment may cost one more 503),
         # then every request succeeds.
@@ -84,8 +93,7 @@ def test_terminated_connections_give_503s_then_recover():
         assert server.request("/readyz")[0] == 200
     # No alert that was answered 202 is lost: each one's payload is stored before the answer (past the storm
     # threshold they fold into one storm incident, so incidents are not counted).
-    accepted = sum(1 for status, _ in answers if status == 202)
-    assert AlertPayload.objects.count() == accepted
+    assert_no_accepted_alert_lost(answers)
 
 
 def test_a_postgresql_restart_gives_503s_then_recovers():
@@ -105,7 +113,7 @@ def test_a_postgresql_restart_gives_503s_then_recovers():
     through_relay = urlunsplit(served._replace(netloc=f"{credentials}@127.0.0.1:{relay.port}"))
     try:
         with web_server(workers=1, VIGIL_DB_POOL_TIMEOUT=2, DATABASE_URL=through_relay) as server:
-            answers: list[tuple[int, str]] = []
+            answers: list[tuple[str, int, str]] = []
             lock = threading.Lock()
             stop = threading.Event()
 
@@ -123,7 +131,7 @@ def test_a_postgresql_restart_gives_503s_then_recovers():
                             "/api/v1/incidents/", headers={"Authorization": f"Token {token}"}
                         )
                     with lock:
-                        answers.append((status, headers.get("Retry-After", "")))
+                        answers.append(("alert" if i % 2 else "list", status, headers.get("Retry-After", "")))
                     time.sleep(0.02)
 
             clients = [threading.Thread(target=load, args=(n,)) for n in range(4)]
@@ -137,10 +145,10 @@ def test_a_postgresql_restart_gives_503s_then_recovers():
             stop.set()
             for thread in clients:
                 thread.join(timeout=30)
-            statuses = {status for status, _ in answers}
+            statuses = {status for _, status, _ in answers}
             assert statuses <= {200, 202, 503}, sorted(statuses)
             assert 503 in statuses, "the restart was not seen"
-            assert all(retry == "5" for status, retry in answers if status == 503)
+            assert all(retry == "5" for _, status, retry in answers if status == 503)
             for _ in range(100):
                 if server.request("/readyz")[0] == 200:
                     break
@@ -152,5 +160,4 @@ def test_a_postgresql_restart_gives_503s_then_recovers():
             assert after == [200] * 5
     finally:
         relay.stop()
-    accepted = sum(1 for status, _ in answers if status == 202)
-    assert AlertPayload.objects.count() == accepted
+    assert_no_accepted_alert_lost(answers)
