@@ -26,6 +26,10 @@ class TcpRelay:
         """Drops every relayed connection and stops listening: new connections are refused."""
         with self._lock:
             if self._listener is not None:
+                # close() alone does not wake a thread blocked in accept() on Linux: the socket would go on
+                # listening and take one more connection, through which a restart would go unnoticed.
+                with contextlib.suppress(OSError):
+                    self._listener.shutdown(socket.SHUT_RDWR)
                 self._listener.close()
                 self._listener = None
             for sock in self._sockets:
@@ -40,6 +44,11 @@ class TcpRelay:
                 client, _ = listener.accept()
             except OSError:
                 return  # closed by stop()
+            with self._lock:
+                stopped = self._listener is not listener
+            if stopped:  # accepted while stop() ran
+                client.close()
+                return
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:

@@ -139,7 +139,15 @@ def test_a_postgresql_restart_gives_503s_then_recovers():
                 thread.start()
             time.sleep(1)
             relay.stop()  # the restart begins: connections dropped, the port refuses
-            time.sleep(3)
+            # Away for at least three seconds, and until a request has seen it (a loaded machine may take longer
+            # to get a request to the database than the outage lasts); a minute without a 503 fails below.
+            away = time.monotonic()
+            while time.monotonic() - away < 60:
+                time.sleep(0.1)
+                with lock:
+                    seen = any(status == 503 for _, status, _ in answers)
+                if seen and time.monotonic() - away >= 3:
+                    break
             relay.start()  # PostgreSQL is back
             time.sleep(1)
             stop.set()
