@@ -102,26 +102,8 @@ def check_can_see(*, change: Change, by: User | None) -> None:
     raise NotFound(_("Change %(id)s does not exist.") % {"id": change.pk})
 
 
-def log(
-    change: Change,
-    *,
-    kind: str,
-    by: User | None,
-    at: datetime | None = None,
-    note: str = "",
-    data: dict[str, Any] | None = None,
-    **fields: Any,
-) -> ChangeLogEntry:
-    """One line of the change's log, in the caller's transaction."""
-    return ChangeLogEntry.objects.create(
-        change=change,
-        kind=kind,
-        actor=by,
-        created_at=at or timezone.now(),
-        note=note,
-        data=data or {},
-        **fields,
-    )
+# One line of the record's log, in the caller's transaction (the logs' shared `LogEntry.write`).
+log = ChangeLogEntry.write
 
 
 def _check_window(start: datetime | None, end: datetime | None) -> None:

@@ -1,11 +1,9 @@
 """What every major-incident service shares: the row lock, who may see and do what, the log."""
 
-from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import Conflict, InvalidInput, NotFound
@@ -63,26 +61,8 @@ def check_commandable(major_incident: MajorIncident) -> None:
         )
 
 
-def log(
-    major_incident: MajorIncident,
-    *,
-    kind: str,
-    by: User | None,
-    at: datetime | None = None,
-    note: str = "",
-    data: dict[str, Any] | None = None,
-    **fields: Any,
-) -> MajorIncidentLogEntry:
-    """One line of the major incident's log, in the caller's transaction."""
-    return MajorIncidentLogEntry.objects.create(
-        major_incident=major_incident,
-        kind=kind,
-        actor=by,
-        created_at=at or timezone.now(),
-        note=note,
-        data=data or {},
-        **fields,
-    )
+# One line of the record's log, in the caller's transaction (the logs' shared `LogEntry.write`).
+log = MajorIncidentLogEntry.write
 
 
 def one_person(*, user: Any, person: Any, field: str = "user") -> None:

@@ -374,6 +374,8 @@ class ChangeApproval(models.Model):
 class ChangeLogEntry(LogEntry):
     """One line of a change's history: submissions, every approval decision, the schedule, the review."""
 
+    record_field = "change"
+
     class Kind(models.TextChoices):
         CREATED = "created", _("created")
         TRANSITION = "transition", _("state change")

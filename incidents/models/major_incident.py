@@ -307,6 +307,8 @@ class MajorIncidentLogEntry(LogEntry):
     """One line of a major incident's log: what happened, who did it and when. Written in the same transaction
     as the change it records (the scribe's log, kept by Vigil)."""
 
+    record_field = "major_incident"
+
     class Kind(models.TextChoices):
         DECLARED = "declared", _("declared")
         TRANSITION = "transition", _("state change")

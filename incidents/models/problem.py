@@ -233,6 +233,8 @@ class ProblemIncident(models.Model):
 class ProblemLogEntry(LogEntry):
     """One line of a problem's history: who did what, when, and why. Written in the transaction of the change."""
 
+    record_field = "problem"
+
     class Kind(models.TextChoices):
         OPENED = "opened", _("opened")
         TRANSITION = "transition", _("state change")

@@ -66,26 +66,8 @@ def check_can_see(*, problem: Problem, by: User | None) -> None:
     raise NotFound(_("Problem %(id)s does not exist.") % {"id": problem.pk})
 
 
-def log(
-    problem: Problem,
-    *,
-    kind: str,
-    by: User | None,
-    at: datetime | None = None,
-    note: str = "",
-    data: dict[str, Any] | None = None,
-    **fields: Any,
-) -> ProblemLogEntry:
-    """One line of the problem's log, in the caller's transaction."""
-    return ProblemLogEntry.objects.create(
-        problem=problem,
-        kind=kind,
-        actor=by,
-        created_at=at or timezone.now(),
-        note=note,
-        data=data or {},
-        **fields,
-    )
+# One line of the record's log, in the caller's transaction (the logs' shared `LogEntry.write`).
+log = ProblemLogEntry.write
 
 
 def problem_open(
