@@ -16,6 +16,7 @@ from config.permissions import permission_check as require  # the services' name
 from escalation.events import event_emit
 from escalation.reminders import ReminderStep, reminder_cancel, reminder_schedule
 
+from ..edits import fields_apply
 from ..models import (
     ApprovalDecision,
     Change,
@@ -196,19 +197,7 @@ def change_update(
                 fields={name: [_("Not editable in this state.")] for name in frozen},
             )
         _check_links(by, changes.get("problem"), changes.get("major_incident"))
-        diff: dict[str, list[Any]] = {}
-        for name, value in changes.items():
-            if name == "services":
-                old_ids = sorted(change.services.values_list("pk", flat=True))
-                new_ids = sorted({s.pk for s in value})
-                if old_ids != new_ids:
-                    change.services.set(new_ids)
-                    diff[name] = [old_ids, new_ids]
-                continue
-            old = getattr(change, name)
-            if old != value:
-                diff[name] = [getattr(old, "pk", old), getattr(value, "pk", value)]
-                setattr(change, name, value)
+        diff = fields_apply(change, changes)
         if not diff:
             return change
         _check_window(change.planned_start, change.planned_end)

@@ -19,6 +19,7 @@ from django_fsm import can_proceed, has_transition_perm
 from config.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
 from escalation.reminders import ReminderStep, reminder_cancel, reminder_schedule
 
+from ..edits import fields_apply
 from ..models import (
     ActionPlanTemplate,
     CommandRole,
@@ -196,12 +197,7 @@ def task_update(*, task_id: int, by: User | None, changes: dict[str, Any]) -> Ta
             owner_person = changes.get("owner_person") if "owner_person" in changes else None
             _check_owner(owner_user, owner_person, required=True)
             changes = {**changes, "owner_user": owner_user, "owner_person": owner_person}
-        diff = {}
-        for name, value in changes.items():
-            old = getattr(task, name)
-            if old != value:
-                diff[name] = [getattr(old, "pk", old), getattr(value, "pk", value)]
-                setattr(task, name, value)
+        diff = fields_apply(task, changes)
         if not diff:
             return task
         task.save()

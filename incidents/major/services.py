@@ -17,6 +17,7 @@ from escalation.events import event_emit
 from escalation.models import Audience
 from escalation.oncall import oncall_users
 
+from ..edits import fields_apply
 from ..events import MajorIncidentEvent
 from ..models import (
     CommandRole,
@@ -395,19 +396,7 @@ def major_incident_update(
         major_incident = lock(major_incident_id)
         check_can_see(major_incident=major_incident, by=by)
         require(by, "incidents.change_majorincident", _("You may not change major incidents."))
-        diff: dict[str, list[Any]] = {}
-        for name, value in changes.items():
-            if name == "services":
-                old_ids = sorted(major_incident.services.values_list("pk", flat=True))
-                new_ids = sorted({s.pk for s in value})
-                if old_ids != new_ids:
-                    major_incident.services.set(new_ids)
-                    diff[name] = [old_ids, new_ids]
-                continue
-            old = getattr(major_incident, name)
-            if old != value:
-                diff[name] = [getattr(old, "pk", old), getattr(value, "pk", value)]
-                setattr(major_incident, name, value)
+        diff = fields_apply(major_incident, changes)
         if not diff:
             return major_incident
         major_incident.save()

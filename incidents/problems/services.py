@@ -15,6 +15,7 @@ from config.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Tr
 from config.permissions import permission_check as require  # the services' name for it
 from escalation.events import event_emit
 
+from ..edits import fields_apply
 from ..models import (
     Incident,
     IncidentCategory,
@@ -131,19 +132,7 @@ def problem_update(*, problem_id: int, by: User | None, changes: dict[str, Any])
         problem = lock(problem_id)
         check_can_see(problem=problem, by=by)
         require(by, "incidents.change_problem", _("You may not change problems."))
-        diff: dict[str, list[Any]] = {}
-        for name, value in changes.items():
-            if name == "services":
-                old_ids = sorted(problem.services.values_list("pk", flat=True))
-                new_ids = sorted({s.pk for s in value})
-                if old_ids != new_ids:
-                    problem.services.set(new_ids)
-                    diff[name] = [old_ids, new_ids]
-                continue
-            old = getattr(problem, name)
-            if old != value:
-                diff[name] = [getattr(old, "pk", old), getattr(value, "pk", value)]
-                setattr(problem, name, value)
+        diff = fields_apply(problem, changes)
         if not diff:
             return problem
         if problem.state == ProblemState.KNOWN_ERROR and not problem.has_workaround():
