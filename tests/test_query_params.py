@@ -83,10 +83,10 @@ def own_get_views() -> list[tuple[str, Any]]:
 
 
 def test_every_own_get_view_declares_its_query_parameters():
-    undeclared = [
-        f"{path} {cls.__name__}" for path, cls in own_get_views() if not issubclass(cls, DeclaredQueryParams)
-    ]
-    assert own_get_views(), "the walk found no view"
+    views = own_get_views()
+    # The walk finds them: a few whose GET is their own, from three apps.
+    assert {"/api/v1/metrics/summary/", "/api/v1/oncall-feed/", "/api/v1/risk-radar/"} <= dict(views).keys()
+    undeclared = [f"{path} {cls.__name__}" for path, cls in views if not issubclass(cls, DeclaredQueryParams)]
     assert undeclared == [], "mix in config.filters.DeclaredQueryParams and name what GET reads"
 
 
